@@ -1,0 +1,5 @@
+//! Health checks: the retry policy (pure) and the probes (I/O).
+
+pub mod policy;
+pub mod runner;
+pub mod tcp;

@@ -1,0 +1,117 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::control::DEFAULT_SOCKET;
+
+/// director: VRRP, virtual servers, health checks and an operations console
+/// for an LVS director, in one binary. With no subcommand it opens the
+/// console: attached to a running daemon if there is one, otherwise on an
+/// engine of its own.
+#[derive(Debug, Parser)]
+#[command(name = "director", version)]
+pub struct Cli {
+    /// What to do; the console when absent.
+    #[command(subcommand)]
+    pub command: Option<Subcommands>,
+    /// Attach the console to the daemon listening on this control socket.
+    #[arg(long, value_name = "SOCKET")]
+    pub attach: Option<PathBuf>,
+    /// Configuration for an in-process engine when no daemon is running.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/director/director.toml"
+    )]
+    pub config: PathBuf,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Subcommands {
+    /// Run the engine headless in the foreground, logging to stderr.
+    Run(RunArgs),
+    /// Start a throwaway lab in network namespaces and open the console on it (root).
+    Lab(LabArgs),
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Helpers the lab runs inside its namespaces.
+    #[command(subcommand, hide = true)]
+    Agent(AgentCommand),
+}
+
+/// `director run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The configuration file (native TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Where to serve the control socket.
+    #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET)]
+    pub control: PathBuf,
+    /// Seconds a closed connection stays counted in InActConn (ipvsadm --set tcpfin).
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub tcp_fin_timeout: u64,
+}
+
+/// `director lab`.
+#[derive(Debug, clap::Args)]
+pub struct LabArgs {
+    /// Prefix of the lab's namespace names; a stale lab with it is removed first.
+    #[arg(long, default_value = "dlab")]
+    pub prefix: String,
+    /// VRRP advertisement interval in seconds.
+    #[arg(long, default_value_t = 1.0)]
+    pub advert_int: f64,
+    /// Client connections per second against the VIP (0 = no load).
+    #[arg(long, default_value_t = 4)]
+    pub rate: u32,
+}
+
+/// `director config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file; exit 0 when clean, 1 on errors.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+/// Lab helpers; not for operators.
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// An HTTP server that answers every request with its own name.
+    HttpServer {
+        /// The name to answer with.
+        #[arg(long)]
+        name: String,
+        /// Address and port to listen on.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
+    /// A gentle, bounded client load.
+    Load {
+        /// Where to connect.
+        #[arg(long)]
+        target: std::net::SocketAddr,
+        /// Connections per second.
+        #[arg(long, default_value_t = 4)]
+        rate: u32,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 86_400)]
+        max_seconds: u64,
+    },
+    /// Fetch `count` responses and print each body on a line.
+    Get {
+        /// Where to connect.
+        #[arg(long)]
+        target: std::net::SocketAddr,
+        /// How many requests.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+}

@@ -1,0 +1,12 @@
+//! Configuration: the one model, its validated values, and loading native TOML
+//! with errors that point at file, line and column.
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod validate;
+pub mod values;
+
+pub use diagnostic::Diagnostic;
+pub use load::{load_file, parse_str};
+pub use model::*;

@@ -1,0 +1,188 @@
+//! The configuration model shared by native TOML and (later) keepalived.conf.
+//! Field names follow keepalived's keywords where one exists.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use serde::{Deserialize, Serialize};
+
+use super::values::{Port, Priority, Seconds, Vrid, Weight};
+
+/// A whole configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Settings for the whole node.
+    #[serde(default)]
+    pub global: Global,
+    /// VRRP instances (keepalived `vrrp_instance`).
+    #[serde(default, rename = "vrrp_instance")]
+    pub vrrp_instances: Vec<VrrpInstance>,
+    /// Virtual services (keepalived `virtual_server`).
+    #[serde(default, rename = "virtual_server")]
+    pub virtual_servers: Vec<VirtualServer>,
+}
+
+/// Node-wide settings (keepalived `global_defs`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Global {
+    /// This node's name in the console and logs; the hostname when absent.
+    pub router_id: Option<String>,
+}
+
+/// The VRRP protocol version an instance speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum VrrpVersion {
+    /// VRRPv3 (RFC 5798).
+    #[default]
+    #[serde(rename = "3")]
+    V3,
+}
+
+/// One virtual router.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VrrpInstance {
+    /// Instance name, unique in the file.
+    pub name: String,
+    /// Interface the instance advertises on and configures addresses on.
+    pub interface: String,
+    /// Virtual router identifier, 1..=255, shared with the peers.
+    pub virtual_router_id: Vrid,
+    /// This node's priority, 1..=254; the highest live priority is master.
+    pub priority: Priority,
+    /// Seconds between advertisements (VRRPv3 resolution: 0.01 s).
+    #[serde(default = "default_advert_int")]
+    pub advert_int: Seconds,
+    /// Whether a higher-priority backup takes mastership back.
+    #[serde(default = "yes")]
+    pub preempt: bool,
+    /// Protocol version; only "3" for now.
+    #[serde(default)]
+    pub version: VrrpVersion,
+    /// The virtual IPv4 addresses this instance owns when master.
+    pub virtual_ipaddress: Vec<Ipv4Addr>,
+}
+
+/// A transport protocol of a virtual service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP.
+    #[default]
+    Tcp,
+}
+
+/// A scheduler name, as ipvsadm spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchedulerName {
+    /// Round robin.
+    Rr,
+    /// Weighted round robin.
+    Wrr,
+    /// Weighted least connections (the IPVS default).
+    #[default]
+    Wlc,
+}
+
+/// One virtual service: an address and port clients connect to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualServer {
+    /// A short name for the console; `address:port` when absent.
+    pub name: Option<String>,
+    /// The virtual address (usually a VRRP virtual address).
+    pub address: IpAddr,
+    /// The virtual port.
+    pub port: Port,
+    /// Transport protocol.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Scheduler (keepalived `lb_algo`).
+    #[serde(default)]
+    pub scheduler: SchedulerName,
+    /// Seconds between health checks of each real server.
+    #[serde(default = "default_delay_loop")]
+    pub delay_loop: Seconds,
+    /// The real servers behind the service.
+    #[serde(default, rename = "real_server")]
+    pub real_servers: Vec<RealServer>,
+}
+
+/// One real server (backend).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealServer {
+    /// A short name for the console; `address:port` when absent.
+    pub name: Option<String>,
+    /// Backend address.
+    pub address: IpAddr,
+    /// Backend port.
+    pub port: Port,
+    /// Scheduling weight; 0 sends it no new connections.
+    #[serde(default = "default_weight")]
+    pub weight: Weight,
+    /// When its check fails, set weight 0 instead of removing it.
+    #[serde(default)]
+    pub inhibit_on_failure: bool,
+    /// A TCP connect health check.
+    pub tcp_check: Option<TcpCheck>,
+}
+
+/// keepalived's TCP_CHECK: the server is healthy when a TCP connect succeeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpCheck {
+    /// Port to connect to; the real server's port when absent.
+    pub connect_port: Option<Port>,
+    /// Seconds a connect may take.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Seconds,
+    /// Consecutive failures before the server is marked down.
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_advert_int() -> Seconds {
+    Seconds::from_secs(1)
+}
+fn default_delay_loop() -> Seconds {
+    Seconds::from_secs(60)
+}
+fn default_weight() -> Weight {
+    Weight(1)
+}
+fn default_connect_timeout() -> Seconds {
+    Seconds::from_secs(5)
+}
+fn default_retry() -> u32 {
+    1
+}
+fn default_delay_before_retry() -> Seconds {
+    Seconds::from_secs(1)
+}
+
+impl VirtualServer {
+    /// The name shown to operators.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| crate::ipvs::model::endpoint(self.address, self.port.0))
+    }
+}
+
+impl RealServer {
+    /// The name shown to operators.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| crate::ipvs::model::endpoint(self.address, self.port.0))
+    }
+}

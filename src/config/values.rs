@@ -1,0 +1,134 @@
+//! Validated configuration values. Each rejects out-of-range input while it is
+//! deserialized, so the error carries the offending value's position.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+macro_rules! ranged_integer {
+    ($(#[$doc:meta])* $name:ident, $inner:ty, $field:literal, $min:expr, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub $inner);
+
+        impl $name {
+            /// The accepted range, inclusive.
+            pub const RANGE: std::ops::RangeInclusive<i64> = $min..=$max;
+
+            /// Validate a raw value.
+            pub fn new(value: i64) -> Result<$name, String> {
+                if Self::RANGE.contains(&value) {
+                    Ok($name(value as $inner))
+                } else {
+                    Err(format!("{} must be {}..={}, not {}", $field, $min, $max, value))
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = i64::deserialize(deserializer)?;
+                $name::new(raw).map_err(de::Error::custom)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.serialize(serializer)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+ranged_integer!(
+    /// A VRRP priority a router may configure (255 is reserved for the address owner).
+    Priority, u8, "priority", 1, 254
+);
+ranged_integer!(
+    /// A VRRP virtual router identifier.
+    Vrid, u8, "virtual_router_id", 1, 255
+);
+ranged_integer!(
+    /// A real server weight, as IPVS and keepalived accept it.
+    Weight, u32, "weight", 0, 65535
+);
+ranged_integer!(
+    /// A TCP or UDP port.
+    Port, u16, "port", 1, 65535
+);
+
+/// A non-negative duration written as seconds, integer or fractional (`1`, `0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Seconds(pub Duration);
+
+impl Seconds {
+    /// From whole seconds.
+    pub const fn from_secs(secs: u64) -> Seconds {
+        Seconds(Duration::from_secs(secs))
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecondsVisitor;
+        impl Visitor<'_> for SecondsVisitor {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds, e.g. 3 or 0.5")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seconds, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seconds, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seconds, E> {
+                if v.is_finite() && (0.0..=86_400.0).contains(&v) {
+                    Ok(Seconds(Duration::from_secs_f64(v)))
+                } else {
+                    Err(E::custom(format!("seconds must be 0..=86400, not {v}")))
+                }
+            }
+        }
+        deserializer.deserialize_any(SecondsVisitor)
+    }
+}
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let secs = self.0.as_secs_f64();
+        if secs.fract() == 0.0 {
+            serializer.serialize_u64(secs as u64)
+        } else {
+            serializer.serialize_f64(secs)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_name_the_field_and_the_value() {
+        assert_eq!(
+            Priority::new(0).unwrap_err(),
+            "priority must be 1..=254, not 0"
+        );
+        assert_eq!(
+            Priority::new(255).unwrap_err(),
+            "priority must be 1..=254, not 255"
+        );
+        assert_eq!(Priority::new(150).unwrap(), Priority(150));
+        assert!(Weight::new(65536).is_err());
+        assert!(Port::new(0).is_err());
+    }
+}

@@ -1,0 +1,219 @@
+//! Serving the control socket. Each client gets its own task; a client that
+//! sends garbage gets an error line, and one that reads too slowly misses
+//! intermediate snapshots rather than slowing the engine.
+
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::protocol::{ClientMessage, ServerMessage, MAX_LINE, PROTOCOL_VERSION};
+use crate::engine::{EngineHandle, Request};
+
+/// A listening control socket; the file is removed when this is dropped.
+#[derive(Debug)]
+pub struct ControlServer {
+    path: PathBuf,
+    task: JoinHandle<()>,
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Listen at `path`, replacing a stale socket file but never a live one.
+pub async fn serve(path: &Path, engine: EngineHandle) -> io::Result<ControlServer> {
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "{}: another director is already serving here",
+                    path.display()
+                ),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    let task = tokio::spawn(async move {
+        loop {
+            if let Ok((stream, _)) = listener.accept().await {
+                let origin = peer_origin(&stream);
+                tokio::spawn(client(stream, engine.clone(), origin));
+            }
+        }
+    });
+    Ok(ControlServer {
+        path: path.to_path_buf(),
+        task,
+    })
+}
+
+fn peer_origin(stream: &UnixStream) -> String {
+    match stream.peer_cred() {
+        Ok(cred) => format!(
+            "control (uid {}, pid {})",
+            cred.uid(),
+            cred.pid().unwrap_or(0)
+        ),
+        Err(_) => "control (unknown peer)".into(),
+    }
+}
+
+async fn client(stream: UnixStream, engine: EngineHandle, origin: String) {
+    let (read, mut write) = stream.into_split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Arc<String>>(64);
+    let writer = tokio::spawn(async move {
+        while let Some(line) = out_rx.recv().await {
+            if write.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let node = engine
+        .snapshots
+        .borrow()
+        .as_ref()
+        .map(|s| s.node.clone())
+        .unwrap_or_default();
+    let _ = out_tx
+        .send(encode(&ServerMessage::Hello {
+            version: PROTOCOL_VERSION,
+            node,
+        }))
+        .await;
+
+    let mut lines = BufReader::new(read);
+    let mut line = Vec::new();
+    let mut subscription: Option<JoinHandle<()>> = None;
+    loop {
+        line.clear();
+        match read_bounded_line(&mut lines, &mut line).await {
+            Ok(LineRead::Eof) | Err(_) => break,
+            Ok(LineRead::TooLong) => {
+                let message = format!("line longer than {MAX_LINE} bytes; closing");
+                let _ = out_tx.send(encode(&ServerMessage::Error { message })).await;
+                break;
+            }
+            Ok(LineRead::Line) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<ClientMessage>(text.trim()) {
+            Err(e) => {
+                let message = format!("cannot parse request: {e}");
+                let _ = out_tx.send(encode(&ServerMessage::Error { message })).await;
+            }
+            Ok(ClientMessage::Subscribe) => {
+                if subscription.is_none() {
+                    subscription = Some(tokio::spawn(forward_snapshots(
+                        engine.clone(),
+                        out_tx.clone(),
+                    )));
+                }
+            }
+            Ok(ClientMessage::Command { id, command }) => {
+                let request = Request {
+                    command,
+                    origin: origin.clone(),
+                };
+                let reply = match engine.request(request).await {
+                    Ok(message) => ServerMessage::Reply {
+                        id,
+                        ok: true,
+                        message,
+                    },
+                    Err(message) => ServerMessage::Reply {
+                        id,
+                        ok: false,
+                        message,
+                    },
+                };
+                let _ = out_tx.send(encode(&reply)).await;
+            }
+        }
+    }
+    if let Some(task) = subscription {
+        task.abort();
+    }
+    drop(out_tx);
+    let _ = writer.await;
+}
+
+async fn forward_snapshots(engine: EngineHandle, out: mpsc::Sender<Arc<String>>) {
+    let mut snapshots = engine.snapshots.clone();
+    loop {
+        let current = snapshots.borrow_and_update().clone();
+        if let Some(snapshot) = current {
+            let message = ServerMessage::Snapshot {
+                snapshot: Box::new((*snapshot).clone()),
+            };
+            // A slow reader skips snapshots instead of queueing them without bound.
+            match out.try_send(encode(&message)) {
+                Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {}
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
+        }
+        if snapshots.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn encode(message: &ServerMessage) -> Arc<String> {
+    let mut line = serde_json::to_string(message).unwrap_or_else(|e| {
+        format!("{{\"type\":\"error\",\"message\":\"cannot encode reply: {e}\"}}")
+    });
+    line.push('\n');
+    Arc::new(line)
+}
+
+enum LineRead {
+    Line,
+    Eof,
+    TooLong,
+}
+
+async fn read_bounded_line<R: AsyncBufReadExt + Unpin>(
+    reader: &mut R,
+    out: &mut Vec<u8>,
+) -> io::Result<LineRead> {
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(if out.is_empty() {
+                LineRead::Eof
+            } else {
+                LineRead::Line
+            });
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..=at], true),
+            None => (available, false),
+        };
+        out.extend_from_slice(chunk);
+        let used = chunk.len();
+        reader.consume(used);
+        if out.len() > MAX_LINE {
+            return Ok(LineRead::TooLong);
+        }
+        if done {
+            return Ok(LineRead::Line);
+        }
+    }
+}

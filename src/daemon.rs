@@ -1,0 +1,72 @@
+//! `director run` and the console's in-process engine: load the
+//! configuration, start the engine, serve the control socket.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::load_file;
+use crate::control::server::{serve, ControlServer};
+use crate::engine::task::{start, RunningEngine};
+use crate::ipvs::userspace::Timeouts;
+
+/// Exit code for a configuration that does not load.
+pub const EXIT_BAD_CONFIG: i32 = 2;
+/// Exit code when the engine cannot start (missing privileges, interfaces).
+pub const EXIT_CANNOT_START: i32 = 3;
+
+/// This host's name, for a configuration without `router_id`.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "director".into())
+}
+
+/// Load `config` and start an engine on it; errors carry the exit code.
+pub async fn start_engine(
+    config: &Path,
+    tcp_fin: Duration,
+) -> Result<RunningEngine, (i32, String)> {
+    let config = load_file(config).map_err(|diagnostics| {
+        let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        (EXIT_BAD_CONFIG, text.join("\n"))
+    })?;
+    let node = config.global.router_id.clone().unwrap_or_else(hostname);
+    let timeouts = Timeouts {
+        tcp_fin,
+        ..Timeouts::default()
+    };
+    start(config, node, timeouts)
+        .await
+        .map_err(|e| (EXIT_CANNOT_START, e))
+}
+
+/// Run headless until SIGTERM or SIGINT, then stop gracefully.
+pub async fn run(config: &Path, control: &Path, tcp_fin: Duration) -> Result<(), (i32, String)> {
+    let engine = start_engine(config, tcp_fin).await?;
+    let server: ControlServer = serve(control, engine.handle.clone()).await.map_err(|e| {
+        (
+            EXIT_CANNOT_START,
+            format!("control socket {}: {e}", control.display()),
+        )
+    })?;
+    eprintln!("director: serving control socket {}", control.display());
+    wait_for_stop_signal().await;
+    drop(server);
+    engine.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

@@ -1,0 +1,55 @@
+//! What clients (console, control socket, ctl) may ask the engine to do.
+
+use serde::{Deserialize, Serialize};
+
+/// An operator action. Servers and services are named by their display name
+/// or by `address:port`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    /// Weight 0: no new connections; established ones finish.
+    Drain {
+        /// Virtual service.
+        service: String,
+        /// Real server.
+        server: String,
+    },
+    /// Restore the weight a drain took away.
+    Undrain {
+        /// Virtual service.
+        service: String,
+        /// Real server.
+        server: String,
+    },
+    /// Set a real server's weight.
+    SetWeight {
+        /// Virtual service.
+        service: String,
+        /// Real server.
+        server: String,
+        /// New weight, 0..=65535.
+        weight: u32,
+    },
+    /// Give up mastership of a VRRP instance; the peer takes the addresses.
+    Failover {
+        /// VRRP instance name.
+        instance: String,
+    },
+    /// Take mastership of a VRRP instance now.
+    Takeover {
+        /// VRRP instance name.
+        instance: String,
+    },
+}
+
+/// A command with who asked for it (for the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The action.
+    pub command: Command,
+    /// Who asked: e.g. "console (uid 0)".
+    pub origin: String,
+}
+
+/// The engine's answer: what it did, or why it refused.
+pub type Reply = Result<String, String>;

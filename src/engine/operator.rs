@@ -1,0 +1,171 @@
+//! Applying operator commands to the engine state.
+
+use std::time::Instant;
+
+use super::command::{Command, Reply, Request};
+use super::journal::EventKind;
+use super::state::{EngineState, ServerRuntime};
+use crate::vrrp::instance::Action;
+
+/// What a command changed, beyond its reply.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// The data-plane table must be pushed again.
+    pub table_changed: bool,
+    /// VRRP actions to carry out for instance index.
+    pub vrrp: Option<(usize, Vec<Action>)>,
+}
+
+impl EngineState {
+    /// Apply one operator request, recording it in the journal when it changes anything.
+    pub fn apply(&mut self, request: &Request, now: Instant) -> (Reply, Effects) {
+        let result = match &request.command {
+            Command::Drain { service, server } => self
+                .server_mut(service, server)
+                .map(|(name, r)| drain(name, r, true)),
+            Command::Undrain { service, server } => self
+                .server_mut(service, server)
+                .map(|(name, r)| drain(name, r, false)),
+            Command::SetWeight {
+                service,
+                server,
+                weight,
+            } => {
+                if *weight > 65535 {
+                    Err(format!("weight must be 0..=65535, not {weight}"))
+                } else {
+                    self.server_mut(service, server).map(|(name, r)| {
+                        let before = r.weight;
+                        r.weight = *weight;
+                        (
+                            format!("{name}: weight {before} -> {weight}"),
+                            Effects {
+                                table_changed: before != *weight,
+                                vrrp: None,
+                            },
+                        )
+                    })
+                }
+            }
+            Command::Failover { instance } => self.instance_index(instance).and_then(|i| {
+                let vr = &mut self.instances[i];
+                vr.fsm
+                    .failover(now)
+                    .map(|actions| {
+                        (
+                            format!(
+                                "{}: failover, handing the addresses to the peer",
+                                vr.config.name
+                            ),
+                            Effects {
+                                table_changed: false,
+                                vrrp: Some((i, actions)),
+                            },
+                        )
+                    })
+                    .map_err(|refusal| format!("cannot fail over {}: {refusal}", vr.config.name))
+            }),
+            Command::Takeover { instance } => self.instance_index(instance).and_then(|i| {
+                let vr = &mut self.instances[i];
+                vr.fsm
+                    .takeover(now)
+                    .map(|actions| {
+                        (
+                            format!("{}: takeover", vr.config.name),
+                            Effects {
+                                table_changed: false,
+                                vrrp: Some((i, actions)),
+                            },
+                        )
+                    })
+                    .map_err(|refusal| format!("cannot take over {}: {refusal}", vr.config.name))
+            }),
+        };
+        match result {
+            Ok((message, effects)) => {
+                self.journal.record(
+                    EventKind::Operator,
+                    format!("{}: {message}", request.origin),
+                );
+                (Ok(message), effects)
+            }
+            Err(e) => (Err(e), Effects::default()),
+        }
+    }
+
+    fn instance_index(&self, name: &str) -> Result<usize, String> {
+        self.instances
+            .iter()
+            .position(|i| i.config.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self
+                    .instances
+                    .iter()
+                    .map(|i| i.config.name.as_str())
+                    .collect();
+                format!(
+                    "unknown VRRP instance {name:?} (known: {})",
+                    known.join(", ")
+                )
+            })
+    }
+
+    fn server_mut(
+        &mut self,
+        service: &str,
+        server: &str,
+    ) -> Result<(String, &mut ServerRuntime), String> {
+        let known: Vec<String> = self
+            .services
+            .iter()
+            .map(|s| s.config.display_name())
+            .collect();
+        let vs = self
+            .services
+            .iter_mut()
+            .find(|s| s.config.display_name() == service || s.address().to_string() == service)
+            .ok_or_else(|| {
+                format!(
+                    "unknown virtual service {service:?} (known: {})",
+                    known.join(", ")
+                )
+            })?;
+        let service_name = vs.config.display_name();
+        let known: Vec<String> = vs.servers.iter().map(|r| r.config.display_name()).collect();
+        let real = vs
+            .servers
+            .iter_mut()
+            .find(|r| r.config.display_name() == server || r.address().to_string() == server)
+            .ok_or_else(|| {
+                format!(
+                    "unknown real server {server:?} in {service_name} (known: {})",
+                    known.join(", ")
+                )
+            })?;
+        Ok((
+            format!("{service_name}/{}", real.config.display_name()),
+            real,
+        ))
+    }
+}
+
+fn drain(name: String, server: &mut ServerRuntime, drained: bool) -> (String, Effects) {
+    let changed = server.drained != drained;
+    server.drained = drained;
+    let message = match (drained, changed) {
+        (true, true) => format!("{name}: drained (weight 0; established connections finish)"),
+        (false, true) => format!("{name}: undrained (weight {})", server.weight),
+        (true, false) => format!("{name}: already drained"),
+        (false, false) => format!("{name}: was not drained"),
+    };
+    (
+        message,
+        Effects {
+            table_changed: changed,
+            vrrp: None,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use std::net::Ipv4Addr;
+
+use super::*;
+use crate::config::parse_str;
+
+const CONFIG: &str = r#"
+[[vrrp_instance]]
+name = "VI_1"
+interface = "eth0"
+virtual_router_id = 51
+priority = 150
+virtual_ipaddress = ["192.0.2.50"]
+
+[[virtual_server]]
+name = "web"
+address = "192.0.2.50"
+port = 80
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.21"
+port = 80
+weight = 2
+[[virtual_server.real_server]]
+address = "192.0.2.22"
+port = 80
+"#;
+
+fn state() -> EngineState {
+    let config = parse_str("t.toml", CONFIG).unwrap();
+    EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11)])
+}
+
+fn request(command: Command) -> Request {
+    Request {
+        command,
+        origin: "test".into(),
+    }
+}
+
+fn drain(server: &str) -> Request {
+    request(Command::Drain {
+        service: "web".into(),
+        server: server.into(),
+    })
+}
+
+#[test]
+fn drain_zeroes_the_weight_in_the_table_and_logs_who() {
+    let mut s = state();
+    let (reply, effects) = s.apply(&drain("rs1"), Instant::now());
+    assert!(reply.unwrap().contains("drained"));
+    assert!(effects.table_changed);
+    let table = s.plane_table();
+    assert_eq!(table.services[0].dests[0].weight, 0);
+    assert_eq!(table.services[0].dests[1].weight, 1);
+    let last = s.journal.events().last().unwrap();
+    assert!(
+        last.text.starts_with("test: web/rs1: drained"),
+        "{}",
+        last.text
+    );
+}
+
+#[test]
+fn undrain_restores_the_weight_and_servers_match_by_address() {
+    let mut s = state();
+    s.apply(&drain("192.0.2.21:80"), Instant::now());
+    let undrain = request(Command::Undrain {
+        service: "192.0.2.50:80".into(),
+        server: "rs1".into(),
+    });
+    assert!(s.apply(&undrain, Instant::now()).1.table_changed);
+    assert_eq!(s.plane_table().services[0].dests[0].weight, 2);
+}
+
+#[test]
+fn draining_twice_changes_nothing() {
+    let mut s = state();
+    s.apply(&drain("rs1"), Instant::now());
+    let (reply, effects) = s.apply(&drain("rs1"), Instant::now());
+    assert!(reply.unwrap().contains("already drained"));
+    assert!(!effects.table_changed);
+}
+
+#[test]
+fn unknown_names_are_refused_with_the_known_ones() {
+    let mut s = state();
+    let (reply, _) = s.apply(&drain("rs9"), Instant::now());
+    assert_eq!(
+        reply.unwrap_err(),
+        "unknown real server \"rs9\" in web (known: rs1, 192.0.2.22:80)"
+    );
+    let bad = request(Command::Drain {
+        service: "db".into(),
+        server: "rs1".into(),
+    });
+    assert_eq!(
+        s.apply(&bad, Instant::now()).0.unwrap_err(),
+        "unknown virtual service \"db\" (known: web)"
+    );
+    let events_before = s.journal.events().count();
+    let failover = request(Command::Failover {
+        instance: "VI_9".into(),
+    });
+    assert!(s
+        .apply(&failover, Instant::now())
+        .0
+        .unwrap_err()
+        .contains("known: VI_1"));
+    assert_eq!(
+        s.journal.events().count(),
+        events_before,
+        "refusals are not journaled"
+    );
+}
+
+#[test]
+fn reweight_validates_the_range() {
+    let mut s = state();
+    let set = |weight| {
+        request(Command::SetWeight {
+            service: "web".into(),
+            server: "rs1".into(),
+            weight,
+        })
+    };
+    assert!(s.apply(&set(70000), Instant::now()).0.is_err());
+    assert_eq!(
+        s.apply(&set(5), Instant::now()).0.unwrap(),
+        "web/rs1: weight 2 -> 5"
+    );
+    assert_eq!(s.plane_table().services[0].dests[0].weight, 5);
+}
+
+#[test]
+fn failover_needs_mastership() {
+    let mut s = state();
+    let failover = request(Command::Failover {
+        instance: "VI_1".into(),
+    });
+    let (reply, effects) = s.apply(&failover, Instant::now());
+    assert_eq!(
+        reply.unwrap_err(),
+        "cannot fail over VI_1: this node is not master"
+    );
+    assert_eq!(effects, Effects::default());
+}

@@ -1,0 +1,142 @@
+//! The engine's published view of itself: everything a console, `ctl` or
+//! metrics need, and nothing they could use to change it.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::journal::Event;
+use crate::ipvs::model::Health;
+use crate::vrrp::instance::State;
+
+/// The snapshot schema version; bumped on incompatible changes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// The whole engine at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Schema version.
+    pub version: u32,
+    /// This node's name.
+    pub node: String,
+    /// "userspace" or "kernel".
+    pub dataplane: String,
+    /// When the snapshot was taken, ms since the Unix epoch.
+    pub unix_ms: u64,
+    /// VRRP instances.
+    pub instances: Vec<InstanceView>,
+    /// Virtual services.
+    pub services: Vec<ServiceView>,
+    /// Recent events, oldest first.
+    pub events: Vec<Event>,
+}
+
+/// Who holds an instance's virtual addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    /// This node is master.
+    ThisNode,
+    /// The peer at this address advertises as master.
+    Peer(Ipv4Addr),
+    /// Nobody seen yet.
+    Unknown,
+}
+
+/// One VRRP instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceView {
+    /// Instance name.
+    pub name: String,
+    /// Interface.
+    pub interface: String,
+    /// Virtual router id.
+    pub vrid: u8,
+    /// Current state.
+    pub state: State,
+    /// Configured priority.
+    pub priority: u8,
+    /// Virtual addresses.
+    pub vips: Vec<Ipv4Addr>,
+    /// Who owns the addresses.
+    pub owner: Owner,
+    /// Since when the owner is the owner, ms since the Unix epoch.
+    pub owner_since_unix_ms: Option<u64>,
+    /// Held in backup by an operator failover.
+    pub held: bool,
+    /// The last transition, as "BACKUP -> MASTER: reason".
+    pub last_transition: Option<String>,
+    /// Adverts sent.
+    pub adverts_sent: u64,
+    /// Valid adverts received.
+    pub adverts_received: u64,
+    /// Received packets dropped, by reason.
+    pub drops: BTreeMap<String, u64>,
+    /// The master's advert interval in ms.
+    pub advert_interval_ms: u64,
+    /// Master_Down_Interval in ms.
+    pub master_down_interval_ms: u64,
+}
+
+/// One virtual service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceView {
+    /// Display name.
+    pub name: String,
+    /// `address:port`.
+    pub address: String,
+    /// "tcp".
+    pub protocol: String,
+    /// Scheduler name.
+    pub scheduler: String,
+    /// Real servers, configuration order.
+    pub servers: Vec<ServerView>,
+}
+
+/// One real server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerView {
+    /// Display name.
+    pub name: String,
+    /// `address:port`.
+    pub address: String,
+    /// Effective weight now.
+    pub weight: u32,
+    /// Weight from the configuration (or an operator's reweight).
+    pub configured_weight: u32,
+    /// Drained by an operator.
+    pub drained: bool,
+    /// In the data-plane table (false when removed by a failed check).
+    pub in_table: bool,
+    /// ActiveConn.
+    pub active: u64,
+    /// InActConn.
+    pub inactive: u64,
+    /// Connections ever scheduled here.
+    pub conns: u64,
+    /// Connections per second.
+    pub cps: f64,
+    /// Bytes per second towards the server.
+    pub in_bps: f64,
+    /// Bytes per second back to clients.
+    pub out_bps: f64,
+    /// Health verdict.
+    pub health: Health,
+    /// The last check's result ("ok" or the failure).
+    pub last_check: Option<String>,
+    /// When the last check ran, ms since the Unix epoch.
+    pub last_check_unix_ms: Option<u64>,
+}
+
+impl Snapshot {
+    /// Find a server by service and server name or address.
+    pub fn server(&self, service: &str, server: &str) -> Option<&ServerView> {
+        self.services
+            .iter()
+            .find(|s| s.name == service || s.address == service)?
+            .servers
+            .iter()
+            .find(|r| r.name == server || r.address == server)
+    }
+}

@@ -1,0 +1,6 @@
+//! The virtual-server table: the shared model, the schedulers, and the
+//! userspace data plane.
+
+pub mod model;
+pub mod sched;
+pub mod userspace;

@@ -1,0 +1,74 @@
+//! Network namespaces through iproute2: create, run in, list, remove.
+
+use std::process::{Command, Output, Stdio};
+
+/// Run `ip` with `args`; an error carries the command and its stderr.
+pub fn ip(args: &[&str]) -> Result<Output, String> {
+    let output = Command::new("ip")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("ip {}: {e} (is iproute2 installed?)", args.join(" ")))?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// Run `ip` inside namespace `ns`.
+pub fn ip_in(ns: &str, args: &[&str]) -> Result<Output, String> {
+    let mut full = vec!["-n", ns];
+    full.extend_from_slice(args);
+    ip(&full)
+}
+
+/// Every namespace whose name starts with `prefix-`.
+pub fn list(prefix: &str) -> Vec<String> {
+    let Ok(output) = ip(&["netns", "list"]) else {
+        return Vec::new();
+    };
+    let wanted = format!("{prefix}-");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| name.starts_with(&wanted))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The pids of processes living in namespace `ns`.
+pub fn pids(ns: &str) -> Vec<i32> {
+    ip(&["netns", "pids", ns])
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Kill every process in `ns`, then delete it.
+pub fn remove(ns: &str) {
+    for pid in pids(ns) {
+        // SAFETY: kill(2) with a pid read from the namespace; no memory involved.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let _ = ip(&["netns", "delete", ns]);
+}
+
+/// Whether this process can create namespaces: root, and `ip netns` works.
+pub fn check_privileges() -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err("needs root: it creates network namespaces, veth pairs and a bridge".into());
+    }
+    ip(&["netns", "list"])
+        .map(|_| ())
+        .map_err(|e| format!("network namespaces are not available: {e}"))
+}

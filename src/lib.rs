@@ -1,0 +1,18 @@
+//! director: an LVS director in one binary — VRRP, an IPVS-style
+//! virtual-server table, health checks, and an operations console.
+//!
+//! The architecture is "commands in, snapshots out": one engine task owns
+//! all runtime state (`engine`), pure cores decide (`vrrp::instance`,
+//! `ipvs::sched`, `check::policy`, `config`), and thin shells do the I/O.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod engine;
+pub mod ipvs;
+pub mod lab;
+pub mod netlink;
+pub mod tui;
+pub mod vrrp;

@@ -1,0 +1,163 @@
+//! The `director` binary: parse the command line and dispatch.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use director::cli::{AgentCommand, Cli, ConfigCommand, LabArgs, Subcommands};
+use director::control::{client::attach, DEFAULT_SOCKET};
+use director::lab::{agents, Lab, LabOptions};
+use director::{config, daemon, tui};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        None => console(cli.attach.as_deref(), &cli.config).await,
+        Some(Subcommands::Run(args)) => {
+            let fin = Duration::from_secs(args.tcp_fin_timeout);
+            report(daemon::run(&args.config, &args.control, fin).await)
+        }
+        Some(Subcommands::Lab(args)) => lab(args).await,
+        Some(Subcommands::Config(ConfigCommand::Check { file })) => check(&file),
+        Some(Subcommands::Agent(agent)) => run_agent(agent).await,
+    };
+    ExitCode::from(code as u8)
+}
+
+fn report(result: Result<(), (i32, String)>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err((code, message)) => {
+            eprintln!("director: {message}");
+            code
+        }
+    }
+}
+
+fn origin() -> String {
+    // SAFETY: getuid has no preconditions.
+    format!("console (uid {})", unsafe { libc::getuid() })
+}
+
+/// The console: attach to a daemon when one is listening, else embed an engine.
+async fn console(attach_to: Option<&Path>, config: &Path) -> i32 {
+    let socket = attach_to.unwrap_or(Path::new(DEFAULT_SOCKET));
+    match attach(socket).await {
+        Ok(handle) => report(
+            tui::run(handle, origin())
+                .await
+                .map_err(|e| (1, e.to_string())),
+        ),
+        Err(e) if attach_to.is_some() => report(Err((1, format!("cannot attach: {e}")))),
+        Err(_) => match daemon::start_engine(config, Duration::from_secs(120)).await {
+            Ok(engine) => {
+                let result = tui::run(engine.handle.clone(), origin()).await;
+                engine.shutdown().await;
+                report(result.map_err(|e| (1, e.to_string())))
+            }
+            Err((code, message)) => report(Err((
+                code,
+                format!(
+                    "no daemon at {DEFAULT_SOCKET}, and no engine could start on {}:\n{message}",
+                    config.display()
+                ),
+            ))),
+        },
+    }
+}
+
+async fn lab(args: LabArgs) -> i32 {
+    let binary = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(e) => return report(Err((1, format!("cannot find my own binary: {e}")))),
+    };
+    let options = LabOptions {
+        prefix: args.prefix,
+        binary,
+        advert_int: args.advert_int,
+        tcp_fin_timeout: 120,
+    };
+    eprintln!("director lab: building namespaces {}-* …", options.prefix);
+    let mut lab = match Lab::up(options) {
+        Ok(lab) => lab,
+        Err(e) => {
+            return report(Err((
+                1,
+                format!(
+                    "lab: {e}\nThe lab needs root and network namespaces. Run it as root \
+                     (sudo cargo run --release -- lab), or on a real director run \
+                     `director --config FILE`."
+                ),
+            )))
+        }
+    };
+    if args.rate > 0 {
+        if let Err(e) = lab.start_load(args.rate) {
+            return report(Err((1, e)));
+        }
+    }
+    let result = match attach(&lab.socket(0)).await {
+        Ok(handle) => tokio::select! {
+            r = tui::run(handle, origin()) => r.map_err(|e| (1, e.to_string())),
+            () = stop_signal() => Ok(()),
+        },
+        Err(e) => Err((1, format!("cannot attach to director 1: {e}"))),
+    };
+    lab.teardown();
+    report(result)
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+fn check(file: &Path) -> i32 {
+    match config::load_file(file) {
+        Ok(_) => {
+            println!("{}: ok", file.display());
+            0
+        }
+        Err(diagnostics) => {
+            for d in diagnostics {
+                eprintln!("{d}");
+            }
+            1
+        }
+    }
+}
+
+async fn run_agent(agent: AgentCommand) -> i32 {
+    match agent {
+        AgentCommand::HttpServer { name, listen } => report(
+            agents::http::serve(name, listen)
+                .await
+                .map_err(|e| (1, e.to_string())),
+        ),
+        AgentCommand::Load {
+            target,
+            rate,
+            max_seconds,
+        } => {
+            agents::load::run(target, rate, max_seconds).await;
+            0
+        }
+        AgentCommand::Get { target, count } => {
+            agents::get::run(target, count).await;
+            0
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Linux network configuration: links and addresses.
+
+pub mod address;
+pub mod link;

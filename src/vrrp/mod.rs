@@ -1,0 +1,8 @@
+//! VRRP: the advertisement codec, the instance state machine, and the socket
+//! and announcement shells around them.
+
+pub mod announce;
+pub mod instance;
+pub mod net;
+pub mod packet;
+pub mod receive;
