@@ -28,7 +28,8 @@ pub struct VrrpSocket {
 }
 
 impl VrrpSocket {
-    /// Open the socket on `interface`, sending from `source` with TTL 255 and TOS 0xc0.
+    /// Open the socket on `interface`, sending from `source` (chosen through
+    /// IP_MULTICAST_IF) with TTL 255 and TOS 0xc0.
     pub fn open(interface: &str, ifindex: u32, source: Ipv4Addr) -> io::Result<VrrpSocket> {
         let socket = Socket::new(
             Domain::IPV4,
@@ -41,7 +42,8 @@ impl VrrpSocket {
         socket.set_multicast_ttl_v4(255)?;
         socket.set_multicast_loop_v4(false)?;
         socket.set_tos_v4(0xc0)?;
-        socket.bind(&SockAddr::from(SocketAddrV4::new(source, 0)))?;
+        // No bind(): a raw socket bound to an address only receives packets
+        // sent to that address, never the multicast group.
         socket.set_nonblocking(true)?;
         // SAFETY: the socket owns its descriptor, which stays open and
         // unchanged until the AsyncFd (which owns the socket) is dropped.
