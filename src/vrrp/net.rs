@@ -64,7 +64,7 @@ impl VrrpSocket {
         let mut buf = vec![0u8; 2048];
         loop {
             let mut guard = self.socket.readable().await?;
-            match guard.try_io(|inner| (&*inner.get_ref()).read(&mut buf)) {
+            match guard.try_io(|inner| inner.get_ref().read(&mut buf)) {
                 Ok(result) => return parse_ipv4(&buf[..result?]),
                 Err(_would_block) => continue,
             }

@@ -64,7 +64,7 @@ fn drain_zeroes_the_weight_in_the_table_and_logs_who() {
 #[test]
 fn undrain_restores_the_weight_and_servers_match_by_address() {
     let mut s = state();
-    s.apply(&drain("192.0.2.21:80"), Instant::now());
+    s.apply(&drain("192.0.2.21:80"), Instant::now()).0.unwrap();
     let undrain = request(Command::Undrain {
         service: "192.0.2.50:80".into(),
         server: "rs1".into(),
@@ -76,7 +76,7 @@ fn undrain_restores_the_weight_and_servers_match_by_address() {
 #[test]
 fn draining_twice_changes_nothing() {
     let mut s = state();
-    s.apply(&drain("rs1"), Instant::now());
+    s.apply(&drain("rs1"), Instant::now()).0.unwrap();
     let (reply, effects) = s.apply(&drain("rs1"), Instant::now());
     assert!(reply.unwrap().contains("already drained"));
     assert!(!effects.table_changed);

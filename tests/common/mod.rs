@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use director::control::client::attach;
+use director::engine::{EngineHandle, Snapshot};
+
+/// Whether this process may build network namespaces. Without them the test
+/// says so; under CI (CI set) that is a failure, never a silent pass.
+pub fn namespaces_available(test: &str) -> bool {
+    match director::lab::netns::check_privileges() {
+        Ok(()) => true,
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: needs root and network namespaces, and CI must run it: {why}")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED {test}: needs root and network namespaces: {why}");
+            false
+        }
+    }
+}
+
+/// A namespace prefix unique to this process and test.
+pub fn prefix(tag: &str) -> String {
+    format!("dt{}{tag}", std::process::id())
+}
+
+/// Poll `condition` every 10 ms until it holds or `limit` passes.
+pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    condition()
+}
+
+/// Attach to a control socket, retrying for up to 10 s while it appears.
+pub async fn attach_retrying(socket: &Path) -> EngineHandle {
+    let started = Instant::now();
+    loop {
+        match attach(socket).await {
+            Ok(handle) => return handle,
+            Err(e) if started.elapsed() > Duration::from_secs(10) => {
+                panic!("cannot attach to {}: {e}", socket.display())
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Wait (at most `limit`) for a snapshot satisfying `condition`, and return it.
+pub async fn snapshot_where(
+    handle: &EngineHandle,
+    limit: Duration,
+    condition: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
+    let mut snapshots = handle.snapshots.clone();
+    let wait = async {
+        loop {
+            if let Some(s) = snapshots.borrow_and_update().clone() {
+                if condition(&s) {
+                    return s;
+                }
+            }
+            if snapshots.changed().await.is_err() {
+                panic!("engine went away while waiting");
+            }
+        }
+    };
+    tokio::time::timeout(limit, wait)
+        .await
+        .unwrap_or_else(|_| panic!("no matching snapshot within {limit:?}"))
+}
+
+/// Total connections scheduled to `server` of service "web".
+pub fn conns(snapshot: &Snapshot, server: &str) -> u64 {
+    snapshot
+        .server("web", server)
+        .map_or_else(|| panic!("no server {server}"), |s| s.conns)
+}
