@@ -81,6 +81,12 @@ async fn lab(args: LabArgs) -> i32 {
         tcp_fin_timeout: 120,
     };
     eprintln!("director lab: building namespaces {}-* …", options.prefix);
+    // Listen for signals before building, so one that arrives mid-build
+    // still leads to a teardown instead of killing the process.
+    let mut stop = match StopSignals::install() {
+        Ok(stop) => stop,
+        Err(e) => return report(Err((1, format!("cannot install signal handlers: {e}")))),
+    };
     let mut lab = match Lab::up(options) {
         Ok(lab) => lab,
         Err(e) => {
@@ -102,7 +108,7 @@ async fn lab(args: LabArgs) -> i32 {
     let result = match attach(&lab.socket(0)).await {
         Ok(handle) => tokio::select! {
             r = tui::run(handle, origin()) => r.map_err(|e| (1, e.to_string())),
-            () = stop_signal() => Ok(()),
+            () = stop.wait() => Ok(()),
         },
         Err(e) => Err((1, format!("cannot attach to director 1: {e}"))),
     };
@@ -110,18 +116,29 @@ async fn lab(args: LabArgs) -> i32 {
     report(result)
 }
 
-async fn stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = hup.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM, SIGHUP and SIGINT, caught from the moment of `install`.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }
 

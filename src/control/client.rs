@@ -38,6 +38,7 @@ pub async fn attach(path: &Path) -> io::Result<EngineHandle> {
             let message = ClientMessage::Command {
                 id: next_id,
                 command: request.command,
+                origin: Some(request.origin),
             };
             let Ok(mut line) = serde_json::to_string(&message) else {
                 continue;

@@ -22,6 +22,10 @@ pub enum ClientMessage {
         id: u64,
         /// What to do.
         command: Command,
+        /// Who the client says is asking (e.g. "console (uid 1000)"); the
+        /// server appends the peer credentials it checked itself.
+        #[serde(default)]
+        origin: Option<String>,
     },
 }
 

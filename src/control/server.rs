@@ -127,10 +127,14 @@ async fn client(stream: UnixStream, engine: EngineHandle, origin: String) {
                     )));
                 }
             }
-            Ok(ClientMessage::Command { id, command }) => {
+            Ok(ClientMessage::Command {
+                id,
+                command,
+                origin: label,
+            }) => {
                 let request = Request {
                     command,
-                    origin: origin.clone(),
+                    origin: described_origin(label.as_deref(), &origin),
                 };
                 let reply = match engine.request(request).await {
                     Ok(message) => ServerMessage::Reply {
@@ -172,6 +176,18 @@ async fn forward_snapshots(engine: EngineHandle, out: mpsc::Sender<Arc<String>>)
         if snapshots.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// The client's own label (cleaned and bounded) followed by the credentials
+/// the server checked: "console (uid 0) [control (uid 0, pid 42)]".
+fn described_origin(label: Option<&str>, peer: &str) -> String {
+    match label {
+        Some(label) => {
+            let clean: String = label.chars().filter(|c| !c.is_control()).take(64).collect();
+            format!("{clean} [{peer}]")
+        }
+        None => peer.to_string(),
     }
 }
 

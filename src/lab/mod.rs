@@ -5,6 +5,7 @@ pub mod agents;
 pub mod netns;
 pub mod topology;
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -218,13 +219,26 @@ impl Lab {
         let log_path = self.log(node.name);
         let log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let child = Command::new("ip")
+        let mut command = Command::new("ip");
+        command
             .args(["netns", "exec", &self.ns(node.name)])
             .arg(&self.options.binary)
             .args(args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
+            .stderr(log);
+        // SAFETY: only prctl runs between fork and exec, and it is
+        // async-signal-safe. `ip netns exec` execs in place, so the lab's
+        // processes die with the lab even when it is killed outright.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command
             .spawn()
             .map_err(|e| format!("start {} in {}: {e}", args[0], node.name))?;
         self.children.push((node.name.to_string(), child));

@@ -1,0 +1,86 @@
+//! The command line as a user meets it.
+
+use std::process::Command;
+
+fn director(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_director"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn config_check_accepts_the_shipped_example() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/examples/director.toml");
+    let out = director(&["config", "check", example]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn config_check_points_at_line_and_column() {
+    let path = std::env::temp_dir().join(format!("director-cli-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvirtual_router_id = 51\npriority = 0\nvirtual_ipaddress = [\"192.0.2.50\"]\n",
+    )
+    .unwrap();
+    let out = director(&["config", "check", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        format!("{}:5:12: priority must be 1..=254, not 0", path.display())
+    );
+}
+
+#[test]
+fn run_with_a_bad_config_exits_with_the_config_code() {
+    let out = director(&[
+        "run",
+        "--config",
+        "/nonexistent/director.toml",
+        "--control",
+        "/tmp/x.sock",
+    ]);
+    assert_eq!(out.status.code(), Some(director::daemon::EXIT_BAD_CONFIG));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("/nonexistent/director.toml:0:0: cannot read"));
+}
+
+#[test]
+fn lab_without_root_says_so_and_what_to_run_instead() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        let out = director(&["lab"]);
+        assert_lab_refusal(&out);
+        return;
+    }
+    // As root, drop to nobody to see what a normal user sees.
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_director"),
+            "lab",
+        ])
+        .output()
+        .expect("setpriv (util-linux) is installed");
+    assert_lab_refusal(&out);
+}
+
+fn assert_lab_refusal(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("needs root"), "{stderr}");
+    assert!(
+        stderr.contains("sudo cargo run --release -- lab"),
+        "{stderr}"
+    );
+}

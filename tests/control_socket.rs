@@ -1,0 +1,198 @@
+//! `director run` headless on loopback (no VRRP, so no root needed): the
+//! control socket's protocol and its handling of bad input, and the
+//! userspace plane's drain semantics, through the real binary.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::wait_until;
+
+/// A `director run` child; killed and its files removed on every exit path.
+struct Daemon {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Daemon {
+    fn socket(&self) -> PathBuf {
+        self.dir.join("control.sock")
+    }
+}
+
+/// Backends that answer with their name and count what they accepted.
+fn backend(name: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10_000) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.write_all(format!("{name}\n").as_bytes());
+        }
+    });
+    address
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(tag: &str, backends: &[(&str, SocketAddr)]) -> (Daemon, SocketAddr) {
+    let dir = std::env::temp_dir().join(format!("director-test-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let vip: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut config = format!(
+        "[global]\nrouter_id = \"t\"\n[[virtual_server]]\nname = \"web\"\naddress = \"127.0.0.1\"\nport = {}\nscheduler = \"rr\"\n",
+        vip.port()
+    );
+    for (name, address) in backends {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"127.0.0.1\"\nport = {}\n",
+            address.port()
+        ));
+    }
+    std::fs::write(dir.join("director.toml"), config).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_director"))
+        .args(["run", "--config"])
+        .arg(dir.join("director.toml"))
+        .arg("--control")
+        .arg(dir.join("control.sock"))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon { child, dir };
+    assert!(
+        wait_until(Duration::from_secs(10), || daemon.socket().exists()),
+        "no control socket"
+    );
+    (daemon, vip)
+}
+
+struct Client {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Client {
+    fn connect(daemon: &Daemon) -> Client {
+        let stream = UnixStream::connect(daemon.socket()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut client = Client {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        };
+        assert!(client.line().contains("\"type\":\"hello\""));
+        client
+    }
+
+    fn send(&mut self, line: &str) {
+        self.writer.write_all(line.as_bytes()).unwrap();
+        self.writer.write_all(b"\n").unwrap();
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        line
+    }
+}
+
+fn fetch(vip: SocketAddr) -> String {
+    let mut stream = std::net::TcpStream::connect_timeout(&vip, Duration::from_secs(2)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut body = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut body);
+    body.trim().to_string()
+}
+
+#[test]
+fn garbage_gets_an_error_and_the_connection_survives() {
+    let (daemon, _) = start("garbage", &[("a", backend("a"))]);
+    let mut client = Client::connect(&daemon);
+    client.send("this is not json");
+    let reply = client.line();
+    assert!(
+        reply.contains("\"type\":\"error\"") && reply.contains("cannot parse request"),
+        "{reply}"
+    );
+    client.send(
+        r#"{"type":"command","id":7,"command":{"action":"drain","service":"web","server":"zz"}}"#,
+    );
+    let reply = client.line();
+    assert!(
+        reply.contains("\"id\":7") && reply.contains("\"ok\":false"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("unknown real server \\\"zz\\\" in web (known: a)"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn an_oversized_line_is_refused_and_other_clients_are_unharmed() {
+    let (daemon, _) = start("oversized", &[("a", backend("a"))]);
+    let mut bad = Client::connect(&daemon);
+    let mut good = Client::connect(&daemon);
+    bad.send(&"x".repeat(100_000));
+    let reply = bad.line();
+    assert!(reply.contains("longer than 65536 bytes"), "{reply}");
+    assert_eq!(bad.line(), "", "server closes after an oversized line");
+    good.send(r#"{"type":"subscribe"}"#);
+    assert!(good.line().contains("\"type\":\"snapshot\""));
+}
+
+#[test]
+fn drain_over_the_socket_stops_new_connections_to_that_server() {
+    let (daemon, vip) = start("drain", &[("a", backend("a")), ("b", backend("b"))]);
+    let first: Vec<String> = (0..4).map(|_| fetch(vip)).collect();
+    assert_eq!(first, ["a", "b", "a", "b"], "rr alternates");
+    let mut client = Client::connect(&daemon);
+    client.send(r#"{"type":"command","id":1,"command":{"action":"drain","service":"web","server":"a"},"origin":"test"}"#);
+    let reply = client.line();
+    assert!(
+        reply.contains("\"ok\":true") && reply.contains("web/a: drained"),
+        "{reply}"
+    );
+    let after: Vec<String> = (0..4).map(|_| fetch(vip)).collect();
+    assert_eq!(after, ["b", "b", "b", "b"]);
+    client.send(r#"{"type":"subscribe"}"#);
+    let snapshot = client.line();
+    assert!(
+        snapshot.contains("test [control (uid"),
+        "audit names the client and its uid: {snapshot}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_daemon_cleanly_and_removes_the_socket() {
+    let (mut daemon, _) = start("sigterm", &[("a", backend("a"))]);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(daemon.child.id() as i32, libc::SIGTERM) };
+    let status = daemon.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!daemon.socket().exists());
+}
