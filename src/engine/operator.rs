@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::command::{Command, Reply, Request};
 use super::journal::EventKind;
 use super::state::{EngineState, ServerRuntime};
-use crate::vrrp::instance::Action;
+use crate::vrrp::instance::{Action, Instance, Refusal};
 
 /// What a command changed, beyond its reply.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -47,39 +47,19 @@ impl EngineState {
                     })
                 }
             }
-            Command::Failover { instance } => self.instance_index(instance).and_then(|i| {
-                let vr = &mut self.instances[i];
-                vr.fsm
-                    .failover(now)
-                    .map(|actions| {
-                        (
-                            format!(
-                                "{}: failover, handing the addresses to the peer",
-                                vr.config.name
-                            ),
-                            Effects {
-                                table_changed: false,
-                                vrrp: Some((i, actions)),
-                            },
-                        )
-                    })
-                    .map_err(|refusal| format!("cannot fail over {}: {refusal}", vr.config.name))
-            }),
-            Command::Takeover { instance } => self.instance_index(instance).and_then(|i| {
-                let vr = &mut self.instances[i];
-                vr.fsm
-                    .takeover(now)
-                    .map(|actions| {
-                        (
-                            format!("{}: takeover", vr.config.name),
-                            Effects {
-                                table_changed: false,
-                                vrrp: Some((i, actions)),
-                            },
-                        )
-                    })
-                    .map_err(|refusal| format!("cannot take over {}: {refusal}", vr.config.name))
-            }),
+            Command::Failover { instance } => self.vrrp_request(
+                instance,
+                |fsm| fsm.failover(now),
+                (
+                    "failover, handing the addresses to the peer",
+                    "cannot fail over",
+                ),
+            ),
+            Command::Takeover { instance } => self.vrrp_request(
+                instance,
+                |fsm| fsm.takeover(now),
+                ("takeover", "cannot take over"),
+            ),
         };
         match result {
             Ok((message, effects)) => {
@@ -90,6 +70,29 @@ impl EngineState {
                 (Ok(message), effects)
             }
             Err(e) => (Err(e), Effects::default()),
+        }
+    }
+
+    /// Run an operator request on the named instance's state machine;
+    /// `wording` is (what was done, how a refusal starts).
+    fn vrrp_request(
+        &mut self,
+        name: &str,
+        request: impl FnOnce(&mut Instance) -> Result<Vec<Action>, Refusal>,
+        wording: (&str, &str),
+    ) -> Result<(String, Effects), String> {
+        let index = self.instance_index(name)?;
+        let vr = &mut self.instances[index];
+        let (done, refused) = wording;
+        match request(&mut vr.fsm) {
+            Ok(actions) => Ok((
+                format!("{}: {done}", vr.config.name),
+                Effects {
+                    table_changed: false,
+                    vrrp: Some((index, actions)),
+                },
+            )),
+            Err(refusal) => Err(format!("{refused} {}: {refusal}", vr.config.name)),
         }
     }
 

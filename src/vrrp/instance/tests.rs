@@ -14,6 +14,14 @@ fn instance(priority: u8, preempt: bool) -> Instance {
     })
 }
 
+/// An instance that started at `t0` and took mastership at once.
+fn master(priority: u8, t0: Instant) -> Instance {
+    let mut vr = instance(priority, true);
+    vr.handle(Input::Startup, t0);
+    vr.takeover(t0).unwrap();
+    vr
+}
+
 fn advert(priority: u8) -> Input {
     Input::Advert {
         from: PEER,
@@ -78,9 +86,7 @@ fn startup_enters_backup_then_master_after_master_down_interval() {
 #[test]
 fn master_advertises_every_interval() {
     let t0 = Instant::now();
-    let mut vr = instance(150, true);
-    vr.handle(Input::Startup, t0);
-    vr.handle(Input::Takeover, t0);
+    let mut vr = master(150, t0);
     assert_eq!(vr.next_deadline(), Some(t0 + Duration::from_secs(1)));
     assert_eq!(
         vr.handle(Input::Tick, t0 + Duration::from_secs(1)),
@@ -144,9 +150,7 @@ fn priority_zero_makes_backup_take_over_at_skew_time() {
 #[test]
 fn master_yields_to_higher_priority_and_removes_addresses() {
     let t0 = Instant::now();
-    let mut vr = instance(100, true);
-    vr.handle(Input::Startup, t0);
-    vr.handle(Input::Takeover, t0);
+    let mut vr = master(100, t0);
     let actions = vr.handle(advert(150), t0 + Duration::from_millis(10));
     assert_eq!(actions[0], Action::RemoveAddresses);
     assert_eq!(transitions(&actions), vec![State::Backup]);
@@ -156,9 +160,7 @@ fn master_yields_to_higher_priority_and_removes_addresses() {
 #[test]
 fn equal_priority_tie_goes_to_the_higher_address() {
     let t0 = Instant::now();
-    let mut vr = instance(100, true);
-    vr.handle(Input::Startup, t0);
-    vr.handle(Input::Takeover, t0);
+    let mut vr = master(100, t0);
     // PEER (.12) > US (.11): we yield.
     assert_eq!(
         transitions(&vr.handle(advert(100), t0)),
@@ -169,9 +171,7 @@ fn equal_priority_tie_goes_to_the_higher_address() {
 #[test]
 fn master_answers_priority_zero_with_an_immediate_advert() {
     let t0 = Instant::now();
-    let mut vr = instance(150, true);
-    vr.handle(Input::Startup, t0);
-    vr.handle(Input::Takeover, t0);
+    let mut vr = master(150, t0);
     assert_eq!(
         vr.handle(advert(0), t0),
         vec![Action::SendAdvert { priority: 150 }]
@@ -181,9 +181,7 @@ fn master_answers_priority_zero_with_an_immediate_advert() {
 #[test]
 fn failover_resigns_and_holds_backup_without_preempting() {
     let t0 = Instant::now();
-    let mut vr = instance(150, true);
-    vr.handle(Input::Startup, t0);
-    vr.handle(Input::Takeover, t0);
+    let mut vr = master(150, t0);
     let actions = vr.failover(t0).unwrap();
     assert_eq!(actions[0], Action::SendAdvert { priority: 0 });
     assert_eq!(actions[1], Action::RemoveAddresses);
@@ -215,9 +213,7 @@ fn operator_requests_in_the_wrong_state_are_refused() {
 #[test]
 fn shutdown_of_master_sends_priority_zero() {
     let t0 = Instant::now();
-    let mut vr = instance(150, true);
-    vr.handle(Input::Startup, t0);
-    vr.handle(Input::Takeover, t0);
+    let mut vr = master(150, t0);
     let actions = vr.handle(Input::Shutdown, t0);
     assert_eq!(actions[0], Action::SendAdvert { priority: 0 });
     assert_eq!(actions[1], Action::RemoveAddresses);
