@@ -55,17 +55,26 @@ fn free_port() -> u16 {
 }
 
 fn start(tag: &str, backends: &[(&str, SocketAddr)]) -> (Daemon, SocketAddr) {
+    start_with(tag, backends, "")
+}
+
+/// Start a daemon whose real servers each carry `server_extra` (TOML lines).
+fn start_with(
+    tag: &str,
+    backends: &[(&str, SocketAddr)],
+    server_extra: &str,
+) -> (Daemon, SocketAddr) {
     let dir = std::env::temp_dir().join(format!("director-test-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let vip: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let mut config = format!(
-        "[global]\nrouter_id = \"t\"\n[[virtual_server]]\nname = \"web\"\naddress = \"127.0.0.1\"\nport = {}\nscheduler = \"rr\"\n",
+        "[global]\nrouter_id = \"t\"\n[[virtual_server]]\nname = \"web\"\naddress = \"127.0.0.1\"\nport = {}\nscheduler = \"rr\"\ndelay_loop = 0.2\n",
         vip.port()
     );
     for (name, address) in backends {
         config.push_str(&format!(
-            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"127.0.0.1\"\nport = {}\n",
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"127.0.0.1\"\nport = {}\n{server_extra}",
             address.port()
         ));
     }
@@ -195,4 +204,59 @@ fn sigterm_stops_the_daemon_cleanly_and_removes_the_socket() {
     let status = daemon.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(!daemon.socket().exists());
+}
+
+fn snapshot_line(daemon: &Daemon, until: impl Fn(&str) -> bool) -> String {
+    let mut client = Client::connect(daemon);
+    client.send(r#"{"type":"subscribe"}"#);
+    for _ in 0..100 {
+        let line = client.line();
+        if until(&line) {
+            return line;
+        }
+    }
+    panic!("no snapshot matched within 100 snapshots");
+}
+
+#[test]
+fn a_failed_check_takes_the_server_out_and_a_passing_one_brings_it_back() {
+    // "b" points at a port nobody listens on yet.
+    let dead = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let check = "inhibit_on_failure = false\n[virtual_server.real_server.tcp_check]\nconnect_timeout = 1\nretry = 1\ndelay_before_retry = 0.1\n";
+    let (daemon, vip) = start_with("health", &[("a", backend("a")), ("b", dead)], check);
+    let down = snapshot_line(&daemon, |l| l.contains("web/b is Down"));
+    assert!(down.contains("removed from the table"), "{down}");
+    let answers: Vec<String> = (0..4).map(|_| fetch(vip)).collect();
+    assert_eq!(
+        answers,
+        ["a", "a", "a", "a"],
+        "a down server gets no connections"
+    );
+
+    // Bring b to life on the same port: one passing check restores it.
+    let listener = TcpListener::bind(dead).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10_000) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.write_all(b"b\n");
+        }
+    });
+    snapshot_line(&daemon, |l| l.contains("web/b is Up"));
+    let answers: Vec<String> = (0..4).map(|_| fetch(vip)).collect();
+    assert!(answers.contains(&"b".to_string()), "{answers:?}");
+}
+
+#[test]
+fn inhibit_on_failure_keeps_a_failed_server_at_weight_zero() {
+    let dead = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let check = "inhibit_on_failure = true\n[virtual_server.real_server.tcp_check]\nconnect_timeout = 1\nretry = 0\n";
+    let (daemon, vip) = start_with("inhibit", &[("a", backend("a")), ("b", dead)], check);
+    let line = snapshot_line(&daemon, |l| l.contains("web/b is Down"));
+    assert!(line.contains("weight 0 (inhibit_on_failure)"), "{line}");
+    let inhibited = format!(
+        r#""name":"b","address":"{dead}","weight":0,"configured_weight":1,"drained":false,"in_table":true"#
+    );
+    assert!(line.contains(&inhibited), "{line}");
+    let answers: Vec<String> = (0..3).map(|_| fetch(vip)).collect();
+    assert_eq!(answers, ["a", "a", "a"]);
 }
