@@ -14,5 +14,6 @@ pub mod engine;
 pub mod ipvs;
 pub mod lab;
 pub mod netlink;
+pub mod script;
 pub mod tui;
 pub mod vrrp;

@@ -35,7 +35,7 @@ fn config_check_points_at_line_and_column() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr.trim(),
-        format!("{}:5:12: priority must be 1..=254, not 0", path.display())
+        format!("{}:5:12: priority must be 1..=255, not 0", path.display())
     );
 }
 

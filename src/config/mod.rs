@@ -6,6 +6,8 @@ pub mod load;
 pub mod model;
 pub mod validate;
 pub mod values;
+pub mod vip;
+pub mod vrrp;
 
 pub use diagnostic::Diagnostic;
 pub use load::{load_file, parse_str};

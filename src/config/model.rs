@@ -1,11 +1,12 @@
 //! The configuration model shared by native TOML and (later) keepalived.conf.
 //! Field names follow keepalived's keywords where one exists.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{Port, Priority, Seconds, Vrid, Weight};
+use super::values::{Port, Seconds, Weight};
+pub use super::vrrp::*;
 
 /// A whole configuration.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -17,51 +18,45 @@ pub struct Config {
     /// VRRP instances (keepalived `vrrp_instance`).
     #[serde(default, rename = "vrrp_instance")]
     pub vrrp_instances: Vec<VrrpInstance>,
+    /// Scripts whose result adjusts instance priorities (keepalived `vrrp_script`).
+    #[serde(default, rename = "vrrp_script")]
+    pub vrrp_scripts: Vec<VrrpScript>,
+    /// Files whose number adjusts instance priorities (keepalived `vrrp_track_file`).
+    #[serde(default, rename = "vrrp_track_file")]
+    pub vrrp_track_files: Vec<VrrpTrackFile>,
+    /// Instances that change state together (keepalived `vrrp_sync_group`).
+    #[serde(default, rename = "vrrp_sync_group")]
+    pub vrrp_sync_groups: Vec<VrrpSyncGroup>,
     /// Virtual services (keepalived `virtual_server`).
     #[serde(default, rename = "virtual_server")]
     pub virtual_servers: Vec<VirtualServer>,
 }
 
 /// Node-wide settings (keepalived `global_defs`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Global {
     /// This node's name in the console and logs; the hostname when absent.
     pub router_id: Option<String>,
+    /// A FIFO that receives a line per state change, in keepalived's format.
+    pub notify_fifo: Option<String>,
+    /// Seconds a notify script may run before it is killed. Default 10.
+    #[serde(default = "default_script_timeout")]
+    pub script_timeout: Seconds,
 }
 
-/// The VRRP protocol version an instance speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum VrrpVersion {
-    /// VRRPv3 (RFC 5798).
-    #[default]
-    #[serde(rename = "3")]
-    V3,
+impl Default for Global {
+    fn default() -> Global {
+        Global {
+            router_id: None,
+            notify_fifo: None,
+            script_timeout: default_script_timeout(),
+        }
+    }
 }
 
-/// One virtual router.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VrrpInstance {
-    /// Instance name, unique in the file.
-    pub name: String,
-    /// Interface the instance advertises on and configures addresses on.
-    pub interface: String,
-    /// Virtual router identifier, 1..=255, shared with the peers.
-    pub virtual_router_id: Vrid,
-    /// This node's priority, 1..=254; the highest live priority is master.
-    pub priority: Priority,
-    /// Seconds between advertisements (VRRPv3 resolution: 0.01 s).
-    #[serde(default = "default_advert_int")]
-    pub advert_int: Seconds,
-    /// Whether a higher-priority backup takes mastership back.
-    #[serde(default = "yes")]
-    pub preempt: bool,
-    /// Protocol version; only "3" for now.
-    #[serde(default)]
-    pub version: VrrpVersion,
-    /// The virtual IPv4 addresses this instance owns when master.
-    pub virtual_ipaddress: Vec<Ipv4Addr>,
+fn default_script_timeout() -> Seconds {
+    Seconds::from_secs(10)
 }
 
 /// A transport protocol of a virtual service.
@@ -147,12 +142,6 @@ pub struct TcpCheck {
     pub delay_before_retry: Seconds,
 }
 
-fn yes() -> bool {
-    true
-}
-fn default_advert_int() -> Seconds {
-    Seconds::from_secs(1)
-}
 fn default_delay_loop() -> Seconds {
     Seconds::from_secs(60)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::model::Config;
+use super::model::{Config, VrrpInstance, VrrpVersion};
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,82 @@ pub struct Problem {
     pub path: Vec<Segment>,
     /// What is wrong with it.
     pub message: String,
+}
+
+fn vrrp_instance_rules(
+    config: &Config,
+    instance: &VrrpInstance,
+    at: &dyn Fn(&'static str) -> Vec<Segment>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut problem = |key, message: String| {
+        problems.push(Problem {
+            path: at(key),
+            message,
+        })
+    };
+    let millis = instance.advert_int.0.as_millis();
+    match instance.version {
+        VrrpVersion::V3 if !(10..=40_950).contains(&millis) || millis % 10 != 0 => problem(
+            "advert_int",
+            "advert_int must be 0.01..=40.95 seconds in steps of 0.01 (VRRPv3)".into(),
+        ),
+        VrrpVersion::V2 if !(1_000..=255_000).contains(&millis) || millis % 1000 != 0 => problem(
+            "advert_int",
+            "advert_int must be whole seconds 1..=255 (VRRPv2)".into(),
+        ),
+        _ => {}
+    }
+    let Some(first) = instance.virtual_ipaddress.first() else {
+        problem(
+            "virtual_ipaddress",
+            "virtual_ipaddress needs at least one address".into(),
+        );
+        return;
+    };
+    let family = first.address.is_ipv4();
+    if instance
+        .virtual_ipaddress
+        .iter()
+        .any(|v| v.address.is_ipv4() != family)
+    {
+        problem(
+            "virtual_ipaddress",
+            "virtual_ipaddress mixes IPv4 and IPv6; use one instance per family".into(),
+        );
+    }
+    if !family && instance.version == VrrpVersion::V2 {
+        problem("version", "IPv6 needs VRRP version 3".into());
+    }
+    if instance.authentication.is_some() && instance.version == VrrpVersion::V3 {
+        problem(
+            "authentication",
+            "authentication is VRRPv2 only (RFC 5798 removed it)".into(),
+        );
+    }
+    let peers_family = instance.unicast_src_ip.iter().chain(&instance.unicast_peer);
+    if peers_family.into_iter().any(|a| a.is_ipv4() != family) {
+        problem(
+            "unicast_peer",
+            "unicast_src_ip and unicast_peer must be of the virtual addresses' family".into(),
+        );
+    }
+    for track in &instance.track_script {
+        if !config.vrrp_scripts.iter().any(|s| s.name == track.name) {
+            problem(
+                "track_script",
+                format!("track_script names unknown vrrp_script {:?}", track.name),
+            );
+        }
+    }
+    for track in &instance.track_file {
+        if !config.vrrp_track_files.iter().any(|f| f.name == track.name) {
+            problem(
+                "track_file",
+                format!("track_file names unknown vrrp_track_file {:?}", track.name),
+            );
+        }
+    }
 }
 
 /// Every semantic problem in `config`, in document order.
@@ -52,18 +128,33 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 ),
             });
         }
-        let centis = instance.advert_int.0.as_millis();
-        if !(10..=40_950).contains(&centis) || centis % 10 != 0 {
-            problems.push(Problem {
-                path: at("advert_int"),
-                message: "advert_int must be 0.01..=40.95 seconds in steps of 0.01".into(),
-            });
-        }
-        if instance.virtual_ipaddress.is_empty() {
-            problems.push(Problem {
-                path: at("virtual_ipaddress"),
-                message: "virtual_ipaddress needs at least one address".into(),
-            });
+        vrrp_instance_rules(config, instance, &at, &mut problems);
+    }
+    for (g, group) in config.vrrp_sync_groups.iter().enumerate() {
+        for (m, member) in group.group.iter().enumerate() {
+            let path = vec![
+                Segment::Key("vrrp_sync_group"),
+                Segment::Index(g),
+                Segment::Key("group"),
+                Segment::Index(m),
+            ];
+            if !config.vrrp_instances.iter().any(|i| &i.name == member) {
+                problems.push(Problem {
+                    path,
+                    message: format!(
+                        "sync group {} names unknown vrrp_instance {member:?}",
+                        group.name
+                    ),
+                });
+            } else if config.vrrp_sync_groups[..g]
+                .iter()
+                .any(|other| other.group.contains(member))
+            {
+                problems.push(Problem {
+                    path,
+                    message: format!("vrrp_instance {member:?} is already in another sync group"),
+                });
+            }
         }
     }
     let mut services = HashSet::new();

@@ -49,8 +49,8 @@ macro_rules! ranged_integer {
 }
 
 ranged_integer!(
-    /// A VRRP priority a router may configure (255 is reserved for the address owner).
-    Priority, u8, "priority", 1, 254
+    /// A VRRP priority; 255 means this router owns the virtual addresses.
+    Priority, u8, "priority", 1, 255
 );
 ranged_integer!(
     /// A VRRP virtual router identifier.
@@ -121,11 +121,11 @@ mod tests {
     fn ranges_name_the_field_and_the_value() {
         assert_eq!(
             Priority::new(0).unwrap_err(),
-            "priority must be 1..=254, not 0"
+            "priority must be 1..=255, not 0"
         );
         assert_eq!(
-            Priority::new(255).unwrap_err(),
-            "priority must be 1..=254, not 255"
+            Priority::new(256).unwrap_err(),
+            "priority must be 1..=255, not 256"
         );
         assert_eq!(Priority::new(150).unwrap(), Priority(150));
         assert!(Weight::new(65536).is_err());

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -106,7 +106,8 @@ async fn client(stream: UnixStream, engine: EngineHandle, origin: String) {
             Ok(LineRead::TooLong) => {
                 let message = format!("line longer than {MAX_LINE} bytes; closing");
                 let _ = out_tx.send(encode(&ServerMessage::Error { message })).await;
-                break;
+                refuse_rest(lines, out_tx, writer, subscription).await;
+                return;
             }
             Ok(LineRead::Line) => {}
         }
@@ -157,6 +158,33 @@ async fn client(stream: UnixStream, engine: EngineHandle, origin: String) {
     }
     drop(out_tx);
     let _ = writer.await;
+}
+
+/// Close a client that broke the protocol without losing the error line:
+/// finish writing, shut our side, then discard what it still sends (bounded
+/// in bytes and time) so the close is not turned into a reset.
+async fn refuse_rest<R: AsyncReadExt + Unpin>(
+    mut input: R,
+    out_tx: mpsc::Sender<Arc<String>>,
+    writer: JoinHandle<()>,
+    subscription: Option<JoinHandle<()>>,
+) {
+    if let Some(task) = subscription {
+        task.abort();
+    }
+    drop(out_tx);
+    let _ = writer.await;
+    let discard = async {
+        let mut sink = vec![0u8; 64 * 1024];
+        let mut left: usize = 16 * 1024 * 1024;
+        while left > 0 {
+            match input.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), discard).await;
 }
 
 async fn forward_snapshots(engine: EngineHandle, out: mpsc::Sender<Arc<String>>) {

@@ -3,6 +3,7 @@
 pub mod command;
 pub mod handle;
 pub mod journal;
+pub mod notify;
 pub mod operator;
 pub mod rates;
 pub mod snapshot;

@@ -2,7 +2,7 @@
 //! metrics need, and nothing they could use to change it.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,9 +39,24 @@ pub enum Owner {
     /// This node is master.
     ThisNode,
     /// The peer at this address advertises as master.
-    Peer(Ipv4Addr),
+    Peer(IpAddr),
     /// Nobody seen yet.
     Unknown,
+}
+
+/// A disagreement with a peer, or a suspected split brain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertView {
+    /// "version", "auth", "interval", "addresses" or "split_brain".
+    pub kind: String,
+    /// The peer concerned.
+    pub peer: IpAddr,
+    /// What differs.
+    pub detail: String,
+    /// First seen, ms since the Unix epoch.
+    pub since_unix_ms: u64,
+    /// Last seen, ms since the Unix epoch.
+    pub last_unix_ms: u64,
 }
 
 /// One VRRP instance.
@@ -53,18 +68,24 @@ pub struct InstanceView {
     pub interface: String,
     /// Virtual router id.
     pub vrid: u8,
+    /// Protocol version, 2 or 3.
+    pub version: u8,
     /// Current state.
     pub state: State,
-    /// Configured priority.
+    /// Effective priority (configured priority adjusted by tracking).
     pub priority: u8,
-    /// Virtual addresses.
-    pub vips: Vec<Ipv4Addr>,
+    /// Configured priority.
+    pub base_priority: u8,
+    /// Virtual addresses, in keepalived's syntax.
+    pub vips: Vec<String>,
     /// Who owns the addresses.
     pub owner: Owner,
     /// Since when the owner is the owner, ms since the Unix epoch.
     pub owner_since_unix_ms: Option<u64>,
     /// Held in backup by an operator failover.
     pub held: bool,
+    /// Still holding the addresses after a failover, until the new master speaks.
+    pub releasing: bool,
     /// The last transition, as "BACKUP -> MASTER: reason".
     pub last_transition: Option<String>,
     /// Adverts sent.
@@ -77,6 +98,12 @@ pub struct InstanceView {
     pub advert_interval_ms: u64,
     /// Master_Down_Interval in ms.
     pub master_down_interval_ms: u64,
+    /// Current alerts.
+    pub alerts: Vec<AlertView>,
+    /// The sync group, if any.
+    pub sync_group: Option<String>,
+    /// What each tracked object contributes, e.g. "eth1 down: -20".
+    pub tracking: Vec<String>,
 }
 
 /// One virtual service.

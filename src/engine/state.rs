@@ -2,15 +2,17 @@
 //! and the snapshot. Everything here is synchronous and free of I/O.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::journal::{unix_ms, EventKind, Journal};
 use super::rates::Rate;
-use super::snapshot::{InstanceView, Owner, ServerView, ServiceView, Snapshot, SNAPSHOT_VERSION};
+use super::snapshot::{
+    AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, SNAPSHOT_VERSION,
+};
 use crate::check::runner::CheckReport;
-use crate::config::{Config, RealServer, VirtualServer, VrrpInstance};
+use crate::config::{Config, RealServer, VirtualServer, VrrpInstance, VrrpVersion};
 use crate::ipvs::model::{endpoint, DestStats, Health};
 use crate::ipvs::userspace::{PlaneDest, PlaneService, PlaneTable};
 use crate::vrrp::instance::{Instance, InstanceParams, State};
@@ -30,14 +32,45 @@ pub struct InstanceRuntime {
     pub drops: BTreeMap<String, u64>,
     /// "FROM -> TO: reason" of the last transition.
     pub last_transition: Option<String>,
+    /// Disagreements seen in peers' adverts, newest last.
+    pub alerts: Vec<AlertView>,
+    /// The sync group this instance belongs to.
+    pub sync_group: Option<String>,
+    /// What tracking currently contributes, one line per tracked object.
+    pub tracking: Vec<String>,
     owner: Owner,
     owner_since: Option<u64>,
 }
+
+/// How long an alert stays visible after its cause was last seen.
+pub const ALERT_LINGER_MS: u64 = 30_000;
 
 impl InstanceRuntime {
     /// Count a dropped packet.
     pub fn drop_packet(&mut self, reason: &str) {
         *self.drops.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// Record (or refresh) an alert about `peer`.
+    pub fn raise(&mut self, kind: &str, peer: IpAddr, detail: String) {
+        let now = unix_ms();
+        match self
+            .alerts
+            .iter_mut()
+            .find(|a| a.kind == kind && a.peer == peer)
+        {
+            Some(alert) => {
+                alert.detail = detail;
+                alert.last_unix_ms = now;
+            }
+            None => self.alerts.push(AlertView {
+                kind: kind.to_string(),
+                peer,
+                detail,
+                since_unix_ms: now,
+                last_unix_ms: now,
+            }),
+        }
     }
 
     /// Recompute the owner after the FSM moved, stamping when it changed.
@@ -139,8 +172,8 @@ pub struct EngineState {
 }
 
 impl EngineState {
-    /// Build the state for `config`; `own_addresses[i]` is instance i's primary address.
-    pub fn new(config: &Config, node: String, own_addresses: &[Ipv4Addr]) -> EngineState {
+    /// Build the state for `config`; `own_addresses[i]` is instance i's advert source.
+    pub fn new(config: &Config, node: String, own_addresses: &[IpAddr]) -> EngineState {
         let instances = config
             .vrrp_instances
             .iter()
@@ -149,8 +182,12 @@ impl EngineState {
                 fsm: Instance::new(InstanceParams {
                     vrid: c.virtual_router_id.0,
                     priority: c.priority.0,
-                    interval_cs: (c.advert_int.0.as_millis() / 10) as u16,
+                    interval_cs: match c.version {
+                        VrrpVersion::V2 => (c.interval_cs() / 100).max(1) * 100,
+                        VrrpVersion::V3 => c.interval_cs(),
+                    },
                     preempt: c.preempt,
+                    preempt_delay: c.preempt_delay.0,
                     own_address: *own,
                 }),
                 config: c.clone(),
@@ -158,6 +195,13 @@ impl EngineState {
                 adverts_received: 0,
                 drops: BTreeMap::new(),
                 last_transition: None,
+                alerts: Vec::new(),
+                sync_group: config
+                    .vrrp_sync_groups
+                    .iter()
+                    .find(|g| g.group.contains(&c.name))
+                    .map(|g| g.name.clone()),
+                tracking: Vec::new(),
                 owner: Owner::Unknown,
                 owner_since: None,
             })
@@ -267,22 +311,42 @@ fn millis(d: Duration) -> u64 {
 }
 
 fn instance_view(i: &InstanceRuntime) -> InstanceView {
+    let now = unix_ms();
     InstanceView {
         name: i.config.name.clone(),
         interface: i.config.interface.clone(),
         vrid: i.config.virtual_router_id.0,
+        version: match i.config.version {
+            VrrpVersion::V2 => 2,
+            VrrpVersion::V3 => 3,
+        },
         state: i.fsm.state(),
-        priority: i.config.priority.0,
-        vips: i.config.virtual_ipaddress.clone(),
+        priority: i.fsm.priority(),
+        base_priority: i.config.priority.0,
+        vips: i
+            .config
+            .virtual_ipaddress
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         owner: i.owner,
         owner_since_unix_ms: i.owner_since,
         held: i.fsm.held(),
+        releasing: i.fsm.releasing(),
         last_transition: i.last_transition.clone(),
         adverts_sent: i.adverts_sent,
         adverts_received: i.adverts_received,
         drops: i.drops.clone(),
         advert_interval_ms: u64::from(i.fsm.master_interval_cs()) * 10,
         master_down_interval_ms: millis(i.fsm.master_down_interval()),
+        alerts: i
+            .alerts
+            .iter()
+            .filter(|a| now.saturating_sub(a.last_unix_ms) < ALERT_LINGER_MS)
+            .cloned()
+            .collect(),
+        sync_group: i.sync_group.clone(),
+        tracking: i.tracking.clone(),
     }
 }
 

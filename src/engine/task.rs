@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::handle::{EngineHandle, Envelope};
 use super::journal::EventKind;
+use super::notify::Notifier;
 use super::state::EngineState;
 use super::vrrp_shell::{execute, VrrpShell};
 use crate::check::policy::PolicyParams;
@@ -18,10 +19,9 @@ use crate::check::runner::{self, CheckReport, CheckSpec};
 use crate::config::Config;
 use crate::ipvs::userspace::{self, PlaneTable, Timeouts};
 use crate::netlink::address::Addresses;
-use crate::vrrp::instance::Input;
+use crate::vrrp::instance::{Action, Input, State};
 use crate::vrrp::net::Received;
-use crate::vrrp::packet::Version;
-use crate::vrrp::receive::accept;
+use crate::vrrp::receive::{check, Verdict};
 
 /// How often rates are sampled and a snapshot is published without other cause.
 const PUBLISH_EVERY: Duration = Duration::from_millis(500);
@@ -89,10 +89,15 @@ pub async fn start(
     let (command_tx, command_rx) = mpsc::channel(64);
     let (snapshot_tx, snapshot_rx) = watch::channel(None);
     let (stop_tx, stop_rx) = oneshot::channel();
+    let notifier = Notifier {
+        fifo: config.global.notify_fifo.clone().map(Into::into),
+        timeout: config.global.script_timeout.0,
+    };
     let engine = Engine {
         state,
         shells,
         addresses,
+        notifier,
         table: table_tx,
         snapshots: snapshot_tx,
     };
@@ -127,6 +132,7 @@ struct Engine {
     state: EngineState,
     shells: Vec<VrrpShell>,
     addresses: Addresses,
+    notifier: Notifier,
     table: watch::Sender<Arc<PlaneTable>>,
     snapshots: watch::Sender<Option<Arc<super::Snapshot>>>,
 }
@@ -215,25 +221,43 @@ impl Engine {
                 return;
             }
         };
-        match accept(&received, vr.config.virtual_router_id.0, Version::V3) {
-            Ok(advert) => {
+        match check(&received, &self.shells[index].expectation) {
+            Verdict::Accept(advert, mismatches) => {
                 vr.adverts_received += 1;
+                for m in mismatches {
+                    vr.raise(m.kind, received.source, m.detail);
+                }
+                let was_master = vr.fsm.state() == State::Master;
+                let priority = advert.priority;
                 let input = Input::Advert {
                     from: received.source,
                     advert,
                 };
                 let actions = vr.fsm.handle(input, Instant::now().into_std());
+                if was_master && vr.fsm.state() == State::Master && priority > 0 {
+                    let detail = format!(
+                        "{} also advertises as master (priority {priority})",
+                        received.source
+                    );
+                    vr.raise("split_brain", received.source, detail);
+                }
                 self.carry_out(index, actions);
             }
-            Err(reason) => vr.drop_packet(reason),
+            Verdict::Drop(reason, mismatch) => {
+                vr.drop_packet(reason);
+                if let Some(m) = mismatch {
+                    vr.raise(m.kind, received.source, m.detail);
+                }
+            }
         }
     }
 
-    fn carry_out(&mut self, index: usize, actions: Vec<crate::vrrp::instance::Action>) {
+    fn carry_out(&mut self, index: usize, actions: Vec<Action>) {
         execute(
             &mut self.state,
             &self.shells[index],
             &self.addresses,
+            &self.notifier,
             index,
             actions,
         );

@@ -1,47 +1,194 @@
-//! Carrying out VRRP actions for one instance: adverts, addresses, ARP.
+//! The I/O side of one VRRP instance: the socket, the addresses it manages,
+//! announcements, and carrying out what the state machine decides.
 
-use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
 
 use super::journal::EventKind;
+use super::notify::Notifier;
 use super::state::{EngineState, InstanceRuntime};
-use crate::config::VrrpInstance;
-use crate::netlink::address::Addresses;
-use crate::netlink::link::{primary_ipv4, Link};
+use crate::config::vip::VirtualAddress;
+use crate::config::{AuthType, VrrpInstance, VrrpVersion};
+use crate::netlink::address::{Addresses, InterfaceAddress};
+use crate::netlink::link::{link_local_ipv6, primary_ipv4, Link};
 use crate::vrrp::announce::announce;
-use crate::vrrp::instance::Action;
+use crate::vrrp::instance::{Action, State};
 use crate::vrrp::net::VrrpSocket;
-use crate::vrrp::packet::{encode, Advert, Auth, PseudoHeader, Version, VRRP_GROUP_V4};
+use crate::vrrp::packet::{encode, Advert, Auth, PseudoHeader, Version};
+use crate::vrrp::receive::Expectation;
+
+/// One managed address and the interface it lives on.
+#[derive(Debug, Clone)]
+pub struct ManagedAddress {
+    /// The interface (for announcements).
+    pub link: Link,
+    /// The address (for netlink).
+    pub address: InterfaceAddress,
+}
 
 /// The I/O side of one VRRP instance.
 #[derive(Debug)]
 pub struct VrrpShell {
     /// The raw socket, shared with the receive task.
     pub socket: Arc<VrrpSocket>,
-    /// The interface.
-    pub link: Link,
-    /// Our primary address on it.
-    pub own_address: Ipv4Addr,
+    /// Our address adverts carry as source (the tie-breaker).
+    pub own_address: IpAddr,
+    /// What peers' adverts are checked against.
+    pub expectation: Expectation,
+    managed: Vec<ManagedAddress>,
+    garp_repeat: u32,
+    garp_delay: Duration,
+    garp_refresh: Duration,
+    announcer: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn managed(
+    config: &VrrpInstance,
+    vip: &VirtualAddress,
+    default: &Link,
+) -> Result<ManagedAddress, String> {
+    let link = match &vip.dev {
+        Some(dev) if *dev != default.name => {
+            Link::lookup(dev).map_err(|e| format!("vrrp_instance {}: {vip}: {e}", config.name))?
+        }
+        _ => default.clone(),
+    };
+    Ok(ManagedAddress {
+        address: InterfaceAddress {
+            ifindex: link.index,
+            address: vip.address,
+            prefix: vip.prefix,
+            label: vip.label.clone(),
+        },
+        link,
+    })
 }
 
 impl VrrpShell {
-    /// Open the interface and socket for `config`.
+    /// Resolve interfaces and addresses for `config` and open its socket.
     pub fn open(config: &VrrpInstance) -> Result<VrrpShell, String> {
         let context =
             |e: std::io::Error| format!("vrrp_instance {}: {}: {e}", config.name, config.interface);
         let link = Link::lookup(&config.interface).map_err(context)?;
-        let own_address = primary_ipv4(&config.interface).map_err(context)?;
-        let socket = VrrpSocket::open(&config.interface, link.index, own_address).map_err(|e| {
+        let own_address = match config.unicast_src_ip {
+            Some(address) => address,
+            None if config.is_ipv6() => {
+                IpAddr::V6(link_local_ipv6(&config.interface).map_err(context)?)
+            }
+            None => IpAddr::V4(primary_ipv4(&config.interface).map_err(context)?),
+        };
+        let socket = VrrpSocket::open(
+            &config.interface,
+            link.index,
+            own_address,
+            &config.unicast_peer,
+        )
+        .map_err(|e| {
             format!(
                 "vrrp_instance {}: raw VRRP socket on {}: {e} (needs root or CAP_NET_RAW)",
                 config.name, config.interface
             )
         })?;
+        let managed = config
+            .virtual_ipaddress
+            .iter()
+            .chain(&config.virtual_ipaddress_excluded)
+            .map(|vip| managed(config, vip, &link))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(VrrpShell {
             socket: Arc::new(socket),
-            link,
             own_address,
+            expectation: expectation(config),
+            managed,
+            garp_repeat: config.garp_master_repeat,
+            garp_delay: config.garp_master_delay.0,
+            garp_refresh: config.garp_master_refresh.0,
+            announcer: Mutex::new(None),
         })
+    }
+
+    fn stop_announcing(&self) {
+        if let Some(task) = self
+            .announcer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+    }
+
+    /// Announce now, again after `garp_master_delay`, then every
+    /// `garp_master_refresh` while master (keepalived's schedule).
+    fn start_announcing(&self) -> Result<(), String> {
+        self.stop_announcing();
+        let targets = self.announce_targets();
+        burst(&targets, self.garp_repeat)?;
+        let (repeat, delay, refresh) = (self.garp_repeat, self.garp_delay, self.garp_refresh);
+        let task = tokio::spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+                let _ = burst(&targets, repeat);
+            }
+            while !refresh.is_zero() {
+                tokio::time::sleep(refresh).await;
+                let _ = burst(&targets, repeat);
+            }
+        });
+        *self.announcer.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        Ok(())
+    }
+
+    fn announce_targets(&self) -> Vec<(Link, Vec<IpAddr>)> {
+        let mut targets: Vec<(Link, Vec<IpAddr>)> = Vec::new();
+        for m in &self.managed {
+            match targets
+                .iter_mut()
+                .find(|(link, _)| link.index == m.link.index)
+            {
+                Some((_, addresses)) => addresses.push(m.address.address),
+                None => targets.push((m.link.clone(), vec![m.address.address])),
+            }
+        }
+        targets
+    }
+}
+
+impl Drop for VrrpShell {
+    fn drop(&mut self) {
+        self.stop_announcing();
+    }
+}
+
+fn burst(targets: &[(Link, Vec<IpAddr>)], repeat: u32) -> Result<(), String> {
+    for (link, addresses) in targets {
+        announce(link, addresses, repeat).map_err(|e| format!("announce on {}: {e}", link.name))?;
+    }
+    Ok(())
+}
+
+/// What this instance's peers must agree with.
+pub fn expectation(config: &VrrpInstance) -> Expectation {
+    Expectation {
+        vrid: config.virtual_router_id.0,
+        version: match config.version {
+            VrrpVersion::V2 => Version::V2,
+            VrrpVersion::V3 => Version::V3,
+        },
+        auth: match &config.authentication {
+            Some(a) if a.auth_type == AuthType::Pass && config.version == VrrpVersion::V2 => {
+                Auth::pass(&a.auth_pass)
+            }
+            _ => Auth::None,
+        },
+        interval_cs: match config.version {
+            VrrpVersion::V2 => ((config.interval_cs() / 100).max(1)) * 100,
+            VrrpVersion::V3 => config.interval_cs(),
+        },
+        addresses: config.virtual_ipaddress.iter().map(|v| v.address).collect(),
     }
 }
 
@@ -50,6 +197,7 @@ pub fn execute(
     state: &mut EngineState,
     shell: &VrrpShell,
     addresses: &Addresses,
+    notifier: &Notifier,
     index: usize,
     actions: Vec<Action>,
 ) {
@@ -61,18 +209,23 @@ pub fn execute(
         let failure = match action {
             Action::SendAdvert { priority } => {
                 let advert = Advert {
-                    version: Version::V3,
-                    vrid: vr.config.virtual_router_id.0,
+                    version: shell.expectation.version,
+                    vrid: shell.expectation.vrid,
                     priority,
-                    interval_cs: vr.fsm.params().interval_cs,
-                    addresses: vr.config.virtual_ipaddress.clone(),
-                    auth: Auth::None,
+                    interval_cs: shell.expectation.interval_cs,
+                    addresses: shell.expectation.addresses.clone(),
+                    auth: shell.expectation.auth.clone(),
                 };
-                let pseudo = PseudoHeader {
-                    source: shell.own_address,
-                    destination: VRRP_GROUP_V4,
+                let message = |destination| {
+                    encode(
+                        &advert,
+                        PseudoHeader {
+                            source: shell.own_address,
+                            destination,
+                        },
+                    )
                 };
-                match shell.socket.send(&encode(&advert, pseudo)) {
+                match shell.socket.send(message) {
                     Ok(()) => {
                         vr.adverts_sent += 1;
                         None
@@ -80,25 +233,29 @@ pub fn execute(
                     Err(e) => Some(format!("send advert: {e}")),
                 }
             }
-            Action::AddAddresses => vr
-                .config
-                .virtual_ipaddress
+            Action::AddAddresses => shell
+                .managed
                 .iter()
-                .find_map(|vip| addresses.add(shell.link.index, *vip, 32).err())
+                .find_map(|m| addresses.add(&m.address).err())
                 .map(|e| e.to_string()),
-            Action::RemoveAddresses => vr
-                .config
-                .virtual_ipaddress
-                .iter()
-                .find_map(|vip| addresses.remove(shell.link.index, *vip, 32).err())
-                .map(|e| e.to_string()),
-            Action::Announce => announce(&shell.link, &vr.config.virtual_ipaddress)
-                .err()
-                .map(|e| format!("gratuitous ARP on {}: {e}", shell.link.name)),
+            Action::RemoveAddresses => {
+                shell.stop_announcing();
+                shell
+                    .managed
+                    .iter()
+                    .filter_map(|m| addresses.remove(&m.address).err())
+                    .map(|e| e.to_string())
+                    .next()
+            }
+            Action::Announce => shell.start_announcing().err(),
             Action::Transition { from, to, reason } => {
+                if to != State::Master {
+                    shell.stop_announcing();
+                }
                 let text = format!("{} -> {}: {reason}", from.name(), to.name());
                 journal.record(EventKind::Vrrp, format!("{}: {text}", vr.config.name));
                 vr.last_transition = Some(text);
+                notifier.instance(&vr.config, to, vr.fsm.priority());
                 None
             }
         };

@@ -1,10 +1,10 @@
 //! Adding and removing interface addresses over rtnetlink (the VIPs).
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use neli::consts::nl::NlmF;
-use neli::consts::rtnl::{Ifa, RtAddrFamily, RtScope, Rtm};
+use neli::consts::rtnl::{Ifa, IfaF, RtAddrFamily, RtScope, Rtm};
 use neli::consts::socket::NlFamily;
 use neli::nl::{NlPayload, Nlmsghdr};
 use neli::router::synchronous::NlRouter;
@@ -28,6 +28,29 @@ impl fmt::Display for AddressError {
 }
 
 impl std::error::Error for AddressError {}
+
+/// One address to add or remove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    /// Interface index.
+    pub ifindex: u32,
+    /// The address.
+    pub address: IpAddr,
+    /// Prefix length.
+    pub prefix: u8,
+    /// IPv4 label, e.g. `eth0:vip`.
+    pub label: Option<String>,
+}
+
+impl fmt::Display for InterfaceAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{} on ifindex {}",
+            self.address, self.prefix, self.ifindex
+        )
+    }
+}
 
 /// A route-netlink connection used to add and remove addresses.
 pub struct Addresses {
@@ -53,51 +76,47 @@ impl Addresses {
         Ok(Addresses { router })
     }
 
-    /// Add `address/prefix` to interface `ifindex`; adding one already present succeeds.
-    pub fn add(&self, ifindex: u32, address: Ipv4Addr, prefix: u8) -> Result<(), AddressError> {
-        let operation = format!("add {address}/{prefix} to ifindex {ifindex}");
-        self.request(
-            Rtm::Newaddr,
-            NlmF::CREATE | NlmF::REPLACE,
-            ifindex,
-            address,
-            prefix,
-        )
-        .map_err(|cause| AddressError { operation, cause })
+    /// Add an address; adding one already present succeeds. IPv6 addresses
+    /// skip duplicate address detection, as keepalived's do.
+    pub fn add(&self, address: &InterfaceAddress) -> Result<(), AddressError> {
+        self.request(Rtm::Newaddr, NlmF::CREATE | NlmF::REPLACE, address)
+            .map_err(|cause| AddressError {
+                operation: format!("add {address}"),
+                cause,
+            })
     }
 
-    /// Remove `address/prefix` from `ifindex`; removing one already absent succeeds.
-    pub fn remove(&self, ifindex: u32, address: Ipv4Addr, prefix: u8) -> Result<(), AddressError> {
-        let operation = format!("remove {address}/{prefix} from ifindex {ifindex}");
-        match self.request(Rtm::Deladdr, NlmF::empty(), ifindex, address, prefix) {
+    /// Remove an address; removing one already absent succeeds.
+    pub fn remove(&self, address: &InterfaceAddress) -> Result<(), AddressError> {
+        match self.request(Rtm::Deladdr, NlmF::empty(), address) {
             Err(cause) if cause.contains("Cannot assign requested address") => Ok(()),
-            other => other.map_err(|cause| AddressError { operation, cause }),
+            other => other.map_err(|cause| AddressError {
+                operation: format!("remove {address}"),
+                cause,
+            }),
         }
     }
 
-    fn request(
-        &self,
-        kind: Rtm,
-        flags: NlmF,
-        ifindex: u32,
-        address: Ipv4Addr,
-        prefix: u8,
-    ) -> Result<(), String> {
+    fn request(&self, kind: Rtm, flags: NlmF, address: &InterfaceAddress) -> Result<(), String> {
+        let (family, bytes, flags_attr) = match address.address {
+            IpAddr::V4(a) => (RtAddrFamily::Inet, a.octets().to_vec(), IfaF::empty()),
+            IpAddr::V6(a) => (RtAddrFamily::Inet6, a.octets().to_vec(), IfaF::NODAD),
+        };
         let mut attrs = RtBuffer::new();
         for attr_type in [Ifa::Local, Ifa::Address] {
-            attrs.push(
-                RtattrBuilder::default()
-                    .rta_type(attr_type)
-                    .rta_payload(Buffer::from(&address.octets()[..]))
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
+            attrs.push(attr(attr_type, Buffer::from(&bytes[..]))?);
+        }
+        if let Some(label) = &address.label {
+            let mut text = label.as_bytes().to_vec();
+            text.push(0);
+            attrs.push(attr(Ifa::Label, Buffer::from(&text[..]))?);
         }
         let message = IfaddrmsgBuilder::default()
-            .ifa_family(RtAddrFamily::Inet)
-            .ifa_prefixlen(prefix)
+            .ifa_family(family)
+            .ifa_prefixlen(address.prefix)
+            .ifa_flags(flags_attr)
             .ifa_scope(RtScope::Universe)
-            .ifa_index(ifindex)
+            .ifa_index(address.ifindex)
             .rtattrs(attrs)
             .build()
             .map_err(|e| e.to_string())?;
@@ -114,4 +133,12 @@ impl Addresses {
         }
         Ok(())
     }
+}
+
+fn attr(kind: Ifa, payload: Buffer) -> Result<neli::rtnl::Rtattr<Ifa, Buffer>, String> {
+    RtattrBuilder::default()
+        .rta_type(kind)
+        .rta_payload(payload)
+        .build()
+        .map_err(|e| e.to_string())
 }

@@ -1,7 +1,6 @@
 //! A fixed snapshot for console tests.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 
 use crate::engine::journal::{Event, EventKind};
 use crate::engine::snapshot::{
@@ -42,17 +41,23 @@ pub fn snapshot() -> Snapshot {
             interface: "eth0".into(),
             vrid: 51,
             state: State::Master,
+            version: 3,
             priority: 150,
-            vips: vec![Ipv4Addr::new(192, 0, 2, 50)],
+            base_priority: 150,
+            vips: vec!["192.0.2.50".into()],
             owner: Owner::ThisNode,
             owner_since_unix_ms: Some(45_000_000),
             held: false,
+            releasing: false,
             last_transition: Some("BACKUP -> MASTER: no advert within master-down interval".into()),
             adverts_sent: 42,
             adverts_received: 3,
             drops: BTreeMap::new(),
             advert_interval_ms: 1000,
             master_down_interval_ms: 3414,
+            alerts: Vec::new(),
+            sync_group: None,
+            tracking: Vec::new(),
         }],
         services: vec![ServiceView {
             name: "web".into(),

@@ -25,7 +25,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, snapshot: Option<&Snapshot>) {
         );
         return;
     };
-    let vrrp_height = 2 + 2 * snapshot.instances.len().max(1) as u16;
+    let vrrp_height = 2 + snapshot
+        .instances
+        .iter()
+        .map(instance_height)
+        .sum::<u16>()
+        .max(1);
     let servers: usize = snapshot.services.iter().map(|s| s.servers.len() + 1).sum();
     let [vrrp, services, events, status] = Layout::vertical([
         Constraint::Length(vrrp_height),
@@ -68,8 +73,15 @@ fn state_style(state: State) -> Style {
     Style::default().fg(color).add_modifier(Modifier::BOLD)
 }
 
-fn instance_lines(i: &InstanceView) -> [Line<'static>; 2] {
-    let vips: Vec<String> = i.vips.iter().map(ToString::to_string).collect();
+/// Alerts shown per instance; more are summarised.
+const MAX_ALERTS: usize = 3;
+
+/// The lines one instance takes: two, plus one per alert (at most `MAX_ALERTS`).
+fn instance_height(i: &InstanceView) -> u16 {
+    2 + u16::from(!i.tracking.is_empty()) + i.alerts.len().min(MAX_ALERTS) as u16
+}
+
+fn instance_lines(i: &InstanceView) -> Vec<Line<'static>> {
     let owner = match i.owner {
         Owner::ThisNode => "this node".to_string(),
         Owner::Peer(peer) => format!("peer {peer}"),
@@ -79,13 +91,23 @@ fn instance_lines(i: &InstanceView) -> [Line<'static>; 2] {
         .owner_since_unix_ms
         .map(|ms| format!(" since {}", clock(ms)))
         .unwrap_or_default();
-    let held = if i.held {
-        "  HELD (operator failover)"
+    let mut notes = String::new();
+    if i.held {
+        notes.push_str("  HELD (operator failover; t takes over)");
+    }
+    if i.releasing {
+        notes.push_str("  releasing VIP");
+    }
+    if let Some(group) = &i.sync_group {
+        notes.push_str(&format!("  group {group}"));
+    }
+    let priority = if i.priority == i.base_priority {
+        i.priority.to_string()
     } else {
-        ""
+        format!("{}/{}", i.priority, i.base_priority)
     };
     let drops: u64 = i.drops.values().sum();
-    [
+    let mut lines = vec![
         Line::from(vec![
             Span::styled(
                 format!("{} ", i.name),
@@ -93,11 +115,11 @@ fn instance_lines(i: &InstanceView) -> [Line<'static>; 2] {
             ),
             Span::styled(format!("{:<6}", i.state.name()), state_style(i.state)),
             Span::raw(format!(
-                "  prio {}  vrid {} on {}  VIP {}  owner: {owner}{since}{held}",
-                i.priority,
+                "  prio {priority}  v{} vrid {} on {}  VIP {}  owner: {owner}{since}{notes}",
+                i.version,
                 i.vrid,
                 i.interface,
-                vips.join(", ")
+                i.vips.join(", ")
             )),
         ]),
         Line::from(format!(
@@ -107,7 +129,26 @@ fn instance_lines(i: &InstanceView) -> [Line<'static>; 2] {
             i.advert_interval_ms,
             i.last_transition.as_deref().unwrap_or("none"),
         )),
-    ]
+    ];
+    if !i.tracking.is_empty() {
+        lines.push(Line::from(format!("  tracking: {}", i.tracking.join(", "))));
+    }
+    let alert_style = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
+    for (n, alert) in i.alerts.iter().enumerate().take(MAX_ALERTS) {
+        let more = if n + 1 == MAX_ALERTS && i.alerts.len() > MAX_ALERTS {
+            format!("  (+{} more)", i.alerts.len() - MAX_ALERTS)
+        } else {
+            String::new()
+        };
+        lines.push(Line::styled(
+            format!(
+                "  ALERT {} {}: {}{more}",
+                alert.kind, alert.peer, alert.detail
+            ),
+            alert_style,
+        ));
+    }
+    lines
 }
 
 fn draw_services(frame: &mut Frame<'_>, area: Rect, app: &App, snapshot: &Snapshot) {

@@ -1,8 +1,14 @@
 //! The VRRP instance state machine of RFC 5798 §6.4, as a pure function of
 //! (state, input, now). Timers are deadlines the caller polls with `Tick`.
+//!
+//! Beyond the RFC it knows keepalived's `preempt_delay`, tracking (an
+//! effective priority and a fault flag computed elsewhere), the split-brain
+//! guard's reference check, and the operator's hitless failover and takeover.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
 
 use super::packet::Advert;
 
@@ -11,18 +17,20 @@ use super::packet::Advert;
 pub struct InstanceParams {
     /// Virtual router identifier.
     pub vrid: u8,
-    /// This router's priority, 1..=254.
+    /// Configured priority; 255 makes this router the address owner.
     pub priority: u8,
     /// Our advertisement interval in centiseconds.
     pub interval_cs: u16,
     /// Whether a higher-priority backup takes over from a lower-priority master.
     pub preempt: bool,
+    /// How long a higher-priority backup waits before preempting.
+    pub preempt_delay: Duration,
     /// This router's primary address on the instance's interface (tie-breaker).
-    pub own_address: Ipv4Addr,
+    pub own_address: IpAddr,
 }
 
 /// The four states a virtual router can be in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
     /// Not started, or shut down.
     Init,
@@ -30,7 +38,7 @@ pub enum State {
     Backup,
     /// Owning the virtual addresses and advertising.
     Master,
-    /// Unable to serve (interface down, failed tracking).
+    /// Unable to serve (failed tracking, unreachable reference).
     Fault,
 }
 
@@ -54,7 +62,7 @@ pub enum Input {
     /// A validated advertisement for our VRID arrived from `from`.
     Advert {
         /// IP source of the advertisement.
-        from: Ipv4Addr,
+        from: IpAddr,
         /// Its decoded contents.
         advert: Advert,
     },
@@ -66,6 +74,17 @@ pub enum Input {
     Failover,
     /// Operator: take mastership now.
     Takeover,
+    /// Operator: lift the hold a failover left, allowing preemption again.
+    Release,
+    /// Tracking changed: the effective priority, and whether to be in FAULT.
+    Tracking {
+        /// Effective priority, 1..=254 (ignored for an address owner).
+        priority: u8,
+        /// A zero-weight tracked object failed.
+        fault: bool,
+    },
+    /// The split-brain guard's reference address answered (true) or not.
+    Reference(bool),
 }
 
 /// Why a transition happened; shown to the operator.
@@ -73,16 +92,24 @@ pub enum Input {
 pub enum Reason {
     /// Startup.
     Startup,
+    /// Priority 255: this router owns the addresses.
+    AddressOwner,
     /// No advertisement arrived within Master_Down_Interval.
     MasterDown,
     /// The master sent priority 0.
-    MasterResigned(Ipv4Addr),
+    MasterResigned(IpAddr),
     /// A better router advertised.
-    Preempted(Ipv4Addr),
+    Preempted(IpAddr),
     /// An operator asked for a failover.
     OperatorFailover,
     /// An operator asked for a takeover.
     OperatorTakeover,
+    /// A zero-weight tracked object failed.
+    TrackingFault,
+    /// Tracking recovered.
+    TrackingRecovered,
+    /// The split-brain guard's reference did not answer.
+    ReferenceUnreachable,
     /// Shutdown.
     Shutdown,
 }
@@ -91,11 +118,17 @@ impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reason::Startup => write!(f, "startup"),
+            Reason::AddressOwner => write!(f, "address owner (priority 255)"),
             Reason::MasterDown => write!(f, "no advert within master-down interval"),
             Reason::MasterResigned(from) => write!(f, "master {from} resigned (priority 0)"),
             Reason::Preempted(from) => write!(f, "preempted by {from}"),
             Reason::OperatorFailover => write!(f, "operator failover"),
             Reason::OperatorTakeover => write!(f, "operator takeover"),
+            Reason::TrackingFault => write!(f, "tracked object failed"),
+            Reason::TrackingRecovered => write!(f, "tracking recovered"),
+            Reason::ReferenceUnreachable => {
+                write!(f, "reference address unreachable (split-brain guard)")
+            }
             Reason::Shutdown => write!(f, "shutdown"),
         }
     }
@@ -113,7 +146,7 @@ pub enum Action {
     AddAddresses,
     /// Remove the virtual addresses from the interface.
     RemoveAddresses,
-    /// Send gratuitous ARPs for the virtual addresses.
+    /// Send gratuitous ARPs / unsolicited NAs for the virtual addresses.
     Announce,
     /// The state changed.
     Transition {
@@ -149,11 +182,16 @@ impl std::fmt::Display for Refusal {
 pub struct Instance {
     params: InstanceParams,
     state: State,
+    priority: u8,
+    tracking_fault: bool,
+    reference_ok: bool,
     master_interval_cs: u16,
     adver_deadline: Option<Instant>,
     master_down_deadline: Option<Instant>,
+    release_deadline: Option<Instant>,
+    preempt_from: Option<Instant>,
     held: bool,
-    master: Option<Ipv4Addr>,
+    master: Option<(IpAddr, u8)>,
 }
 
 impl Instance {
@@ -161,10 +199,15 @@ impl Instance {
     pub fn new(params: InstanceParams) -> Instance {
         Instance {
             master_interval_cs: params.interval_cs,
+            priority: params.priority,
             params,
             state: State::Init,
+            tracking_fault: false,
+            reference_ok: true,
             adver_deadline: None,
             master_down_deadline: None,
+            release_deadline: None,
+            preempt_from: None,
             held: false,
             master: None,
         }
@@ -180,28 +223,48 @@ impl Instance {
         &self.params
     }
 
+    /// The effective priority (configured priority adjusted by tracking).
+    pub fn priority(&self) -> u8 {
+        self.priority
+    }
+
     /// Whether an operator failover holds this node in backup (no preemption).
     pub fn held(&self) -> bool {
         self.held
     }
 
+    /// Whether the addresses are still up after a hitless failover, waiting
+    /// for the new master's first advert.
+    pub fn releasing(&self) -> bool {
+        self.release_deadline.is_some()
+    }
+
     /// The current master's address: ours when master, the last advertiser's when backup.
-    pub fn master(&self) -> Option<Ipv4Addr> {
+    pub fn master(&self) -> Option<IpAddr> {
         match self.state {
             State::Master => Some(self.params.own_address),
-            State::Backup => self.master,
+            State::Backup => self.master.map(|(address, _)| address),
             State::Init | State::Fault => None,
         }
     }
 
-    /// The advertisement interval learned from the master (v3), in centiseconds.
+    /// The priority the current master last advertised.
+    pub fn master_priority(&self) -> Option<u8> {
+        match self.state {
+            State::Master => Some(self.priority),
+            State::Backup => self.master.map(|(_, priority)| priority),
+            State::Init | State::Fault => None,
+        }
+    }
+
+    /// The advertisement interval learned from the master, in centiseconds.
     pub fn master_interval_cs(&self) -> u16 {
         self.master_interval_cs
     }
 
     /// Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256.
     pub fn skew_time(&self) -> Duration {
-        let cs = (256 - u32::from(self.params.priority)) * u32::from(self.master_interval_cs);
+        let cs = (256 - u32::from(self.priority)) * u32::from(self.master_interval_cs);
         Duration::from_micros(u64::from(cs) * 10_000 / 256)
     }
 
@@ -212,13 +275,18 @@ impl Instance {
 
     /// The earliest moment at which `Tick` has something to do.
     pub fn next_deadline(&self) -> Option<Instant> {
-        match (self.adver_deadline, self.master_down_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.adver_deadline,
+            self.master_down_deadline,
+            self.release_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Apply one input at time `now`, returning what the shell must do.
+    /// Operator inputs refused in the current state do nothing.
     pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Action> {
         match input {
             Input::Startup => self.startup(now),
@@ -227,17 +295,27 @@ impl Instance {
             Input::Shutdown => self.shutdown(),
             Input::Failover => self.failover(now).unwrap_or_default(),
             Input::Takeover => self.takeover(now).unwrap_or_default(),
+            Input::Release => {
+                self.held = false;
+                Vec::new()
+            }
+            Input::Tracking { priority, fault } => self.tracking(priority, fault, now),
+            Input::Reference(ok) => self.reference(ok, now),
         }
     }
 
-    /// Operator failover: resign with priority 0 and stay backup without preempting.
+    /// Operator failover, made hitless: advertise priority 0 so the best
+    /// backup takes over at once, keep the addresses until its first advert
+    /// arrives (at most Master_Down_Interval), and hold this node in backup
+    /// without preempting until released.
     pub fn failover(&mut self, now: Instant) -> Result<Vec<Action>, Refusal> {
         if self.state != State::Master {
             return Err(Refusal::NotMaster);
         }
         self.held = true;
-        let mut actions = vec![Action::SendAdvert { priority: 0 }, Action::RemoveAddresses];
+        let mut actions = vec![Action::SendAdvert { priority: 0 }];
         actions.extend(self.become_backup(now, Reason::OperatorFailover));
+        self.release_deadline = self.master_down_deadline;
         Ok(actions)
     }
 
@@ -250,11 +328,21 @@ impl Instance {
         Ok(self.become_master(now, Reason::OperatorTakeover))
     }
 
+    fn faulted(&self) -> bool {
+        self.tracking_fault || !self.reference_ok
+    }
+
     fn startup(&mut self, now: Instant) -> Vec<Action> {
         if self.state != State::Init {
             return Vec::new();
         }
         self.master_interval_cs = self.params.interval_cs;
+        if self.tracking_fault {
+            return self.become_fault(Reason::TrackingFault);
+        }
+        if self.params.priority == 255 {
+            return self.become_master(now, Reason::AddressOwner);
+        }
         self.become_backup(now, Reason::Startup)
     }
 
@@ -263,10 +351,11 @@ impl Instance {
         let mut actions = Vec::new();
         if from == State::Master {
             actions.push(Action::SendAdvert { priority: 0 });
+        }
+        if from == State::Master || self.release_deadline.is_some() {
             actions.push(Action::RemoveAddresses);
         }
-        self.adver_deadline = None;
-        self.master_down_deadline = None;
+        self.clear_timers();
         self.state = State::Init;
         if from != State::Init {
             actions.push(Action::Transition {
@@ -279,48 +368,47 @@ impl Instance {
     }
 
     fn tick(&mut self, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
         match self.state {
             State::Backup if self.master_down_deadline.is_some_and(|d| d <= now) => {
-                self.become_master(now, Reason::MasterDown)
+                // Taking over keeps any addresses a pending release still holds.
+                self.release_deadline = None;
+                if !self.reference_ok {
+                    return self.become_fault(Reason::ReferenceUnreachable);
+                }
+                return self.become_master(now, Reason::MasterDown);
             }
             State::Master if self.adver_deadline.is_some_and(|d| d <= now) => {
                 self.adver_deadline = Some(now + centis(self.params.interval_cs));
-                vec![Action::SendAdvert {
-                    priority: self.params.priority,
-                }]
+                actions.push(Action::SendAdvert {
+                    priority: self.priority,
+                });
             }
-            _ => Vec::new(),
+            _ => {}
         }
+        if self.release_deadline.is_some_and(|d| d <= now) {
+            self.release_deadline = None;
+            actions.push(Action::RemoveAddresses);
+        }
+        actions
     }
 
-    fn advert(&mut self, from: Ipv4Addr, advert: &Advert, now: Instant) -> Vec<Action> {
+    fn advert(&mut self, from: IpAddr, advert: &Advert, now: Instant) -> Vec<Action> {
         match self.state {
-            State::Backup => {
-                if advert.priority == 0 {
-                    self.master_down_deadline = Some(now + self.skew_time());
-                } else if !self.params.preempt
-                    || self.held
-                    || advert.priority >= self.params.priority
-                {
-                    self.master = Some(from);
-                    self.master_interval_cs = advert.interval_cs.max(1);
-                    self.master_down_deadline = Some(now + self.master_down_interval());
-                }
-                Vec::new()
-            }
+            State::Backup => self.advert_in_backup(from, advert, now),
             State::Master => {
                 if advert.priority == 0 {
                     self.adver_deadline = Some(now + centis(self.params.interval_cs));
                     return vec![Action::SendAdvert {
-                        priority: self.params.priority,
+                        priority: self.priority,
                     }];
                 }
-                let better = advert.priority > self.params.priority
-                    || (advert.priority == self.params.priority && from > self.params.own_address);
+                let better = advert.priority > self.priority
+                    || (advert.priority == self.priority && from > self.params.own_address);
                 if !better {
                     return Vec::new();
                 }
-                self.master = Some(from);
+                self.master = Some((from, advert.priority));
                 self.master_interval_cs = advert.interval_cs.max(1);
                 let mut actions = vec![Action::RemoveAddresses];
                 actions.extend(self.become_backup(now, Reason::Preempted(from)));
@@ -330,14 +418,107 @@ impl Instance {
         }
     }
 
+    fn advert_in_backup(&mut self, from: IpAddr, advert: &Advert, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if advert.priority == 0 {
+            self.master_down_deadline = Some(now + self.skew_time());
+            return actions;
+        }
+        // A new master is advertising: a hitless failover can now let go.
+        if self.release_deadline.take().is_some() {
+            actions.push(Action::RemoveAddresses);
+        }
+        let lower = advert.priority < self.priority;
+        if lower && self.params.preempt && !self.held {
+            let since = *self.preempt_from.get_or_insert(now);
+            if now.duration_since(since) >= self.params.preempt_delay {
+                // Discard: the master-down timer runs out and we preempt.
+                return actions;
+            }
+        } else if !lower {
+            self.preempt_from = None;
+        }
+        self.master = Some((from, advert.priority));
+        self.master_interval_cs = advert.interval_cs.max(1);
+        self.master_down_deadline = Some(now + self.master_down_interval());
+        actions
+    }
+
+    fn tracking(&mut self, priority: u8, fault: bool, now: Instant) -> Vec<Action> {
+        if self.params.priority != 255 {
+            self.priority = priority.clamp(1, 254);
+        }
+        let was_faulted = self.faulted();
+        self.tracking_fault = fault;
+        self.fault_change(was_faulted, Reason::TrackingFault, now)
+            .unwrap_or_else(|| self.priority_change())
+    }
+
+    fn reference(&mut self, ok: bool, now: Instant) -> Vec<Action> {
+        let was_faulted = self.faulted();
+        self.reference_ok = ok;
+        // An unreachable reference only blocks claiming mastership; a master
+        // keeps serving. It faults a backup so it cannot take over blindly.
+        if !ok && self.state == State::Master {
+            return Vec::new();
+        }
+        self.fault_change(was_faulted, Reason::ReferenceUnreachable, now)
+            .unwrap_or_default()
+    }
+
+    /// Enter or leave FAULT when the fault flags changed, if that applies now.
+    fn fault_change(
+        &mut self,
+        was_faulted: bool,
+        reason: Reason,
+        now: Instant,
+    ) -> Option<Vec<Action>> {
+        let faulted = self.faulted();
+        match (was_faulted, faulted, self.state) {
+            (_, true, State::Master) if self.tracking_fault => {
+                let mut actions = vec![Action::SendAdvert { priority: 0 }, Action::RemoveAddresses];
+                actions.extend(self.become_fault(reason));
+                Some(actions)
+            }
+            (_, true, State::Backup) => {
+                let mut actions = Vec::new();
+                if self.release_deadline.take().is_some() {
+                    actions.push(Action::RemoveAddresses);
+                }
+                actions.extend(self.become_fault(reason));
+                Some(actions)
+            }
+            (true, false, State::Fault) => Some(self.become_backup(now, Reason::TrackingRecovered)),
+            _ => None,
+        }
+    }
+
+    /// A master advertises a changed priority at once, so backups react now.
+    fn priority_change(&mut self) -> Vec<Action> {
+        if self.state == State::Master {
+            vec![Action::SendAdvert {
+                priority: self.priority,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn clear_timers(&mut self) {
+        self.adver_deadline = None;
+        self.master_down_deadline = None;
+        self.release_deadline = None;
+        self.preempt_from = None;
+    }
+
     fn become_master(&mut self, now: Instant, reason: Reason) -> Vec<Action> {
         let from = self.state;
+        self.clear_timers();
         self.state = State::Master;
-        self.master_down_deadline = None;
         self.adver_deadline = Some(now + centis(self.params.interval_cs));
         vec![
             Action::SendAdvert {
-                priority: self.params.priority,
+                priority: self.priority,
             },
             Action::AddAddresses,
             Action::Announce,
@@ -351,12 +532,23 @@ impl Instance {
 
     fn become_backup(&mut self, now: Instant, reason: Reason) -> Vec<Action> {
         let from = self.state;
+        self.clear_timers();
         self.state = State::Backup;
-        self.adver_deadline = None;
         self.master_down_deadline = Some(now + self.master_down_interval());
         vec![Action::Transition {
             from,
             to: State::Backup,
+            reason,
+        }]
+    }
+
+    fn become_fault(&mut self, reason: Reason) -> Vec<Action> {
+        let from = self.state;
+        self.clear_timers();
+        self.state = State::Fault;
+        vec![Action::Transition {
+            from,
+            to: State::Fault,
             reason,
         }]
     }

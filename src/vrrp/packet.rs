@@ -1,13 +1,17 @@
 //! VRRP advertisement codec: VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798) over IPv4.
 //!
 //! Encoding and decoding are pure; the checksum rules differ by version: v2
-//! sums the VRRP message alone, v3 also sums the IPv4 pseudo-header.
+//! sums the VRRP message alone, v3 also sums the IPv4 or IPv6 pseudo-header.
+//! VRRPv2 exists only over IPv4; VRRPv3 carries IPv4 or IPv6 addresses, the
+//! family being that of the IP header.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The IANA-assigned IPv4 multicast group for VRRP.
 pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+/// The IANA-assigned IPv6 multicast group for VRRP (link-local scope).
+pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 /// The IP protocol number of VRRP.
 pub const IPPROTO_VRRP: u8 = 112;
 
@@ -51,8 +55,8 @@ pub struct Advert {
     pub priority: u8,
     /// Advertisement interval in centiseconds (v2 seconds are converted).
     pub interval_cs: u16,
-    /// The virtual addresses the sender protects.
-    pub addresses: Vec<Ipv4Addr>,
+    /// The virtual addresses the sender protects (all of the IP header's family).
+    pub addresses: Vec<IpAddr>,
     /// v2 authentication; always `Auth::None` for v3.
     pub auth: Auth,
 }
@@ -70,6 +74,8 @@ pub enum DecodeError {
     BadChecksum,
     /// v2 authentication type is not one this codec knows.
     BadAuthType,
+    /// VRRPv2 over IPv6, which does not exist.
+    V2OverIpv6,
 }
 
 impl DecodeError {
@@ -81,6 +87,7 @@ impl DecodeError {
             DecodeError::BadType => "bad_type",
             DecodeError::BadChecksum => "bad_checksum",
             DecodeError::BadAuthType => "bad_auth_type",
+            DecodeError::V2OverIpv6 => "v2_over_ipv6",
         }
     }
 }
@@ -91,13 +98,38 @@ impl fmt::Display for DecodeError {
     }
 }
 
-/// The addresses of the IP header that a v3 checksum covers.
+/// The addresses of the IP header that a v3 checksum covers; their family
+/// is the family of the advertised addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PseudoHeader {
     /// IP source address.
-    pub source: Ipv4Addr,
+    pub source: IpAddr,
     /// IP destination address.
-    pub destination: Ipv4Addr,
+    pub destination: IpAddr,
+}
+
+impl PseudoHeader {
+    fn address_len(&self) -> usize {
+        if self.source.is_ipv4() {
+            4
+        } else {
+            16
+        }
+    }
+}
+
+fn push_address(out: &mut Vec<u8>, address: &IpAddr) {
+    match address {
+        IpAddr::V4(a) => out.extend_from_slice(&a.octets()),
+        IpAddr::V6(a) => out.extend_from_slice(&a.octets()),
+    }
+}
+
+fn read_address(bytes: &[u8]) -> IpAddr {
+    match bytes.len() {
+        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).unwrap_or_default()),
+        _ => IpAddr::from(<[u8; 16]>::try_from(bytes).unwrap_or_default()),
+    }
 }
 
 /// Encode an advertisement into its IP payload bytes.
@@ -116,7 +148,7 @@ pub fn encode(advert: &Advert, pseudo: PseudoHeader) -> Vec<u8> {
             out.extend_from_slice(&[0x21, advert.vrid, advert.priority, count]);
             out.extend_from_slice(&[auth_type, seconds, 0, 0]);
             for address in &advert.addresses {
-                out.extend_from_slice(&address.octets());
+                push_address(&mut out, address);
             }
             out.extend_from_slice(&auth_data);
             let sum = checksum(&[&out]);
@@ -128,7 +160,7 @@ pub fn encode(advert: &Advert, pseudo: PseudoHeader) -> Vec<u8> {
             out.extend_from_slice(&interval.to_be_bytes());
             out.extend_from_slice(&[0, 0]);
             for address in &advert.addresses {
-                out.extend_from_slice(&address.octets());
+                push_address(&mut out, address);
             }
             let sum = checksum(&[&pseudo_header(pseudo, out.len()), &out]);
             out[6..8].copy_from_slice(&sum.to_be_bytes());
@@ -150,9 +182,13 @@ pub fn decode(bytes: &[u8], pseudo: PseudoHeader) -> Result<Advert, DecodeError>
     if bytes[0] & 0x0f != 1 {
         return Err(DecodeError::BadType);
     }
+    if version == Version::V2 && pseudo.source.is_ipv6() {
+        return Err(DecodeError::V2OverIpv6);
+    }
     let count = bytes[3] as usize;
+    let address_len = pseudo.address_len();
     let auth_len = if version == Version::V2 { 8 } else { 0 };
-    let needed = 8 + 4 * count + auth_len;
+    let needed = 8 + address_len * count + auth_len;
     if bytes.len() < needed {
         return Err(DecodeError::Truncated);
     }
@@ -164,9 +200,9 @@ pub fn decode(bytes: &[u8], pseudo: PseudoHeader) -> Result<Advert, DecodeError>
     if !valid {
         return Err(DecodeError::BadChecksum);
     }
-    let addresses = message[8..8 + 4 * count]
-        .chunks_exact(4)
-        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+    let addresses = message[8..8 + address_len * count]
+        .chunks_exact(address_len)
+        .map(read_address)
         .collect();
     let (interval_cs, auth) = match version {
         Version::V2 => {
@@ -196,12 +232,18 @@ pub fn decode(bytes: &[u8], pseudo: PseudoHeader) -> Result<Advert, DecodeError>
     })
 }
 
+/// The pseudo-header of RFC 768 (IPv4) or RFC 8200 §8.1 (IPv6).
 fn pseudo_header(pseudo: PseudoHeader, length: usize) -> Vec<u8> {
-    let mut header = Vec::with_capacity(12);
-    header.extend_from_slice(&pseudo.source.octets());
-    header.extend_from_slice(&pseudo.destination.octets());
-    header.extend_from_slice(&[0, IPPROTO_VRRP]);
-    header.extend_from_slice(&(length as u16).to_be_bytes());
+    let mut header = Vec::with_capacity(40);
+    push_address(&mut header, &pseudo.source);
+    push_address(&mut header, &pseudo.destination);
+    if pseudo.source.is_ipv4() {
+        header.extend_from_slice(&[0, IPPROTO_VRRP]);
+        header.extend_from_slice(&(length as u16).to_be_bytes());
+    } else {
+        header.extend_from_slice(&(length as u32).to_be_bytes());
+        header.extend_from_slice(&[0, 0, 0, IPPROTO_VRRP]);
+    }
     header
 }
 

@@ -50,7 +50,7 @@ fn out_of_range_priority_points_at_the_value() {
     let text = GOOD.replace("priority = 150", "priority = 300");
     assert_eq!(
         errors(&text),
-        vec!["director.toml:6:12: priority must be 1..=254, not 300"]
+        vec!["director.toml:6:12: priority must be 1..=255, not 300"]
     );
 }
 
@@ -90,7 +90,9 @@ fn semantic_problems_are_located_too() {
     let bad_advert = GOOD.replace("advert_int = 0.5", "advert_int = 0.005");
     assert_eq!(
         errors(&bad_advert),
-        vec!["director.toml:7:14: advert_int must be 0.01..=40.95 seconds in steps of 0.01"]
+        vec![
+            "director.toml:7:14: advert_int must be 0.01..=40.95 seconds in steps of 0.01 (VRRPv3)"
+        ]
     );
 }
 

@@ -27,7 +27,7 @@ port = 80
 
 fn state() -> EngineState {
     let config = parse_str("t.toml", CONFIG).unwrap();
-    EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11)])
+    EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()])
 }
 
 fn request(command: Command) -> Request {

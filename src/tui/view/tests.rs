@@ -51,3 +51,25 @@ fn without_a_snapshot_it_says_it_is_waiting() {
 fn clock_is_utc_hours_minutes_seconds() {
     assert_eq!(clock(45_296_000), "12:34:56");
 }
+
+#[test]
+fn alerts_and_tracking_are_shown_on_the_instance() {
+    let mut snap = snapshot();
+    let instance = &mut snap.instances[0];
+    instance.priority = 130;
+    instance.tracking = vec!["eth1 down: -20".into()];
+    instance.alerts.push(crate::engine::snapshot::AlertView {
+        kind: "auth".into(),
+        peer: "192.0.2.12".parse().unwrap(),
+        detail: "peer's password differs".into(),
+        since_unix_ms: 0,
+        last_unix_ms: 0,
+    });
+    let screen = render(&App::default(), Some(&snap));
+    assert!(screen.contains("prio 130/150"), "{screen}");
+    assert!(screen.contains("tracking: eth1 down: -20"), "{screen}");
+    assert!(
+        screen.contains("ALERT auth 192.0.2.12: peer's password differs"),
+        "{screen}"
+    );
+}

@@ -1,8 +1,10 @@
+use std::net::Ipv4Addr;
+
 use super::*;
 use crate::vrrp::packet::{Auth, Version};
 
-const US: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
-const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 12);
+const US: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11));
+const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 12));
 
 fn instance(priority: u8, preempt: bool) -> Instance {
     Instance::new(InstanceParams {
@@ -10,6 +12,7 @@ fn instance(priority: u8, preempt: bool) -> Instance {
         priority,
         interval_cs: 100,
         preempt,
+        preempt_delay: Duration::ZERO,
         own_address: US,
     })
 }
@@ -30,7 +33,7 @@ fn advert(priority: u8) -> Input {
             vrid: 51,
             priority,
             interval_cs: 100,
-            addresses: vec![Ipv4Addr::new(192, 0, 2, 50)],
+            addresses: vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 50))],
             auth: Auth::None,
         },
     }
@@ -179,25 +182,157 @@ fn master_answers_priority_zero_with_an_immediate_advert() {
 }
 
 #[test]
-fn failover_resigns_and_holds_backup_without_preempting() {
+fn failover_resigns_keeps_addresses_until_the_new_master_speaks_and_holds() {
     let t0 = Instant::now();
     let mut vr = master(150, t0);
     let actions = vr.failover(t0).unwrap();
     assert_eq!(actions[0], Action::SendAdvert { priority: 0 });
-    assert_eq!(actions[1], Action::RemoveAddresses);
-    assert!(vr.held());
-    // The lower-priority peer now masters; we keep accepting it.
-    let t1 = t0 + Duration::from_secs(1);
-    vr.handle(advert(100), t1);
+    assert!(
+        !actions.contains(&Action::RemoveAddresses),
+        "hitless: addresses stay for now"
+    );
+    assert!(vr.held() && vr.releasing());
+    // The new master's first advert releases the addresses.
+    let t1 = t0 + Duration::from_millis(450);
+    assert_eq!(vr.handle(advert(100), t1), vec![Action::RemoveAddresses]);
+    assert!(!vr.releasing());
+    // Held: the lower-priority peer keeps mastership.
+    let t2 = t1 + Duration::from_secs(1);
+    vr.handle(advert(100), t2);
     assert!(vr
-        .handle(Input::Tick, t0 + vr.master_down_interval())
+        .handle(Input::Tick, t1 + vr.master_down_interval())
         .is_empty());
     assert_eq!(vr.state(), State::Backup);
     // But if the peer dies, we still take over.
     assert_eq!(
-        transitions(&vr.handle(Input::Tick, t1 + vr.master_down_interval())),
+        transitions(&vr.handle(Input::Tick, t2 + vr.master_down_interval())),
         vec![State::Master]
     );
+}
+
+#[test]
+fn failover_with_no_taker_keeps_the_addresses_and_comes_back() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    vr.failover(t0).unwrap();
+    let due = vr.next_deadline().unwrap();
+    let actions = vr.handle(Input::Tick, due);
+    assert!(!actions.contains(&Action::RemoveAddresses), "{actions:?}");
+    assert_eq!(transitions(&actions), vec![State::Master]);
+}
+
+#[test]
+fn release_lets_a_held_node_preempt_again() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    vr.failover(t0).unwrap();
+    vr.handle(advert(100), t0);
+    vr.handle(Input::Release, t0);
+    let t1 = t0 + Duration::from_millis(100);
+    vr.handle(advert(100), t1);
+    assert_eq!(
+        transitions(&vr.handle(Input::Tick, t0 + vr.master_down_interval())),
+        vec![State::Master]
+    );
+}
+
+#[test]
+fn preempt_delay_accepts_a_lower_master_until_the_delay_passes() {
+    let t0 = Instant::now();
+    let mut vr = Instance::new(InstanceParams {
+        preempt_delay: Duration::from_secs(5),
+        ..instance(150, true).params().clone()
+    });
+    vr.handle(Input::Startup, t0);
+    for second in 0..5 {
+        vr.handle(advert(100), t0 + Duration::from_secs(second));
+    }
+    // At 4 s the advert was still accepted: no takeover until 4 s + MDI.
+    assert!(vr
+        .handle(Input::Tick, t0 + Duration::from_secs(6))
+        .is_empty());
+    // From 5 s adverts are discarded, so the timer from 4 s runs out.
+    vr.handle(advert(100), t0 + Duration::from_secs(5));
+    let due = t0 + Duration::from_secs(4) + vr.master_down_interval();
+    assert_eq!(
+        transitions(&vr.handle(Input::Tick, due)),
+        vec![State::Master]
+    );
+}
+
+#[test]
+fn address_owner_is_master_at_startup() {
+    let t0 = Instant::now();
+    let mut vr = instance(255, true);
+    let actions = vr.handle(Input::Startup, t0);
+    assert_eq!(
+        actions.last(),
+        Some(&Action::Transition {
+            from: State::Init,
+            to: State::Master,
+            reason: Reason::AddressOwner
+        })
+    );
+}
+
+#[test]
+fn tracking_fault_takes_a_master_down_and_recovery_returns_to_backup() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    let actions = vr.handle(
+        Input::Tracking {
+            priority: 150,
+            fault: true,
+        },
+        t0,
+    );
+    assert_eq!(
+        actions[..2],
+        [Action::SendAdvert { priority: 0 }, Action::RemoveAddresses]
+    );
+    assert_eq!(transitions(&actions), vec![State::Fault]);
+    assert_eq!(vr.next_deadline(), None, "no timers in FAULT");
+    let actions = vr.handle(
+        Input::Tracking {
+            priority: 150,
+            fault: false,
+        },
+        t0,
+    );
+    assert_eq!(transitions(&actions), vec![State::Backup]);
+}
+
+#[test]
+fn a_priority_change_on_a_master_is_advertised_at_once() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    assert_eq!(
+        vr.handle(
+            Input::Tracking {
+                priority: 90,
+                fault: false
+            },
+            t0
+        ),
+        vec![Action::SendAdvert { priority: 90 }]
+    );
+    assert_eq!(vr.priority(), 90);
+    // Now a priority-100 peer preempts us.
+    assert_eq!(
+        transitions(&vr.handle(advert(100), t0)),
+        vec![State::Backup]
+    );
+}
+
+#[test]
+fn an_unreachable_reference_faults_instead_of_claiming_mastership() {
+    let t0 = Instant::now();
+    let mut vr = instance(150, true);
+    vr.handle(Input::Startup, t0);
+    vr.handle(Input::Reference(false), t0);
+    assert_eq!(vr.state(), State::Fault);
+    let actions = vr.handle(Input::Reference(true), t0);
+    assert_eq!(transitions(&actions), vec![State::Backup]);
 }
 
 #[test]

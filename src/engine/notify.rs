@@ -1,0 +1,126 @@
+//! Notifications of VRRP state changes, as keepalived makes them: scripts
+//! (`notify_master` … and `notify`, called with `INSTANCE|GROUP name state
+//! priority`) and a FIFO line per change. Scripts run in their own tasks
+//! with a timeout, so they never block the engine.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{VrrpInstance, VrrpSyncGroup};
+use crate::script;
+use crate::vrrp::instance::State;
+
+/// Where notifications go.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    /// keepalived's `notify_fifo`.
+    pub fifo: Option<PathBuf>,
+    /// keepalived's `script_timeout`.
+    pub timeout: Duration,
+}
+
+/// The state word keepalived uses in notifications; STOP for a shutdown.
+pub fn state_word(state: State) -> &'static str {
+    match state {
+        State::Init => "STOP",
+        other => other.name(),
+    }
+}
+
+/// keepalived's FIFO line: `INSTANCE "VI_1" MASTER 150`.
+pub fn fifo_line(kind: &str, name: &str, state: State, priority: u8) -> String {
+    format!("{kind} \"{name}\" {} {priority}\n", state_word(state))
+}
+
+impl Notifier {
+    /// An instance entered `state`.
+    pub fn instance(&self, config: &VrrpInstance, state: State, priority: u8) {
+        let specific = match state {
+            State::Master => &config.notify_master,
+            State::Backup => &config.notify_backup,
+            State::Fault => &config.notify_fault,
+            State::Init => &config.notify_stop,
+        };
+        self.emit(
+            "INSTANCE",
+            &config.name,
+            state,
+            priority,
+            [specific, &config.notify],
+        );
+    }
+
+    /// A sync group entered `state`.
+    pub fn group(&self, group: &VrrpSyncGroup, state: State, priority: u8) {
+        let specific = match state {
+            State::Master => &group.notify_master,
+            State::Backup => &group.notify_backup,
+            State::Fault => &group.notify_fault,
+            State::Init => &None,
+        };
+        self.emit(
+            "GROUP",
+            &group.name,
+            state,
+            priority,
+            [specific, &group.notify],
+        );
+    }
+
+    fn emit(
+        &self,
+        kind: &str,
+        name: &str,
+        state: State,
+        priority: u8,
+        scripts: [&Option<String>; 2],
+    ) {
+        let args = vec![
+            kind.to_string(),
+            name.to_string(),
+            state_word(state).to_string(),
+            priority.to_string(),
+        ];
+        for line in scripts.into_iter().flatten() {
+            let (line, args, timeout) = (line.clone(), args.clone(), self.timeout);
+            tokio::spawn(async move {
+                let outcome = script::run(&line, &args, timeout).await;
+                if !outcome.success() {
+                    eprintln!("director: notify script {line:?}: {outcome}");
+                }
+            });
+        }
+        if let Some(fifo) = &self.fifo {
+            let (fifo, line) = (fifo.clone(), fifo_line(kind, name, state, priority));
+            tokio::task::spawn_blocking(move || {
+                // Non-blocking: with no reader the open fails and the line is dropped.
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&fifo);
+                if let Ok(mut file) = file {
+                    let _ = file.write_all(line.as_bytes());
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_lines_match_keepalived() {
+        assert_eq!(
+            fifo_line("INSTANCE", "VI_1", State::Master, 150),
+            "INSTANCE \"VI_1\" MASTER 150\n"
+        );
+        assert_eq!(
+            fifo_line("GROUP", "G", State::Init, 100),
+            "GROUP \"G\" STOP 100\n"
+        );
+    }
+}
