@@ -40,6 +40,11 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
+    /// Lift the hold a failover left, so the instance may preempt again.
+    Release {
+        /// VRRP instance name.
+        instance: String,
+    },
 }
 
 /// A command with who asked for it (for the audit trail).

@@ -6,9 +6,12 @@ pub mod journal;
 pub mod notify;
 pub mod operator;
 pub mod rates;
+mod run_loop;
 pub mod snapshot;
 pub mod state;
 pub mod task;
+pub mod tracking;
+mod vrrp_events;
 mod vrrp_shell;
 
 pub use command::{Command, Reply, Request};

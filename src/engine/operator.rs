@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::command::{Command, Reply, Request};
 use super::journal::EventKind;
 use super::state::{EngineState, ServerRuntime};
-use crate::vrrp::instance::{Action, Instance, Refusal};
+use crate::vrrp::instance::{Action, Input, Instance, Refusal};
 
 /// What a command changed, beyond its reply.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -54,6 +54,17 @@ impl EngineState {
                     "failover, handing the addresses to the peer",
                     "cannot fail over",
                 ),
+            ),
+            Command::Release { instance } => self.vrrp_request(
+                instance,
+                |fsm| {
+                    if fsm.held() {
+                        Ok(fsm.handle(Input::Release, now))
+                    } else {
+                        Err(Refusal::NotHeld)
+                    }
+                },
+                ("hold released; preemption allowed again", "cannot release"),
             ),
             Command::Takeover { instance } => self.vrrp_request(
                 instance,

@@ -85,6 +85,12 @@ pub enum Input {
     },
     /// The split-brain guard's reference address answered (true) or not.
     Reference(bool),
+    /// Sync group: another member is (true) or is no longer (false) in FAULT.
+    GroupFault(bool),
+    /// Sync group: another member became master; follow it.
+    GroupMaster,
+    /// Sync group: another member fell back to backup; follow it.
+    GroupBackup,
 }
 
 /// Why a transition happened; shown to the operator.
@@ -110,6 +116,8 @@ pub enum Reason {
     TrackingRecovered,
     /// The split-brain guard's reference did not answer.
     ReferenceUnreachable,
+    /// Another member of the sync group moved.
+    SyncGroup,
     /// Shutdown.
     Shutdown,
 }
@@ -129,6 +137,7 @@ impl std::fmt::Display for Reason {
             Reason::ReferenceUnreachable => {
                 write!(f, "reference address unreachable (split-brain guard)")
             }
+            Reason::SyncGroup => write!(f, "following its sync group"),
             Reason::Shutdown => write!(f, "shutdown"),
         }
     }
@@ -166,6 +175,8 @@ pub enum Refusal {
     NotMaster,
     /// Takeover needs this node to be backup.
     NotBackup,
+    /// Release needs a hold to lift.
+    NotHeld,
 }
 
 impl std::fmt::Display for Refusal {
@@ -173,6 +184,7 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::NotMaster => write!(f, "this node is not master"),
             Refusal::NotBackup => write!(f, "this node is not backup"),
+            Refusal::NotHeld => write!(f, "it is not held"),
         }
     }
 }
@@ -184,6 +196,7 @@ pub struct Instance {
     state: State,
     priority: u8,
     tracking_fault: bool,
+    group_fault: bool,
     reference_ok: bool,
     master_interval_cs: u16,
     adver_deadline: Option<Instant>,
@@ -203,6 +216,7 @@ impl Instance {
             params,
             state: State::Init,
             tracking_fault: false,
+            group_fault: false,
             reference_ok: true,
             adver_deadline: None,
             master_down_deadline: None,
@@ -301,6 +315,21 @@ impl Instance {
             }
             Input::Tracking { priority, fault } => self.tracking(priority, fault, now),
             Input::Reference(ok) => self.reference(ok, now),
+            Input::GroupFault(fault) => {
+                let was_faulted = self.faulted();
+                self.group_fault = fault;
+                self.fault_change(was_faulted, Reason::SyncGroup, now)
+                    .unwrap_or_default()
+            }
+            Input::GroupMaster if self.state == State::Backup && !self.faulted() => {
+                self.become_master(now, Reason::SyncGroup)
+            }
+            Input::GroupBackup if self.state == State::Master => {
+                let mut actions = vec![Action::SendAdvert { priority: 0 }, Action::RemoveAddresses];
+                actions.extend(self.become_backup(now, Reason::SyncGroup));
+                actions
+            }
+            Input::GroupMaster | Input::GroupBackup => Vec::new(),
         }
     }
 
@@ -329,7 +358,7 @@ impl Instance {
     }
 
     fn faulted(&self) -> bool {
-        self.tracking_fault || !self.reference_ok
+        self.tracking_fault || self.group_fault || !self.reference_ok
     }
 
     fn startup(&mut self, now: Instant) -> Vec<Action> {
@@ -337,7 +366,7 @@ impl Instance {
             return Vec::new();
         }
         self.master_interval_cs = self.params.interval_cs;
-        if self.tracking_fault {
+        if self.tracking_fault || self.group_fault {
             return self.become_fault(Reason::TrackingFault);
         }
         if self.params.priority == 255 {
@@ -475,7 +504,7 @@ impl Instance {
     ) -> Option<Vec<Action>> {
         let faulted = self.faulted();
         match (was_faulted, faulted, self.state) {
-            (_, true, State::Master) if self.tracking_fault => {
+            (_, true, State::Master) if self.tracking_fault || self.group_fault => {
                 let mut actions = vec![Action::SendAdvert { priority: 0 }, Action::RemoveAddresses];
                 actions.extend(self.become_fault(reason));
                 Some(actions)

@@ -5,4 +5,5 @@ pub mod announce;
 pub mod instance;
 pub mod net;
 pub mod packet;
+pub mod priority;
 pub mod receive;

@@ -355,3 +355,32 @@ fn shutdown_of_master_sends_priority_zero() {
     assert_eq!(vr.state(), State::Init);
     assert_eq!(vr.next_deadline(), None);
 }
+
+#[test]
+fn sync_group_inputs_move_a_member_with_its_group() {
+    let t0 = Instant::now();
+    let mut vr = instance(100, true);
+    vr.handle(Input::Startup, t0);
+    assert_eq!(
+        transitions(&vr.handle(Input::GroupMaster, t0)),
+        vec![State::Master]
+    );
+    let actions = vr.handle(Input::GroupBackup, t0);
+    assert_eq!(
+        actions[..2],
+        [Action::SendAdvert { priority: 0 }, Action::RemoveAddresses]
+    );
+    assert_eq!(transitions(&actions), vec![State::Backup]);
+    assert_eq!(
+        transitions(&vr.handle(Input::GroupFault(true), t0)),
+        vec![State::Fault]
+    );
+    assert!(
+        vr.handle(Input::GroupMaster, t0).is_empty(),
+        "a faulted member does not follow to master"
+    );
+    assert_eq!(
+        transitions(&vr.handle(Input::GroupFault(false), t0)),
+        vec![State::Backup]
+    );
+}

@@ -1,0 +1,144 @@
+//! The engine loop: the one owner of `EngineState`. It feeds the state
+//! inputs from clients, sockets, timers, checks and trackers, carries out
+//! what it decides, and publishes snapshots.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::handle::Envelope;
+use super::journal::EventKind;
+use super::notify::Notifier;
+use super::state::EngineState;
+use super::tracking::{TrackEvent, TrackState};
+use super::vrrp_shell::VrrpShell;
+use super::Snapshot;
+use crate::check::runner::CheckReport;
+use crate::config::Config;
+use crate::ipvs::userspace::PlaneTable;
+use crate::netlink::address::Addresses;
+use crate::vrrp::instance::Input;
+use crate::vrrp::net::Received;
+
+/// How often rates are sampled and a snapshot is published without other cause.
+const PUBLISH_EVERY: Duration = Duration::from_millis(500);
+
+/// Everything that feeds the engine.
+pub struct Inputs {
+    /// Client commands.
+    pub commands: mpsc::Receiver<Envelope>,
+    /// VRRP packets, by instance index.
+    pub packets: mpsc::Receiver<(usize, std::io::Result<Received>)>,
+    /// Health-check results.
+    pub checks: mpsc::Receiver<CheckReport>,
+    /// Tracked-object changes.
+    pub tracking: mpsc::Receiver<TrackEvent>,
+    /// Graceful stop.
+    pub stop: oneshot::Receiver<()>,
+}
+
+/// The engine's state and the shells it drives.
+pub struct Engine {
+    /// The configuration it runs.
+    pub config: Config,
+    /// All runtime state.
+    pub state: EngineState,
+    /// One per VRRP instance.
+    pub shells: Vec<VrrpShell>,
+    /// Route netlink, for the addresses.
+    pub addresses: Addresses,
+    /// Where state changes are announced.
+    pub notifier: Notifier,
+    /// What tracking last reported.
+    pub track: TrackState,
+    /// The (priority, fault) last given to each instance's state machine.
+    pub applied: Vec<Option<(u8, bool)>>,
+    /// The data-plane table.
+    pub table: watch::Sender<Arc<PlaneTable>>,
+    /// Published snapshots.
+    pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+}
+
+impl Engine {
+    /// Run until stopped, then shut every instance down and stop `background`.
+    pub async fn run(mut self, mut inputs: Inputs, background: Vec<JoinHandle<()>>) {
+        let node = self.state.node.clone();
+        self.state
+            .journal
+            .record(EventKind::Engine, format!("engine started on {node}"));
+        let now = Instant::now().into_std();
+        self.apply_tracking(now);
+        for index in 0..self.shells.len() {
+            self.feed(index, Input::Startup, now);
+        }
+        let mut publish = tokio::time::interval(PUBLISH_EVERY);
+        loop {
+            self.publish();
+            let deadline = self
+                .state
+                .instances
+                .iter()
+                .filter_map(|i| i.fsm.next_deadline())
+                .min()
+                .map(Instant::from_std);
+            tokio::select! {
+                Some((request, reply)) = inputs.commands.recv() => {
+                    let (answer, effects) = self.state.apply(&request, Instant::now().into_std());
+                    if effects.table_changed {
+                        self.push_table();
+                    }
+                    if let Some((index, actions)) = effects.vrrp {
+                        self.carry_out(index, actions);
+                    }
+                    let _ = reply.send(answer);
+                }
+                Some((index, received)) = inputs.packets.recv() => self.on_packet(index, received),
+                Some(report) = inputs.checks.recv() => {
+                    if self.state.on_check(report) {
+                        self.push_table();
+                    }
+                }
+                Some(event) = inputs.tracking.recv() => self.on_tracking(event),
+                () = sleep_until(deadline) => {
+                    let now = Instant::now().into_std();
+                    for index in 0..self.shells.len() {
+                        self.feed(index, Input::Tick, now);
+                    }
+                }
+                _ = publish.tick() => self.state.sample_rates(Instant::now().into_std()),
+                _ = &mut inputs.stop => break,
+            }
+        }
+        let now = Instant::now().into_std();
+        for index in 0..self.shells.len() {
+            self.feed(index, Input::Shutdown, now);
+        }
+        self.state
+            .journal
+            .record(EventKind::Engine, "engine stopped".into());
+        self.publish();
+        for task in background {
+            task.abort();
+        }
+    }
+
+    /// Push the current table to the data plane.
+    pub fn push_table(&self) {
+        self.table.send_replace(Arc::new(self.state.plane_table()));
+    }
+
+    fn publish(&self) {
+        self.snapshots
+            .send_replace(Some(Arc::new(self.state.snapshot())));
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,341 @@
+//! Watching what VRRP instances track — interfaces, `vrrp_script`s,
+//! `vrrp_track_file`s and the split-brain guard's reference address — and
+//! turning it into each instance's effective priority.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::check::ping::ping;
+use crate::config::{Config, VrrpInstance, VrrpScript};
+use crate::script;
+use crate::vrrp::priority::{effective, Effective, Tracked};
+
+/// How often interfaces and files are looked at.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A change in something tracked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackEvent {
+    /// An interface went up or down.
+    Interface {
+        /// Interface name.
+        name: String,
+        /// Running or not.
+        up: bool,
+    },
+    /// A script's verdict changed (after rise/fall).
+    Script {
+        /// `vrrp_script` name.
+        name: String,
+        /// Succeeding or not.
+        ok: bool,
+    },
+    /// A tracked file's number changed.
+    File {
+        /// `vrrp_track_file` name.
+        name: String,
+        /// The number now in it (0 when unreadable).
+        value: i64,
+    },
+    /// An instance's reference address answered or stopped answering.
+    Reference {
+        /// Instance index.
+        instance: usize,
+        /// Answering or not.
+        ok: bool,
+    },
+}
+
+/// The last known state of everything tracked.
+#[derive(Debug, Clone, Default)]
+pub struct TrackState {
+    interfaces: HashMap<String, bool>,
+    scripts: HashMap<String, bool>,
+    files: HashMap<String, i64>,
+}
+
+impl TrackState {
+    /// Take one event; returns whether anything changed.
+    pub fn update(&mut self, event: &TrackEvent) -> bool {
+        match event {
+            TrackEvent::Interface { name, up } => {
+                self.interfaces.insert(name.clone(), *up) != Some(*up)
+            }
+            TrackEvent::Script { name, ok } => self.scripts.insert(name.clone(), *ok) != Some(*ok),
+            TrackEvent::File { name, value } => {
+                self.files.insert(name.clone(), *value) != Some(*value)
+            }
+            TrackEvent::Reference { .. } => false,
+        }
+    }
+
+    /// The effective priority of `instance` now. Unknown objects count as
+    /// healthy (interfaces up, scripts ok, files 0), as keepalived starts them.
+    pub fn effective(&self, config: &Config, instance: &VrrpInstance) -> Effective {
+        let mut tracked = Vec::new();
+        for track in &instance.track_interface {
+            tracked.push(Tracked::Interface {
+                name: track.name.clone(),
+                up: *self.interfaces.get(&track.name).unwrap_or(&true),
+                weight: track.weight,
+            });
+        }
+        for track in &instance.track_script {
+            let declared = config.vrrp_scripts.iter().find(|s| s.name == track.name);
+            tracked.push(Tracked::Script {
+                name: track.name.clone(),
+                ok: *self.scripts.get(&track.name).unwrap_or(&true),
+                weight: track.weight.or(declared.map(|s| s.weight)).unwrap_or(0),
+            });
+        }
+        for track in &instance.track_file {
+            let declared = config
+                .vrrp_track_files
+                .iter()
+                .find(|f| f.name == track.name);
+            tracked.push(Tracked::File {
+                name: track.name.clone(),
+                value: *self.files.get(&track.name).unwrap_or(&0),
+                weight: track.weight.or(declared.map(|f| f.weight)).unwrap_or(1),
+            });
+        }
+        effective(instance.priority.0, &tracked)
+    }
+}
+
+/// keepalived's rise/fall: a verdict flips after `rise` successes or `fall`
+/// failures in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiseFall {
+    rise: u32,
+    fall: u32,
+    ok: bool,
+    streak: u32,
+}
+
+impl RiseFall {
+    /// Starting as ok, as keepalived starts scripts.
+    pub fn new(rise: u32, fall: u32) -> RiseFall {
+        RiseFall {
+            rise: rise.max(1),
+            fall: fall.max(1),
+            ok: true,
+            streak: 0,
+        }
+    }
+
+    /// Take one result; returns the verdict when it flips.
+    pub fn observe(&mut self, success: bool) -> Option<bool> {
+        if success == self.ok {
+            self.streak = 0;
+            return None;
+        }
+        self.streak += 1;
+        let needed = if success { self.rise } else { self.fall };
+        if self.streak >= needed {
+            self.ok = success;
+            self.streak = 0;
+            return Some(success);
+        }
+        None
+    }
+}
+
+/// Whether an interface is running (operstate up, or unknown for links
+/// without carrier reporting such as loopback).
+pub fn interface_up(name: &str) -> bool {
+    match std::fs::read_to_string(format!("/sys/class/net/{name}/operstate")) {
+        Ok(state) => matches!(state.trim(), "up" | "unknown"),
+        Err(_) => false,
+    }
+}
+
+/// The number a tracked file holds; 0 when it is missing or not a number.
+pub fn file_value(path: &str) -> i64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.split_whitespace().next().and_then(|w| w.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Start a watcher for everything `config`'s instances track.
+pub fn spawn_monitors(config: &Config, events: mpsc::Sender<TrackEvent>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    let mut interfaces: Vec<String> = config
+        .vrrp_instances
+        .iter()
+        .flat_map(|i| i.track_interface.iter().map(|t| t.name.clone()))
+        .collect();
+    interfaces.sort();
+    interfaces.dedup();
+    let files: Vec<(String, String)> = config
+        .vrrp_track_files
+        .iter()
+        .filter(|f| {
+            config
+                .vrrp_instances
+                .iter()
+                .any(|i| i.track_file.iter().any(|t| t.name == f.name))
+        })
+        .map(|f| (f.name.clone(), f.file.clone()))
+        .collect();
+    if !interfaces.is_empty() || !files.is_empty() {
+        tasks.push(tokio::spawn(poll_links_and_files(
+            interfaces,
+            files,
+            events.clone(),
+        )));
+    }
+    for script in &config.vrrp_scripts {
+        if config
+            .vrrp_instances
+            .iter()
+            .any(|i| i.track_script.iter().any(|t| t.name == script.name))
+        {
+            tasks.push(tokio::spawn(run_script(script.clone(), events.clone())));
+        }
+    }
+    for (index, instance) in config.vrrp_instances.iter().enumerate() {
+        if let Some(reference) = instance.check_reference {
+            let every = instance.advert_int.0.max(Duration::from_millis(100));
+            tasks.push(tokio::spawn(watch_reference(
+                index,
+                reference,
+                every,
+                events.clone(),
+            )));
+        }
+    }
+    tasks
+}
+
+async fn poll_links_and_files(
+    interfaces: Vec<String>,
+    files: Vec<(String, String)>,
+    events: mpsc::Sender<TrackEvent>,
+) {
+    let mut last_up: HashMap<String, bool> = HashMap::new();
+    let mut last_value: HashMap<String, i64> = HashMap::new();
+    loop {
+        for name in &interfaces {
+            let up = interface_up(name);
+            if last_up.insert(name.clone(), up) != Some(up)
+                && events
+                    .send(TrackEvent::Interface {
+                        name: name.clone(),
+                        up,
+                    })
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        for (name, path) in &files {
+            let value = file_value(path);
+            if last_value.insert(name.clone(), value) != Some(value)
+                && events
+                    .send(TrackEvent::File {
+                        name: name.clone(),
+                        value,
+                    })
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn run_script(script: VrrpScript, events: mpsc::Sender<TrackEvent>) {
+    let mut verdict = RiseFall::new(script.rise, script.fall);
+    let timeout = script
+        .timeout
+        .unwrap_or(script.interval)
+        .0
+        .max(Duration::from_millis(10));
+    loop {
+        let outcome = script::run(&script.script, &[], timeout).await;
+        if let Some(ok) = verdict.observe(outcome.success()) {
+            if events
+                .send(TrackEvent::Script {
+                    name: script.name.clone(),
+                    ok,
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(script.interval.0.max(Duration::from_millis(10))).await;
+    }
+}
+
+async fn watch_reference(
+    instance: usize,
+    reference: IpAddr,
+    every: Duration,
+    events: mpsc::Sender<TrackEvent>,
+) {
+    let mut last = None;
+    loop {
+        let ok = ping(reference, every).await.is_ok();
+        if last != Some(ok) {
+            last = Some(ok);
+            if events
+                .send(TrackEvent::Reference { instance, ok })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rise_and_fall_need_streaks() {
+        let mut rf = RiseFall::new(2, 3);
+        assert_eq!(rf.observe(false), None);
+        assert_eq!(rf.observe(false), None);
+        assert_eq!(
+            rf.observe(true),
+            None,
+            "a success breaks the failure streak"
+        );
+        assert_eq!(rf.observe(false), None);
+        assert_eq!(rf.observe(false), None);
+        assert_eq!(rf.observe(false), Some(false));
+        assert_eq!(rf.observe(true), None);
+        assert_eq!(rf.observe(true), Some(true));
+    }
+
+    #[test]
+    fn file_values_and_missing_files() {
+        let path = std::env::temp_dir().join(format!("director-track-{}", std::process::id()));
+        std::fs::write(&path, " -3\n").unwrap();
+        assert_eq!(file_value(path.to_str().unwrap()), -3);
+        std::fs::write(&path, "junk").unwrap();
+        assert_eq!(file_value(path.to_str().unwrap()), 0);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(file_value(path.to_str().unwrap()), 0);
+    }
+
+    #[test]
+    fn loopback_is_up_and_missing_interfaces_are_down() {
+        assert!(interface_up("lo"));
+        assert!(!interface_up("nosuchif0"));
+    }
+}

@@ -1,0 +1,161 @@
+//! The engine's VRRP inputs: packets, tracking, and sync groups.
+
+use std::time::Instant;
+
+use super::run_loop::Engine;
+use super::tracking::TrackEvent;
+use super::vrrp_shell::execute;
+use crate::vrrp::instance::{Action, Input, Reason, State};
+use crate::vrrp::net::Received;
+use crate::vrrp::receive::{check, Verdict};
+
+impl Engine {
+    /// Feed one input to instance `index` and carry out the result.
+    pub fn feed(&mut self, index: usize, input: Input, now: Instant) {
+        let actions = self.state.instances[index].fsm.handle(input, now);
+        self.carry_out(index, actions);
+    }
+
+    /// Carry out actions for instance `index`, then let its sync group follow.
+    pub fn carry_out(&mut self, index: usize, actions: Vec<Action>) {
+        let moved: Vec<(State, State, Reason)> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Transition { from, to, reason } => Some((*from, *to, reason.clone())),
+                _ => None,
+            })
+            .collect();
+        execute(
+            &mut self.state,
+            &self.shells[index],
+            &self.addresses,
+            &self.notifier,
+            index,
+            actions,
+        );
+        for (from, to, reason) in moved {
+            if reason != Reason::SyncGroup {
+                self.follow_group(index, from, to);
+            }
+        }
+    }
+
+    /// A member moved on its own: the rest of its sync group follows.
+    fn follow_group(&mut self, index: usize, from: State, to: State) {
+        let Some(group) = self
+            .config
+            .vrrp_sync_groups
+            .iter()
+            .find(|g| g.group.contains(&self.state.instances[index].config.name))
+            .cloned()
+        else {
+            return;
+        };
+        let now = Instant::now();
+        let members: Vec<usize> = self
+            .state
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, vr)| *i != index && group.group.contains(&vr.config.name))
+            .map(|(i, _)| i)
+            .collect();
+        let input = match (from, to) {
+            (_, State::Fault) => Some(Input::GroupFault(true)),
+            (State::Fault, _) => Some(Input::GroupFault(false)),
+            (_, State::Master) => Some(Input::GroupMaster),
+            (State::Master, State::Backup) => Some(Input::GroupBackup),
+            _ => None,
+        };
+        if let Some(input) = input {
+            for member in members {
+                self.feed(member, input.clone(), now);
+            }
+            let priority = self.state.instances[index].fsm.priority();
+            self.notifier.group(&group, to, priority);
+            self.state.journal.record(
+                super::journal::EventKind::Vrrp,
+                format!("sync group {}: {}", group.name, to.name()),
+            );
+        }
+    }
+
+    /// A tracked object changed: recompute priorities and faults.
+    pub fn on_tracking(&mut self, event: TrackEvent) {
+        let now = Instant::now();
+        if let TrackEvent::Reference { instance, ok } = event {
+            self.feed(instance, Input::Reference(ok), now);
+            return;
+        }
+        if self.track.update(&event) {
+            self.apply_tracking(now);
+        }
+    }
+
+    /// Give every instance whose effective priority or fault changed its new values.
+    pub fn apply_tracking(&mut self, now: Instant) {
+        for index in 0..self.state.instances.len() {
+            let effective = self
+                .track
+                .effective(&self.config, &self.state.instances[index].config);
+            self.state.instances[index].tracking = effective.explain.clone();
+            let values = (effective.priority, effective.fault);
+            if self.applied[index] != Some(values) {
+                self.applied[index] = Some(values);
+                let input = Input::Tracking {
+                    priority: effective.priority,
+                    fault: effective.fault,
+                };
+                self.feed(index, input, now);
+            }
+        }
+    }
+
+    /// Validate a received packet and hand it to its instance.
+    pub fn on_packet(&mut self, index: usize, received: std::io::Result<Received>) {
+        let vr = &mut self.state.instances[index];
+        let received = match received {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                vr.drop_packet("malformed_ip");
+                return;
+            }
+            Err(e) => {
+                let text = format!("{}: receive failed: {e}", vr.config.name);
+                self.state
+                    .journal
+                    .record(super::journal::EventKind::Engine, text);
+                return;
+            }
+        };
+        match check(&received, &self.shells[index].expectation) {
+            Verdict::Accept(advert, mismatches) => {
+                vr.adverts_received += 1;
+                for m in mismatches {
+                    vr.raise(m.kind, received.source, m.detail);
+                }
+                let was_master = vr.fsm.state() == State::Master;
+                let priority = advert.priority;
+                let input = Input::Advert {
+                    from: received.source,
+                    advert,
+                };
+                let actions = vr.fsm.handle(input, Instant::now());
+                if was_master && vr.fsm.state() == State::Master && priority > 0 {
+                    let detail = format!(
+                        "{} also advertises as master (priority {priority})",
+                        received.source
+                    );
+                    vr.raise("split_brain", received.source, detail);
+                }
+                self.carry_out(index, actions);
+            }
+            Verdict::Drop(reason, mismatch) => {
+                vr.drop_packet(reason);
+                if let Some(m) = mismatch {
+                    vr.raise(m.kind, received.source, m.detail);
+                }
+            }
+        }
+    }
+}
