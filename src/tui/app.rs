@@ -140,6 +140,16 @@ impl App {
                     None => self.status = Some("no VRRP instance is backup on this node".into()),
                 }
             }
+            KeyCode::Char('r') => {
+                match snapshot.and_then(|s| s.instances.iter().find(|i| i.held)) {
+                    Some(instance) => {
+                        return Outcome::Send(Command::Release {
+                            instance: instance.name.clone(),
+                        })
+                    }
+                    None => self.status = Some("no VRRP instance is held on this node".into()),
+                }
+            }
             _ => {}
         }
         Outcome::Redraw

@@ -93,7 +93,7 @@ fn instance_lines(i: &InstanceView) -> Vec<Line<'static>> {
         .unwrap_or_default();
     let mut notes = String::new();
     if i.held {
-        notes.push_str("  HELD (operator failover; t takes over)");
+        notes.push_str("  HELD (operator failover; r releases, t takes over)");
     }
     if i.releasing {
         notes.push_str("  releasing VIP");
@@ -272,7 +272,8 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App) {
             format!("hand {instance}'s addresses to the peer? y confirms, any other key cancels")
         }
         Mode::Normal => {
-            let keys = "j/k select  d drain/undrain  w weight  f failover  t takeover  q quit";
+            let keys =
+                "j/k select  d drain/undrain  w weight  f failover  t takeover  r release  q quit";
             match &app.status {
                 Some(status) => format!("{status}  │  {keys}"),
                 None => keys.to_string(),

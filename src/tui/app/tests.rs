@@ -102,3 +102,24 @@ fn q_and_ctrl_c_quit() {
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(app.on_key(ctrl_c, None), Outcome::Quit);
 }
+
+#[test]
+fn r_releases_a_held_instance_and_says_when_there_is_none() {
+    let mut snap = snapshot();
+    let mut app = App::default();
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('r')), Some(&snap)),
+        Outcome::Redraw
+    );
+    assert_eq!(
+        app.status.as_deref(),
+        Some("no VRRP instance is held on this node")
+    );
+    snap.instances[0].held = true;
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('r')), Some(&snap)),
+        Outcome::Send(Command::Release {
+            instance: "VI_1".into()
+        })
+    );
+}
