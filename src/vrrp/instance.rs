@@ -112,8 +112,8 @@ pub enum Reason {
     OperatorTakeover,
     /// A zero-weight tracked object failed.
     TrackingFault,
-    /// Tracking recovered.
-    TrackingRecovered,
+    /// Whatever faulted the instance cleared.
+    FaultCleared,
     /// The split-brain guard's reference did not answer.
     ReferenceUnreachable,
     /// Another member of the sync group moved.
@@ -133,7 +133,7 @@ impl std::fmt::Display for Reason {
             Reason::OperatorFailover => write!(f, "operator failover"),
             Reason::OperatorTakeover => write!(f, "operator takeover"),
             Reason::TrackingFault => write!(f, "tracked object failed"),
-            Reason::TrackingRecovered => write!(f, "tracking recovered"),
+            Reason::FaultCleared => write!(f, "fault cleared"),
             Reason::ReferenceUnreachable => {
                 write!(f, "reference address unreachable (split-brain guard)")
             }
@@ -203,6 +203,7 @@ pub struct Instance {
     master_down_deadline: Option<Instant>,
     release_deadline: Option<Instant>,
     preempt_from: Option<Instant>,
+    resigned_by: Option<IpAddr>,
     held: bool,
     master: Option<(IpAddr, u8)>,
 }
@@ -222,6 +223,7 @@ impl Instance {
             master_down_deadline: None,
             release_deadline: None,
             preempt_from: None,
+            resigned_by: None,
             held: false,
             master: None,
         }
@@ -405,7 +407,11 @@ impl Instance {
                 if !self.reference_ok {
                     return self.become_fault(Reason::ReferenceUnreachable);
                 }
-                return self.become_master(now, Reason::MasterDown);
+                let reason = match self.resigned_by {
+                    Some(from) => Reason::MasterResigned(from),
+                    None => Reason::MasterDown,
+                };
+                return self.become_master(now, reason);
             }
             State::Master if self.adver_deadline.is_some_and(|d| d <= now) => {
                 self.adver_deadline = Some(now + centis(self.params.interval_cs));
@@ -451,8 +457,10 @@ impl Instance {
         let mut actions = Vec::new();
         if advert.priority == 0 {
             self.master_down_deadline = Some(now + self.skew_time());
+            self.resigned_by = Some(from);
             return actions;
         }
+        self.resigned_by = None;
         // A new master is advertising: a hitless failover can now let go.
         if self.release_deadline.take().is_some() {
             actions.push(Action::RemoveAddresses);
@@ -517,7 +525,7 @@ impl Instance {
                 actions.extend(self.become_fault(reason));
                 Some(actions)
             }
-            (true, false, State::Fault) => Some(self.become_backup(now, Reason::TrackingRecovered)),
+            (true, false, State::Fault) => Some(self.become_backup(now, Reason::FaultCleared)),
             _ => None,
         }
     }
@@ -538,6 +546,7 @@ impl Instance {
         self.master_down_deadline = None;
         self.release_deadline = None;
         self.preempt_from = None;
+        self.resigned_by = None;
     }
 
     fn become_master(&mut self, now: Instant, reason: Reason) -> Vec<Action> {
