@@ -186,7 +186,10 @@ impl Lab {
             "link", "add", "eth0", "netns", &ns, "type", "veth", "peer", "name", node.name,
             "netns", hub,
         ])?;
-        netns::ip_in(hub, &["link", "set", node.name, "master", "br0", "up"])?;
+        netns::ip_in(
+            hub,
+            &["link", "set", "dev", node.name, "master", "br0", "up"],
+        )?;
         let cidr = format!("{}/{PREFIX_LEN}", node.address);
         netns::ip_in(&ns, &["addr", "add", &cidr, "dev", "eth0"])?;
         netns::ip_in(&ns, &["link", "set", "eth0", "up"])?;

@@ -84,3 +84,4 @@ pub fn conns(snapshot: &Snapshot, server: &str) -> u64 {
         .server("web", server)
         .map_or_else(|| panic!("no server {server}"), |s| s.conns)
 }
+pub mod netlab;

@@ -1,0 +1,192 @@
+//! A throwaway network of namespaces on one bridge for interop tests, and
+//! guards that stop processes and remove namespaces on every exit path.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use director::lab::netns;
+
+/// Namespaces on a bridge; removed (with their processes) on drop.
+pub struct NetLab {
+    /// Name prefix.
+    pub prefix: String,
+    /// Scratch directory for configs, logs and sockets.
+    pub dir: PathBuf,
+    processes: Vec<(String, Child)>,
+}
+
+impl NetLab {
+    /// A hub with a bridge; IPv6 duplicate address detection is off so
+    /// addresses are usable at once.
+    pub fn new(prefix: &str) -> NetLab {
+        director::lab::cleanup_stale(prefix);
+        let dir = std::env::temp_dir().join(format!("director-{prefix}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let lab = NetLab {
+            prefix: prefix.to_string(),
+            dir,
+            processes: Vec::new(),
+        };
+        let hub = lab.ns("hub");
+        netns::ip(&["netns", "add", &hub]).unwrap();
+        netns::ip_in(
+            &hub,
+            &[
+                "link",
+                "add",
+                "br0",
+                "type",
+                "bridge",
+                "stp_state",
+                "0",
+                "forward_delay",
+                "0",
+            ],
+        )
+        .unwrap();
+        netns::ip_in(&hub, &["link", "set", "br0", "up"]).unwrap();
+        lab
+    }
+
+    /// The namespace name of `node`.
+    pub fn ns(&self, node: &str) -> String {
+        format!("{}-{node}", self.prefix)
+    }
+
+    /// Add a node with an `eth0` on the bridge and these addresses (CIDR).
+    pub fn node(&self, node: &str, addresses: &[&str]) {
+        let ns = self.ns(node);
+        netns::ip(&["netns", "add", &ns]).unwrap();
+        self.sh(
+            node,
+            "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0",
+        );
+        netns::ip(&[
+            "link",
+            "add",
+            "eth0",
+            "netns",
+            &ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            node,
+            "netns",
+            &self.ns("hub"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        netns::ip_in(
+            &self.ns("hub"),
+            &["link", "set", "dev", node, "master", "br0", "up"],
+        )
+        .unwrap();
+        for address in addresses {
+            netns::ip_in(&ns, &["addr", "add", address, "dev", "eth0"]).unwrap();
+        }
+        netns::ip_in(&ns, &["link", "set", "eth0", "up"]).unwrap();
+        netns::ip_in(&ns, &["link", "set", "lo", "up"]).unwrap();
+    }
+
+    /// Run a shell command in `node` and return its stdout.
+    pub fn sh(&self, node: &str, command: &str) -> String {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.ns(node), "sh", "-c", command])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Whether `address` (no prefix) is configured in `node`.
+    pub fn has_address(&self, node: &str, address: &str) -> bool {
+        netns::ip_in(&self.ns(node), &["-o", "addr", "show"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(" {address}/")))
+            .unwrap_or(false)
+    }
+
+    /// Start `program args` in `node`, logging to `DIR/<name>.log`.
+    pub fn spawn(&mut self, name: &str, node: &str, program: &str, args: &[&str]) {
+        let log = std::fs::File::create(self.dir.join(format!("{name}.log"))).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns(node), program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.processes.push((name.to_string(), child));
+    }
+
+    /// A process's log so far.
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// Send `signal` to the process started as `name` and wait for it to exit.
+    pub fn stop(&mut self, name: &str, signal: i32) {
+        if let Some(at) = self.processes.iter().position(|(n, _)| n == name) {
+            let (_, mut child) = self.processes.remove(at);
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(child.id() as i32, signal) };
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while child.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Start a keepalived (VRRP only, in the foreground) with `config` in `node`.
+    pub fn keepalived(&mut self, name: &str, node: &str, config: &str) {
+        let conf = self.dir.join(format!("{name}.conf"));
+        std::fs::write(&conf, config).unwrap();
+        let pid = self.dir.join(format!("{name}.pid"));
+        let vrrp_pid = self.dir.join(format!("{name}.vrrp.pid"));
+        let (conf, pid, vrrp_pid) = (
+            conf.display().to_string(),
+            pid.display().to_string(),
+            vrrp_pid.display().to_string(),
+        );
+        self.spawn(
+            name,
+            node,
+            "keepalived",
+            &[
+                "-P", "-l", "-D", "-G", "-n", "-f", &conf, "-p", &pid, "-r", &vrrp_pid,
+            ],
+        );
+    }
+
+    /// Start `director run` with `config` in `node`; returns its control socket.
+    pub fn director(&mut self, name: &str, node: &str, config: &str) -> PathBuf {
+        let conf = self.dir.join(format!("{name}.toml"));
+        std::fs::write(&conf, config).unwrap();
+        let socket = self.dir.join(format!("{name}.sock"));
+        let _ = std::fs::remove_file(&socket);
+        let (conf_s, socket_s) = (conf.display().to_string(), socket.display().to_string());
+        self.spawn(
+            name,
+            node,
+            env!("CARGO_BIN_EXE_director"),
+            &["run", "--config", &conf_s, "--control", &socket_s],
+        );
+        socket
+    }
+}
+
+impl Drop for NetLab {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.processes {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        director::lab::cleanup_stale(&self.prefix);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
