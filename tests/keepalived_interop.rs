@@ -252,3 +252,209 @@ async fn v3_ipv6_keepalived_master_director_backup() {
         keepalived_master_director_backup("k6b", 3, "0.1", true).await;
     }
 }
+
+/// keepalived (priority 100) is master; director (150) starts. With
+/// `preempt` it takes over after Master_Down_Interval (plus any
+/// preempt_delay); with `preempt = false` it stays backup.
+async fn preemption(tag: &str, extra: &str, expect_takeover_after: Option<Duration>) {
+    let mut lab = setup(tag);
+    lab.keepalived("k", "k", &keepalived_conf(&peer(3, 100, "0.1")));
+    assert!(
+        wait_until(Duration::from_secs(10), || lab.has_address("k", VIP4)),
+        "{}",
+        lab.log("k")
+    );
+    let mut d = peer(3, 150, "0.1");
+    d.extra = extra.to_string();
+    let started = Instant::now();
+    let socket = lab.director("d", "d", &director_conf(&d));
+    let handle = attach_retrying(&socket).await;
+    match expect_takeover_after {
+        Some(at_least) => {
+            state(&handle, State::Master, Duration::from_secs(10)).await;
+            let took = started.elapsed();
+            assert!(
+                took >= at_least,
+                "preempted after {took:?}, before {at_least:?}"
+            );
+            assert!(
+                wait_until(Duration::from_secs(3), || !lab.has_address("k", VIP4)),
+                "keepalived kept the VIP"
+            );
+        }
+        None => {
+            std::thread::sleep(Duration::from_secs(2));
+            let snap = handle.snapshots.borrow().clone().unwrap();
+            assert_eq!(
+                snap.instances[0].state,
+                State::Backup,
+                "nopreempt director took over"
+            );
+            assert!(lab.has_address("k", VIP4));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preempt_takes_over_from_a_lower_keepalived() {
+    if ready("preempt_takes_over_from_a_lower_keepalived") {
+        // Master_Down_Interval at 0.1 s and priority 150: 341 ms.
+        preemption("kp1", "", Some(Duration::from_millis(300))).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nopreempt_stays_behind_a_lower_keepalived() {
+    if ready("nopreempt_stays_behind_a_lower_keepalived") {
+        preemption("kp2", "preempt = false\n", None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preempt_delay_waits_before_taking_over() {
+    if ready("preempt_delay_waits_before_taking_over") {
+        preemption(
+            "kp3",
+            "preempt_delay = 1.5\n",
+            Some(Duration::from_millis(1500)),
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_raises_an_alert_and_ends_in_split_brain() {
+    if !ready("a_wrong_password_raises_an_alert_and_ends_in_split_brain") {
+        return;
+    }
+    let mut lab = setup("kma");
+    let mut k = peer(2, 100, "1");
+    k.extra = String::new();
+    let kconf = keepalived_conf(&k).replace("auth_pass s3cr3t", "auth_pass other");
+    lab.keepalived("k", "k", &kconf);
+    let socket = lab.director("d", "d", &director_conf(&peer(2, 150, "1")));
+    let handle = attach_retrying(&socket).await;
+    let snap = snapshot_where(&handle, Duration::from_secs(10), |s| {
+        !s.instances[0].alerts.is_empty()
+    })
+    .await;
+    let alert = &snap.instances[0].alerts[0];
+    assert_eq!(alert.kind, "auth");
+    assert_eq!(alert.peer.to_string(), K4);
+    assert_eq!(
+        snap.instances[0]
+            .drops
+            .get("auth_mismatch")
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        true
+    );
+    // Neither accepts the other: both end up master, as keepalived does.
+    assert!(wait_until(Duration::from_secs(8), || lab
+        .has_address("k", VIP4)
+        && lab.has_address("d", VIP4)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_different_interval_is_an_alert() {
+    if !ready("a_different_interval_is_an_alert") {
+        return;
+    }
+    let mut lab = setup("kmi");
+    lab.keepalived("k", "k", &keepalived_conf(&peer(3, 150, "0.2")));
+    let socket = lab.director("d", "d", &director_conf(&peer(3, 100, "0.1")));
+    let handle = attach_retrying(&socket).await;
+    let snap = snapshot_where(&handle, Duration::from_secs(10), |s| {
+        s.instances[0].alerts.iter().any(|a| a.kind == "interval")
+    })
+    .await;
+    let alert = snap.instances[0]
+        .alerts
+        .iter()
+        .find(|a| a.kind == "interval")
+        .unwrap();
+    assert_eq!(
+        alert.detail,
+        "peer advertises every 200 ms, this instance every 100 ms"
+    );
+    // v3 learns the master's interval: director stays a healthy backup.
+    assert_eq!(snap.instances[0].state, State::Backup);
+    assert_eq!(snap.instances[0].advert_interval_ms, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unicast_peers_elect_and_fail_over() {
+    if !ready("unicast_peers_elect_and_fail_over") {
+        return;
+    }
+    let mut lab = setup("kuc");
+    let mut k = peer(3, 150, "0.1");
+    k.extra = format!("  unicast_src_ip {K4}\n  unicast_peer {{\n    {D4}\n  }}\n");
+    lab.keepalived("k", "k", &keepalived_conf(&k));
+    let mut d = peer(3, 100, "0.1");
+    d.extra = format!("unicast_src_ip = \"{D4}\"\nunicast_peer = [\"{K4}\"]\n");
+    let socket = lab.director("d", "d", &director_conf(&d));
+    let handle = attach_retrying(&socket).await;
+    let snap = snapshot_where(&handle, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup && s.instances[0].adverts_received >= 3
+    })
+    .await;
+    assert_eq!(snap.instances[0].owner, Owner::Peer(K4.parse().unwrap()));
+    // Nothing went to the multicast group: director joined none.
+    lab.stop("k", libc::SIGTERM);
+    assert!(
+        wait_until(Duration::from_secs(5), || lab.has_address("d", VIP4)),
+        "director did not take over by unicast"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_failover_and_takeover_against_keepalived() {
+    if !ready("operator_failover_and_takeover_against_keepalived") {
+        return;
+    }
+    let mut lab = setup("kop");
+    lab.keepalived("k", "k", &keepalived_conf(&peer(3, 100, "0.1")));
+    let socket = lab.director("d", "d", &director_conf(&peer(3, 150, "0.1")));
+    let handle = attach_retrying(&socket).await;
+    state(&handle, State::Master, Duration::from_secs(10)).await;
+    assert!(wait_until(Duration::from_secs(3), || lab.has_address("d", VIP4)));
+    std::thread::sleep(Duration::from_millis(500));
+
+    handle
+        .request(request(Command::Failover {
+            instance: "VI_1".into(),
+        }))
+        .await
+        .expect("failover accepted");
+    let took = time_until(Duration::from_secs(3), || lab.has_address("k", VIP4))
+        .expect("keepalived never took the VIP");
+    assert!(
+        took < Duration::from_millis(500),
+        "keepalived took {took:?}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || !lab.has_address("d", VIP4)),
+        "director kept the VIP after the new master spoke"
+    );
+    // Held: the higher-priority director does not take it back.
+    std::thread::sleep(Duration::from_secs(1));
+    let snap = handle.snapshots.borrow().clone().unwrap();
+    assert_eq!(snap.instances[0].state, State::Backup);
+    assert!(snap.instances[0].held);
+    assert!(lab.has_address("k", VIP4) && !lab.has_address("d", VIP4));
+
+    handle
+        .request(request(Command::Takeover {
+            instance: "VI_1".into(),
+        }))
+        .await
+        .expect("takeover accepted");
+    assert!(
+        wait_until(Duration::from_secs(3), || lab.has_address("d", VIP4)
+            && !lab.has_address("k", VIP4)),
+        "takeover did not move the VIP back"
+    );
+    state(&handle, State::Master, Duration::from_secs(2)).await;
+}
