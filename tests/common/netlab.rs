@@ -182,6 +182,11 @@ impl NetLab {
 
 impl Drop for NetLab {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            for (name, _) in &self.processes {
+                eprintln!("----- {name} log -----\n{}", self.log(name));
+            }
+        }
         for (_, child) in &mut self.processes {
             let _ = child.kill();
             let _ = child.wait();

@@ -1,0 +1,228 @@
+//! Two director engines as a VRRP pair in network namespaces: a sync group
+//! of two instances, and tracking (an interface, a script) driving a
+//! failover. Needs root.
+
+mod common;
+
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::Duration;
+
+use common::netlab::NetLab;
+use common::{attach_retrying, namespaces_available, prefix, snapshot_where, wait_until};
+use director::vrrp::instance::State;
+
+fn instance(name: &str, vrid: u8, priority: u8, vip: &str, extra: &str) -> String {
+    format!(
+        "[[vrrp_instance]]\nname = \"{name}\"\ninterface = \"eth0\"\nvirtual_router_id = {vrid}\npriority = {priority}\nadvert_int = 0.1\nvirtual_ipaddress = [\"{vip}\"]\ngarp_master_delay = 0\n{extra}"
+    )
+}
+
+fn pair(tag: &str) -> NetLab {
+    let lab = NetLab::new(&prefix(tag));
+    lab.node("a", &["192.0.2.11/24"]);
+    lab.node("b", &["192.0.2.12/24"]);
+    lab
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
+    if !namespaces_available("a_fault_in_one_sync_group_member_moves_the_whole_group") {
+        return;
+    }
+    let mut lab = pair("sg");
+    // A veth pair inside a (this kernel has no dummy driver); VI_2 tracks trk0 with weight 0.
+    lab.sh(
+        "a",
+        "ip link add trk0 type veth peer name trk1 && ip link set trk1 up && ip link set trk0 up",
+    );
+    let group = "[[vrrp_sync_group]]\nname = \"G\"\ngroup = [\"VI_1\", \"VI_2\"]\n";
+    let a_conf = format!(
+        "{}{}{group}",
+        instance("VI_1", 51, 150, "192.0.2.50", ""),
+        instance(
+            "VI_2",
+            52,
+            150,
+            "192.0.2.60",
+            "[[vrrp_instance.track_interface]]\nname = \"trk0\"\n"
+        )
+    );
+    let b_conf = format!(
+        "{}{}{group}",
+        instance("VI_1", 51, 100, "192.0.2.50", ""),
+        instance("VI_2", 52, 100, "192.0.2.60", "")
+    );
+    let a = attach_retrying(&lab.director("a", "a", &a_conf)).await;
+    let b = attach_retrying(&lab.director("b", "b", &b_conf)).await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances.iter().all(|i| i.state == State::Master)
+    })
+    .await;
+    snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances.iter().all(|i| i.state == State::Backup)
+    })
+    .await;
+    assert_eq!(
+        a.snapshots.borrow().as_ref().unwrap().instances[0]
+            .sync_group
+            .as_deref(),
+        Some("G")
+    );
+
+    lab.sh("a", "ip link set trk0 down");
+    let faulted = snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances.iter().all(|i| i.state == State::Fault)
+    })
+    .await;
+    assert!(
+        faulted.instances[1]
+            .tracking
+            .iter()
+            .any(|t| t == "trk0 down: FAULT"),
+        "{:?}",
+        faulted.instances[1].tracking
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || lab
+            .has_address("b", "192.0.2.50")
+            && lab.has_address("b", "192.0.2.60")),
+        "b did not take both addresses"
+    );
+    assert!(!lab.has_address("a", "192.0.2.50") && !lab.has_address("a", "192.0.2.60"));
+
+    lab.sh("a", "ip link set trk0 up");
+    snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances.iter().all(|i| i.state == State::Master)
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(5), || lab
+        .has_address("a", "192.0.2.50")
+        && lab.has_address("a", "192.0.2.60")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_track_script_lowers_priority_and_the_peer_preempts() {
+    if !namespaces_available("a_failing_track_script_lowers_priority_and_the_peer_preempts") {
+        return;
+    }
+    let mut lab = pair("ts");
+    let flag = lab.dir.join("healthy");
+    std::fs::write(&flag, "").unwrap();
+    let script = format!(
+        "[[vrrp_script]]\nname = \"chk\"\nscript = \"/usr/bin/test -f {}\"\ninterval = 0.1\nweight = -60\nfall = 2\nrise = 2\n",
+        flag.display()
+    );
+    let a_conf = format!(
+        "{script}{}",
+        instance(
+            "VI_1",
+            51,
+            150,
+            "192.0.2.50",
+            "[[vrrp_instance.track_script]]\nname = \"chk\"\n"
+        )
+    );
+    let a = attach_retrying(&lab.director("a", "a", &a_conf)).await;
+    let b = attach_retrying(&lab.director("b", "b", &instance("VI_1", 51, 100, "192.0.2.50", "")))
+        .await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup
+    })
+    .await;
+
+    std::fs::remove_file(&flag).unwrap();
+    let lowered = snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances[0].priority == 90
+    })
+    .await;
+    assert_eq!(lowered.instances[0].tracking, ["chk failing: -60"]);
+    snapshot_where(&b, Duration::from_secs(5), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances[0].state == State::Backup
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("b", "192.0.2.50")
+        && !lab.has_address("a", "192.0.2.50")));
+
+    // Healthy again: a's priority is back to 150 and it preempts.
+    std::fs::write(&flag, "").unwrap();
+    snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("a", "192.0.2.50")
+        && !lab.has_address("b", "192.0.2.50")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_scripts_and_fifo_see_keepalived_arguments() {
+    if !namespaces_available("notify_scripts_and_fifo_see_keepalived_arguments") {
+        return;
+    }
+    let mut lab = pair("nt");
+    let out = lab.dir.join("notify.out");
+    let script = lab.dir.join("notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let extra = format!(
+        "notify = \"{}\"\nnotify_master = \"{} master-only\"\n",
+        script.display(),
+        script.display()
+    );
+    let fifo = lab.dir.join("notify.fifo");
+    let fifo_c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+    // SAFETY: mkfifo with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0);
+    // Read-write and non-blocking: opening never waits, reads never see EOF.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let conf = format!(
+        "[global]\nscript_timeout = 2\nnotify_fifo = \"{}\"\n{}",
+        fifo.display(),
+        instance("VI_1", 51, 150, "192.0.2.50", &extra)
+    );
+    let a = attach_retrying(&lab.director("a", "a", &conf)).await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.lines().count() >= 3)
+    }));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("INSTANCE VI_1 BACKUP 150"), "{text}");
+    assert!(text.contains("INSTANCE VI_1 MASTER 150"), "{text}");
+    assert!(
+        text.contains("master-only INSTANCE VI_1 MASTER 150"),
+        "{text}"
+    );
+    let mut lines = String::new();
+    assert!(wait_until(Duration::from_secs(5), || {
+        let mut chunk = [0u8; 4096];
+        if let Ok(n) = std::io::Read::read(&mut reader, &mut chunk) {
+            lines.push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+        lines.contains("MASTER")
+    }));
+    assert_eq!(
+        lines,
+        "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"
+    );
+}
