@@ -226,3 +226,56 @@ async fn notify_scripts_and_fifo_see_keepalived_arguments() {
         "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_split_brain_guard_faults_a_backup_that_cannot_reach_its_reference() {
+    if !namespaces_available(
+        "the_split_brain_guard_faults_a_backup_that_cannot_reach_its_reference",
+    ) {
+        return;
+    }
+    let mut lab = pair("sb");
+    lab.node("gw", &["192.0.2.1/24"]);
+    let guarded = "check_reference = \"192.0.2.1\"\n";
+    let a = attach_retrying(&lab.director("a", "a", &instance("VI_1", 51, 150, "192.0.2.50", "")))
+        .await;
+    let b =
+        attach_retrying(&lab.director("b", "b", &instance("VI_1", 51, 100, "192.0.2.50", guarded)))
+            .await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup
+    })
+    .await;
+
+    // The gateway vanishes: b may not claim mastership blindly.
+    lab.sh("gw", "ip link set eth0 down");
+    let faulted = snapshot_where(&b, Duration::from_secs(5), |s| {
+        s.instances[0].state == State::Fault
+    })
+    .await;
+    assert!(faulted.instances[0]
+        .last_transition
+        .as_deref()
+        .unwrap()
+        .contains("reference address unreachable"));
+    lab.stop("a", libc::SIGKILL);
+    lab.sh("a", "ip link set eth0 down");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !lab.has_address("b", "192.0.2.50"),
+        "b claimed the VIP without its reference"
+    );
+
+    // The gateway returns: b recovers and, with no master, takes over.
+    lab.sh("gw", "ip link set eth0 up");
+    snapshot_where(&b, Duration::from_secs(5), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("b", "192.0.2.50")));
+}

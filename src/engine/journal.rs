@@ -37,6 +37,7 @@ pub struct Event {
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
     events: VecDeque<Event>,
+    recorded: u64,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -53,11 +54,17 @@ impl Journal {
         if self.events.len() == JOURNAL_CAPACITY {
             self.events.pop_front();
         }
+        self.recorded += 1;
         self.events.push_back(Event {
             unix_ms: unix_ms(),
             kind,
             text,
         });
+    }
+
+    /// How many events were ever recorded (not just kept): it changes with every event.
+    pub fn recorded(&self) -> u64 {
+        self.recorded
     }
 
     /// Every kept event, oldest first.

@@ -75,8 +75,12 @@ impl Engine {
             self.feed(index, Input::Startup, now);
         }
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
+        publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Without virtual services nothing changes between events, so there
+        // is no periodic wake-up: every event publishes instead.
+        let periodic = !self.state.services.is_empty();
+        self.publish();
         loop {
-            self.publish();
             let deadline = self
                 .state
                 .instances
@@ -84,6 +88,9 @@ impl Engine {
                 .filter_map(|i| i.fsm.next_deadline())
                 .min()
                 .map(Instant::from_std);
+            // What clients see at once: commands, transitions, health flips.
+            // Counters and rates wait for the next periodic publish.
+            let events_before = self.state.journal.recorded();
             tokio::select! {
                 Some((request, reply)) = inputs.commands.recv() => {
                     let (answer, effects) = self.state.apply(&request, Instant::now().into_std());
@@ -93,6 +100,7 @@ impl Engine {
                     if let Some((index, actions)) = effects.vrrp {
                         self.carry_out(index, actions);
                     }
+                    self.publish();
                     let _ = reply.send(answer);
                 }
                 Some((index, received)) = inputs.packets.recv() => self.on_packet(index, received),
@@ -108,8 +116,14 @@ impl Engine {
                         self.feed(index, Input::Tick, now);
                     }
                 }
-                _ = publish.tick() => self.state.sample_rates(Instant::now().into_std()),
+                _ = publish.tick(), if periodic => {
+                    self.state.sample_rates(Instant::now().into_std());
+                    self.publish();
+                }
                 _ = &mut inputs.stop => break,
+            }
+            if !periodic || self.state.journal.recorded() != events_before {
+                self.publish();
             }
         }
         let now = Instant::now().into_std();

@@ -72,3 +72,23 @@ pub fn check_privileges() -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| format!("network namespaces are not available: {e}"))
 }
+
+/// Run `f` on a fresh thread that has entered namespace `ns`, and return its
+/// result. Sockets `f` opens stay in that namespace after the thread ends.
+pub fn in_namespace<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let path = format!("/run/netns/{ns}");
+    let file = std::fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?;
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a namespace file we hold open; it only affects this thread.
+        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(format!("setns {path}: {}", std::io::Error::last_os_error()));
+        }
+        Ok(f())
+    })
+    .join()
+    .map_err(|_| "the namespace thread panicked".to_string())?
+}

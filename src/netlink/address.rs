@@ -52,28 +52,16 @@ impl fmt::Display for InterfaceAddress {
     }
 }
 
-/// A route-netlink connection used to add and remove addresses.
-pub struct Addresses {
-    router: NlRouter,
-}
-
-impl fmt::Debug for Addresses {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Addresses")
-    }
-}
+/// Adds and removes addresses over route netlink. Each change opens its own
+/// short-lived connection: neli's router keeps a thread that wakes every
+/// 100 ms while it lives, and address changes are rare.
+#[derive(Debug, Default)]
+pub struct Addresses;
 
 impl Addresses {
-    /// Connect to rtnetlink in the current network namespace.
+    /// Check that route netlink can be opened in this namespace.
     pub fn connect() -> Result<Addresses, AddressError> {
-        let (router, _) =
-            NlRouter::connect(NlFamily::Route, None, Groups::empty()).map_err(|e| {
-                AddressError {
-                    operation: "open rtnetlink socket".into(),
-                    cause: e.to_string(),
-                }
-            })?;
-        Ok(Addresses { router })
+        open().map(|_| Addresses)
     }
 
     /// Add an address; adding one already present succeeds. IPv6 addresses
@@ -120,8 +108,8 @@ impl Addresses {
             .rtattrs(attrs)
             .build()
             .map_err(|e| e.to_string())?;
-        let replies = self
-            .router
+        let router = open().map_err(|e| e.cause)?;
+        let replies = router
             .send::<Rtm, Ifaddrmsg, Rtm, Ifaddrmsg>(
                 kind,
                 flags | NlmF::ACK,
@@ -133,6 +121,15 @@ impl Addresses {
         }
         Ok(())
     }
+}
+
+fn open() -> Result<NlRouter, AddressError> {
+    NlRouter::connect(NlFamily::Route, None, Groups::empty())
+        .map(|(router, _)| router)
+        .map_err(|e| AddressError {
+            operation: "open rtnetlink socket".into(),
+            cause: e.to_string(),
+        })
 }
 
 fn attr(kind: Ifa, payload: Buffer) -> Result<neli::rtnl::Rtattr<Ifa, Buffer>, String> {

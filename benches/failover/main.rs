@@ -1,0 +1,444 @@
+//! Failover benchmark (not a test): director pairs against keepalived pairs
+//! in network namespaces, probed from a client every 10 ms.
+//!
+//! For each implementation and scenario it runs TRIALS trials (default 10)
+//! and prints min/median/max of: the advert gap (old master's last advert →
+//! new master's first), the VIP gap (for a crash: last advert → the VIP
+//! answering again; for a stop or failover: the event → the VIP answering
+//! again; n/a when no probe was lost), the crash gap against
+//! Master_Down_Interval, and probes lost. It ends with idle CPU and RSS of
+//! one master. Needs root and keepalived.
+//!
+//! Run: `cargo bench --bench failover` (TRIALS=3 for a quick look).
+
+mod peers;
+mod probe;
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use director::control::client::attach;
+use director::engine::{Command as EngineCommand, Request};
+use director::lab::netns;
+use peers::{start, Kind, Router, Vrrp};
+use probe::Probe;
+
+const A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
+const B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 12);
+const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 50);
+
+/// How the master is taken away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    /// SIGKILL and link down.
+    Crash,
+    /// SIGTERM.
+    Graceful,
+    /// director's operator failover (keepalived has none).
+    Operator,
+}
+
+struct Topology {
+    prefix: String,
+    dir: std::path::PathBuf,
+}
+
+impl Topology {
+    fn new() -> Topology {
+        let prefix = format!("dbf{}", std::process::id());
+        director::lab::cleanup_stale(&prefix);
+        let dir = std::env::temp_dir().join(format!("director-bench-{prefix}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = Topology { prefix, dir };
+        let hub = t.ns("hub");
+        netns::ip(&["netns", "add", &hub]).unwrap();
+        netns::ip_in(
+            &hub,
+            &[
+                "link",
+                "add",
+                "br0",
+                "type",
+                "bridge",
+                "stp_state",
+                "0",
+                "forward_delay",
+                "0",
+            ],
+        )
+        .unwrap();
+        netns::ip_in(&hub, &["link", "set", "br0", "up"]).unwrap();
+        for (node, address) in [
+            ("a", "192.0.2.11/24"),
+            ("b", "192.0.2.12/24"),
+            ("c", "192.0.2.100/24"),
+        ] {
+            let ns = t.ns(node);
+            netns::ip(&["netns", "add", &ns]).unwrap();
+            netns::ip(&[
+                "link", "add", "eth0", "netns", &ns, "type", "veth", "peer", "name", node, "netns",
+                &hub,
+            ])
+            .unwrap();
+            netns::ip_in(&hub, &["link", "set", "dev", node, "master", "br0", "up"]).unwrap();
+            netns::ip_in(&ns, &["addr", "add", address, "dev", "eth0"]).unwrap();
+            netns::ip_in(&ns, &["link", "set", "eth0", "up"]).unwrap();
+            netns::ip_in(&ns, &["link", "set", "lo", "up"]).unwrap();
+        }
+        t
+    }
+
+    fn ns(&self, node: &str) -> String {
+        format!("{}-{node}", self.prefix)
+    }
+
+    fn has_vip(&self, node: &str) -> bool {
+        netns::ip_in(&self.ns(node), &["-4", "-o", "addr", "show"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(" 192.0.2.50/"))
+            .unwrap_or(false)
+    }
+
+    fn clear_vip(&self) {
+        for node in ["a", "b"] {
+            let _ = netns::ip_in(
+                &self.ns(node),
+                &["addr", "del", "192.0.2.50/32", "dev", "eth0"],
+            );
+        }
+    }
+
+    fn link(&self, node: &str, state: &str) {
+        let _ = netns::ip_in(&self.ns(node), &["link", "set", "eth0", state]);
+    }
+}
+
+impl Drop for Topology {
+    fn drop(&mut self) {
+        director::lab::cleanup_stale(&self.prefix);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn wait(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+/// Master_Down_Interval of the priority-100 backup.
+fn mdi(vrrp: Vrrp) -> Duration {
+    Duration::from_secs_f64(3.0 * vrrp.advert + (256.0 - 100.0) / 256.0 * vrrp.advert)
+}
+
+#[derive(Debug, Default)]
+struct Trial {
+    advert_gap: Option<Duration>,
+    vip_gap: Option<Duration>,
+    lost: usize,
+}
+
+fn trial(
+    runtime: &tokio::runtime::Runtime,
+    topo: &Topology,
+    kind: Kind,
+    vrrp: Vrrp,
+    event: Event,
+) -> Option<Trial> {
+    // A crashed router leaves its VIP behind: start every trial clean.
+    topo.clear_vip();
+    topo.link("a", "up");
+    let a = start(kind, &topo.dir, &topo.ns("a"), "a", 150, vrrp);
+    if !wait(Duration::from_secs(15), || topo.has_vip("a")) {
+        eprintln!("a never became master");
+        return None;
+    }
+    let b = start(kind, &topo.dir, &topo.ns("b"), "b", 100, vrrp);
+    // Let b settle as backup and the client learn the VIP.
+    std::thread::sleep(Duration::from_secs_f64((4.0 * vrrp.advert).max(0.5)));
+    if topo.has_vip("b") {
+        eprintln!("trial discarded: b holds the VIP before the event (split brain)");
+        return None;
+    }
+    let probe = Probe::start(&topo.ns("c"), VIP);
+    std::thread::sleep(Duration::from_secs_f64((3.0 * vrrp.advert).max(0.3)));
+    let t_event = Instant::now();
+    let mut a = Some(a);
+    match event {
+        Event::Crash => {
+            // keepalived's VRRP child would resign on its parent's death: kill it first.
+            a.take().unwrap().crash();
+            topo.link("a", "down");
+        }
+        Event::Graceful => a.take().unwrap().stop(libc::SIGTERM),
+        Event::Operator => {
+            let socket = a.as_ref().unwrap().socket.clone().unwrap();
+            let request = Request {
+                command: EngineCommand::Failover {
+                    instance: "VI_1".into(),
+                },
+                origin: "bench".into(),
+            };
+            runtime.block_on(async {
+                let handle = attach(&socket).await.expect("attach to a");
+                handle.request(request).await.expect("failover accepted");
+            });
+        }
+    }
+    let moved = wait(Duration::from_secs(10), || topo.has_vip("b"));
+    std::thread::sleep(Duration::from_secs_f64((3.0 * vrrp.advert).max(0.3)));
+    let record = probe.finish();
+    drop(a);
+    b.stop(libc::SIGKILL);
+    topo.link("a", "down");
+    topo.link("a", "up");
+    if !moved {
+        eprintln!("b never took the VIP");
+        return None;
+    }
+    let last_a = record.last_advert_before(A, t_event);
+    let first_b = record.first_advert_after(B, t_event);
+    let outage = record.outage_after(t_event);
+    // A crash is timed from the last advert; a stop or failover from the event.
+    let reference = if event == Event::Crash {
+        last_a
+    } else {
+        Some(t_event)
+    };
+    Some(Trial {
+        advert_gap: last_a.zip(first_b).map(|(l, f)| f.duration_since(l)),
+        vip_gap: reference
+            .zip(outage)
+            .map(|(r, (back, _))| back.duration_since(r)),
+        lost: outage.map_or(0, |(_, lost)| lost),
+    })
+}
+
+fn stats(values: &mut [f64]) -> String {
+    if values.is_empty() {
+        return "n/a".into();
+    }
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    format!(
+        "{:.1} / {:.1} / {:.1}",
+        values[0],
+        values[values.len() / 2],
+        values[values.len() - 1]
+    )
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// What an idle master costs.
+struct Idle {
+    /// Percent of one core.
+    cpu_percent: f64,
+    /// Resident set, MiB (mostly the binary's and libc's pages).
+    rss_mib: f64,
+    /// Anonymous (heap, stacks) part of it, MiB.
+    anon_mib: f64,
+}
+
+/// Idle cost of a master with 1 s adverts, measured over 10 s.
+fn idle(topo: &Topology, kind: Kind) -> Idle {
+    let vrrp = Vrrp {
+        version: 2,
+        advert: 1.0,
+    };
+    topo.link("a", "up");
+    let router: Router = start(kind, &topo.dir, &topo.ns("a"), "a", 150, vrrp);
+    wait(Duration::from_secs(15), || topo.has_vip("a"));
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = router.vrrp_pid().expect("vrrp pid");
+    // Nanoseconds on CPU, from the scheduler's own accounting.
+    let cpu_ns = |pid: i32| -> f64 {
+        std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let threads_ns = |pid: i32| -> f64 {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok())
+                    .map(|tid| {
+                        std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat"))
+                            .ok()
+                            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                            .unwrap_or(0.0)
+                    })
+                    .sum()
+            })
+            .unwrap_or_else(|_| cpu_ns(pid))
+    };
+    let before = threads_ns(pid);
+    std::thread::sleep(Duration::from_secs(10));
+    let used = threads_ns(pid) - before;
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| -> f64 {
+        rollup
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let (rss_kib, anon_kib) = (field("Rss:"), field("Anonymous:"));
+    router.stop(libc::SIGTERM);
+    Idle {
+        cpu_percent: used / 1e9 / 10.0 * 100.0,
+        rss_mib: rss_kib / 1024.0,
+        anon_mib: anon_kib / 1024.0,
+    }
+}
+
+fn main() {
+    if let Err(why) = netns::check_privileges() {
+        eprintln!("failover benchmark: {why}");
+        std::process::exit(1);
+    }
+    if std::process::Command::new("keepalived")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("failover benchmark: keepalived is not installed (apt-get install keepalived)");
+        std::process::exit(1);
+    }
+    let trials: usize = std::env::var("TRIALS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(10);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let topo = Topology::new();
+    let scenarios = [
+        (
+            "crash, v2 advert 1 s",
+            Vrrp {
+                version: 2,
+                advert: 1.0,
+            },
+            Event::Crash,
+        ),
+        (
+            "crash, v3 advert 0.1 s",
+            Vrrp {
+                version: 3,
+                advert: 0.1,
+            },
+            Event::Crash,
+        ),
+        (
+            "crash, v3 advert 0.01 s",
+            Vrrp {
+                version: 3,
+                advert: 0.01,
+            },
+            Event::Crash,
+        ),
+        (
+            "graceful stop, v2 advert 1 s",
+            Vrrp {
+                version: 2,
+                advert: 1.0,
+            },
+            Event::Graceful,
+        ),
+        (
+            "graceful stop, v3 advert 0.1 s",
+            Vrrp {
+                version: 3,
+                advert: 0.1,
+            },
+            Event::Graceful,
+        ),
+        (
+            "operator failover, v2 advert 1 s",
+            Vrrp {
+                version: 2,
+                advert: 1.0,
+            },
+            Event::Operator,
+        ),
+        (
+            "operator failover, v3 advert 0.1 s",
+            Vrrp {
+                version: 3,
+                advert: 0.1,
+            },
+            Event::Operator,
+        ),
+    ];
+    println!("failover benchmark: {trials} trials each; min / median / max; times in ms");
+    println!(
+        "{:<36} {:<11} {:>26} {:>26} {:>22} {:>16}",
+        "scenario", "pair", "advert gap", "VIP gap", "VIP gap - MDI", "probes lost"
+    );
+    for (name, vrrp, event) in scenarios {
+        for kind in [Kind::Director, Kind::Keepalived] {
+            if event == Event::Operator && kind == Kind::Keepalived {
+                println!(
+                    "{name:<36} {:<11} {:>26}",
+                    "keepalived", "(no operator failover)"
+                );
+                continue;
+            }
+            let mut advert_gap = Vec::new();
+            let mut vip_gap = Vec::new();
+            let mut over_mdi = Vec::new();
+            let mut lost = Vec::new();
+            for _ in 0..trials {
+                let Some(t) = trial(&runtime, &topo, kind, vrrp, event) else {
+                    continue;
+                };
+                if let Some(g) = t.advert_gap {
+                    advert_gap.push(ms(g));
+                }
+                if let Some(g) = t.vip_gap {
+                    vip_gap.push(ms(g));
+                    over_mdi.push(ms(g) - ms(mdi(vrrp)));
+                }
+                lost.push(t.lost as f64);
+            }
+            let label = if kind == Kind::Director {
+                "director"
+            } else {
+                "keepalived"
+            };
+            let show_mdi = if event == Event::Crash {
+                stats(&mut over_mdi)
+            } else {
+                "-".into()
+            };
+            println!(
+                "{name:<36} {label:<11} {:>26} {:>26} {:>22} {:>16}",
+                stats(&mut advert_gap),
+                stats(&mut vip_gap),
+                show_mdi,
+                stats(&mut lost)
+            );
+        }
+    }
+    let d = idle(&topo, Kind::Director);
+    let k = idle(&topo, Kind::Keepalived);
+    println!(
+        "idle master, advert 1 s, 10 s: director {:.4} % CPU, {:.1} MiB RSS ({:.1} anonymous); keepalived VRRP process {:.4} % CPU, {:.1} MiB RSS ({:.1} anonymous)",
+        d.cpu_percent, d.rss_mib, d.anon_mib, k.cpu_percent, k.rss_mib, k.anon_mib
+    );
+    println!(
+        "ratios director/keepalived: CPU {:.2}, RSS {:.2}, anonymous {:.2}",
+        d.cpu_percent / k.cpu_percent.max(1e-9),
+        d.rss_mib / k.rss_mib.max(1e-9),
+        d.anon_mib / k.anon_mib.max(1e-9)
+    );
+}
