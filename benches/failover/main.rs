@@ -51,39 +51,13 @@ impl Topology {
         std::fs::create_dir_all(&dir).unwrap();
         let t = Topology { prefix, dir };
         let hub = t.ns("hub");
-        netns::ip(&["netns", "add", &hub]).unwrap();
-        netns::ip_in(
-            &hub,
-            &[
-                "link",
-                "add",
-                "br0",
-                "type",
-                "bridge",
-                "stp_state",
-                "0",
-                "forward_delay",
-                "0",
-            ],
-        )
-        .unwrap();
-        netns::ip_in(&hub, &["link", "set", "br0", "up"]).unwrap();
+        netns::add_hub(&hub).unwrap();
         for (node, address) in [
             ("a", "192.0.2.11/24"),
             ("b", "192.0.2.12/24"),
             ("c", "192.0.2.100/24"),
         ] {
-            let ns = t.ns(node);
-            netns::ip(&["netns", "add", &ns]).unwrap();
-            netns::ip(&[
-                "link", "add", "eth0", "netns", &ns, "type", "veth", "peer", "name", node, "netns",
-                &hub,
-            ])
-            .unwrap();
-            netns::ip_in(&hub, &["link", "set", "dev", node, "master", "br0", "up"]).unwrap();
-            netns::ip_in(&ns, &["addr", "add", address, "dev", "eth0"]).unwrap();
-            netns::ip_in(&ns, &["link", "set", "eth0", "up"]).unwrap();
-            netns::ip_in(&ns, &["link", "set", "lo", "up"]).unwrap();
+            netns::add_node(&hub, &t.ns(node), node, &[address]).unwrap();
         }
         t
     }

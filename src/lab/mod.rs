@@ -156,44 +156,11 @@ impl Lab {
 
     fn build_network(&self) -> Result<(), String> {
         let hub = self.ns("hub");
-        netns::ip(&["netns", "add", &hub])?;
-        netns::ip_in(
-            &hub,
-            &[
-                "link",
-                "add",
-                "br0",
-                "type",
-                "bridge",
-                "stp_state",
-                "0",
-                "forward_delay",
-                "0",
-            ],
-        )?;
-        netns::ip_in(&hub, &["link", "set", "br0", "up"])?;
-        netns::ip_in(&hub, &["link", "set", "lo", "up"])?;
+        netns::add_hub(&hub)?;
         for node in nodes() {
-            self.add_node(&hub, node)?;
+            let cidr = format!("{}/{PREFIX_LEN}", node.address);
+            netns::add_node(&hub, &self.ns(node.name), node.name, &[&cidr])?;
         }
-        Ok(())
-    }
-
-    fn add_node(&self, hub: &str, node: Node) -> Result<(), String> {
-        let ns = self.ns(node.name);
-        netns::ip(&["netns", "add", &ns])?;
-        netns::ip(&[
-            "link", "add", "eth0", "netns", &ns, "type", "veth", "peer", "name", node.name,
-            "netns", hub,
-        ])?;
-        netns::ip_in(
-            hub,
-            &["link", "set", "dev", node.name, "master", "br0", "up"],
-        )?;
-        let cidr = format!("{}/{PREFIX_LEN}", node.address);
-        netns::ip_in(&ns, &["addr", "add", &cidr, "dev", "eth0"])?;
-        netns::ip_in(&ns, &["link", "set", "eth0", "up"])?;
-        netns::ip_in(&ns, &["link", "set", "lo", "up"])?;
         Ok(())
     }
 

@@ -92,3 +92,47 @@ pub fn in_namespace<T: Send + 'static>(
     .join()
     .map_err(|_| "the namespace thread panicked".to_string())?
 }
+
+/// Create namespace `hub` holding a bridge `br0` (no STP, no forwarding delay).
+pub fn add_hub(hub: &str) -> Result<(), String> {
+    ip(&["netns", "add", hub])?;
+    ip_in(
+        hub,
+        &[
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "forward_delay",
+            "0",
+        ],
+    )?;
+    ip_in(hub, &["link", "set", "br0", "up"])?;
+    ip_in(hub, &["link", "set", "lo", "up"])?;
+    Ok(())
+}
+
+/// Create namespace `ns` with an `eth0` whose peer, named `port`, is on
+/// `hub`'s bridge; give `eth0` the `addresses` (CIDR) and bring it and `lo`
+/// up. IPv6 duplicate address detection is off so addresses work at once.
+pub fn add_node(hub: &str, ns: &str, port: &str, addresses: &[&str]) -> Result<(), String> {
+    ip(&["netns", "add", ns])?;
+    for key in ["all", "default"] {
+        let path = format!("/proc/sys/net/ipv6/conf/{key}/accept_dad");
+        // Best effort: a kernel without IPv6 has no such file.
+        let _ = in_namespace(ns, move || std::fs::write(path, "0"));
+    }
+    ip(&[
+        "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", port, "netns", hub,
+    ])?;
+    ip_in(hub, &["link", "set", "dev", port, "master", "br0", "up"])?;
+    for address in addresses {
+        ip_in(ns, &["addr", "add", address, "dev", "eth0"])?;
+    }
+    ip_in(ns, &["link", "set", "eth0", "up"])?;
+    ip_in(ns, &["link", "set", "lo", "up"])?;
+    Ok(())
+}

@@ -18,8 +18,7 @@ pub struct NetLab {
 }
 
 impl NetLab {
-    /// A hub with a bridge; IPv6 duplicate address detection is off so
-    /// addresses are usable at once.
+    /// A hub with a bridge.
     pub fn new(prefix: &str) -> NetLab {
         director::lab::cleanup_stale(prefix);
         let dir = std::env::temp_dir().join(format!("director-{prefix}"));
@@ -30,24 +29,7 @@ impl NetLab {
             dir,
             processes: Vec::new(),
         };
-        let hub = lab.ns("hub");
-        netns::ip(&["netns", "add", &hub]).unwrap();
-        netns::ip_in(
-            &hub,
-            &[
-                "link",
-                "add",
-                "br0",
-                "type",
-                "bridge",
-                "stp_state",
-                "0",
-                "forward_delay",
-                "0",
-            ],
-        )
-        .unwrap();
-        netns::ip_in(&hub, &["link", "set", "br0", "up"]).unwrap();
+        netns::add_hub(&lab.ns("hub")).unwrap();
         lab
     }
 
@@ -58,37 +40,8 @@ impl NetLab {
 
     /// Add a node with an `eth0` on the bridge and these addresses (CIDR).
     pub fn node(&self, node: &str, addresses: &[&str]) {
-        let ns = self.ns(node);
-        netns::ip(&["netns", "add", &ns]).unwrap();
-        self.sh(
-            node,
-            "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0",
-        );
-        netns::ip(&[
-            "link",
-            "add",
-            "eth0",
-            "netns",
-            &ns,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            node,
-            "netns",
-            &self.ns("hub"),
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        netns::ip_in(
-            &self.ns("hub"),
-            &["link", "set", "dev", node, "master", "br0", "up"],
-        )
-        .unwrap();
-        for address in addresses {
-            netns::ip_in(&ns, &["addr", "add", address, "dev", "eth0"]).unwrap();
-        }
-        netns::ip_in(&ns, &["link", "set", "eth0", "up"]).unwrap();
-        netns::ip_in(&ns, &["link", "set", "lo", "up"]).unwrap();
+        netns::add_node(&self.ns("hub"), &self.ns(node), node, addresses)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Run a shell command in `node` and return its stdout.
