@@ -74,10 +74,14 @@ pub struct LabArgs {
 /// `director config …`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Validate a configuration file; exit 0 when clean, 1 on errors.
+    /// Validate a configuration file (director TOML for *.toml, keepalived.conf
+    /// otherwise); exit 0 when clean, 1 on errors, 2 on warnings only.
     Check {
         /// The file.
         file: PathBuf,
+        /// Print the diagnostics as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

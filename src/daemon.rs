@@ -26,10 +26,14 @@ pub async fn start_engine(
     config: &Path,
     tcp_fin: Duration,
 ) -> Result<RunningEngine, (i32, String)> {
-    let config = load_file(config).map_err(|diagnostics| {
+    let loaded = load_file(config).map_err(|diagnostics| {
         let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
         (EXIT_BAD_CONFIG, text.join("\n"))
     })?;
+    for warning in &loaded.warnings {
+        eprintln!("director: {warning}");
+    }
+    let config = loaded.config;
     let node = config.global.router_id.clone().unwrap_or_else(hostname);
     let timeouts = Timeouts {
         tcp_fin,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use director::cli::{AgentCommand, Cli, ConfigCommand, LabArgs, Subcommands};
+use director::config::diagnostic::Severity;
 use director::control::{client::attach, DEFAULT_SOCKET};
 use director::lab::{agents, Lab, LabOptions};
 use director::{config, daemon, tui};
@@ -21,7 +22,7 @@ async fn main() -> ExitCode {
             report(daemon::run(&args.config, &args.control, fin).await)
         }
         Some(Subcommands::Lab(args)) => lab(args).await,
-        Some(Subcommands::Config(ConfigCommand::Check { file })) => check(&file),
+        Some(Subcommands::Config(ConfigCommand::Check { file, json })) => check(&file, json),
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)
@@ -142,18 +143,37 @@ impl StopSignals {
     }
 }
 
-fn check(file: &Path) -> i32 {
-    match config::load_file(file) {
-        Ok(_) => {
-            println!("{}: ok", file.display());
-            0
+/// `director config check`: 0 when clean, 1 on errors, 2 on warnings only
+/// (as `keepalived -t` separates them).
+fn check(file: &Path, json: bool) -> i32 {
+    let diagnostics = match config::load_file(file) {
+        Ok(loaded) => loaded.warnings,
+        Err(diagnostics) => diagnostics,
+    };
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&diagnostics).unwrap_or_default()
+        );
+    } else {
+        for d in &diagnostics {
+            eprint!("{}", d.render());
         }
-        Err(diagnostics) => {
-            for d in diagnostics {
-                eprintln!("{d}");
-            }
-            1
+        match (errors, warnings) {
+            (0, 0) => println!("{}: ok", file.display()),
+            (0, w) => eprintln!("{}: usable, with {w} warning(s)", file.display()),
+            (e, w) => eprintln!("{}: {e} error(s), {w} warning(s)", file.display()),
         }
+    }
+    match (errors, warnings) {
+        (0, 0) => 0,
+        (0, _) => 2,
+        _ => 1,
     }
 }
 

@@ -33,12 +33,35 @@ fn config_check_points_at_line_and_column() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        stderr.trim(),
-        format!("{}:5:12: priority must be 1..=255, not 0", path.display())
+    let expected = format!(
+        "{}:5:12: error: priority must be 1..=255, not 0\n  |\n5 | priority = 0\n  |            ^\n",
+        path.display()
     );
+    assert!(stderr.starts_with(&expected), "{stderr}");
 }
 
+#[test]
+fn config_check_takes_a_guide_keepalived_conf_with_warnings_only() {
+    let guide = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keepalived/guide-000.conf"
+    );
+    let out = director(&["config", "check", guide]);
+    assert_eq!(out.status.code(), Some(2), "warnings only");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("guide-000.conf:4:47: warning: `//` starts a comment"),
+        "{stderr}"
+    );
+    let json = director(&["config", "check", "--json", guide]);
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON diagnostics");
+    let first = &parsed[0];
+    assert_eq!(first["severity"], "warning");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(4), Some(47))
+    );
+}
 #[test]
 fn run_with_a_bad_config_exits_with_the_config_code() {
     let out = director(&[

@@ -453,3 +453,35 @@ async fn operator_failover_and_takeover_against_keepalived() {
     );
     state(&handle, State::Master, Duration::from_secs(2)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn director_runs_the_same_keepalived_conf_as_its_keepalived_peer() {
+    if !ready("director_runs_the_same_keepalived_conf_as_its_keepalived_peer") {
+        return;
+    }
+    // A migration: the node that ran keepalived now runs director on its file.
+    let mut lab = setup("kcf");
+    lab.keepalived("k", "k", &keepalived_conf(&peer(2, 100, "1")));
+    let socket = lab.director_with(
+        "d",
+        "d",
+        "keepalived.conf",
+        &keepalived_conf(&peer(2, 150, "1")),
+    );
+    let handle = attach_retrying(&socket).await;
+    state(&handle, State::Master, Duration::from_secs(10)).await;
+    assert!(wait_until(Duration::from_secs(3), || lab.has_address("d", VIP4)));
+    std::thread::sleep(Duration::from_millis(4500));
+    assert!(
+        !lab.has_address("k", VIP4),
+        "keepalived rejected director's adverts:\n{}",
+        lab.log("k")
+    );
+    let snap = handle.snapshots.borrow().clone().unwrap();
+    assert_eq!(snap.instances[0].version, 2);
+    assert!(
+        snap.instances[0].alerts.is_empty(),
+        "{:?}",
+        snap.instances[0].alerts
+    );
+}

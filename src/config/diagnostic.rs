@@ -1,7 +1,17 @@
-//! A configuration error located at file, line and column.
+//! A configuration problem located at file, line and column.
 
 use std::fmt;
 use std::ops::Range;
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The configuration cannot be used.
+    Error,
+    /// The configuration loads, but not everything in it takes effect as written.
+    Warning,
+}
 
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -14,10 +24,14 @@ pub struct Diagnostic {
     pub column: usize,
     /// What is wrong.
     pub message: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The offending line's text, for the caret display.
+    pub source: Option<String>,
 }
 
 impl Diagnostic {
-    /// Locate the byte offset `span.start` of `source`.
+    /// An error at the byte offset `span.start` of `source`.
     pub fn at(file: &str, source: &str, span: Option<Range<usize>>, message: String) -> Diagnostic {
         let offset = span.map_or(0, |s| s.start.min(source.len()));
         let before = &source[..offset];
@@ -29,15 +43,43 @@ impl Diagnostic {
             line,
             column,
             message,
+            severity: Severity::Error,
+            source: source.lines().nth(line - 1).map(str::to_string),
         }
+    }
+
+    /// The compiler-style form (as gcc prints it): the location and
+    /// message, then the offending line with a caret under the column.
+    pub fn render(&self) -> String {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut text = format!(
+            "{}:{}:{}: {kind}: {}\n",
+            self.file, self.line, self.column, self.message
+        );
+        if let Some(source) = &self.source {
+            let gutter = " ".repeat(self.line.to_string().len());
+            let caret = " ".repeat(self.column.saturating_sub(1));
+            text.push_str(&format!(
+                "{gutter} |\n{} | {source}\n{gutter} | {caret}^\n",
+                self.line
+            ));
+        }
+        text
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prefix = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
         write!(
             f,
-            "{}:{}:{}: {}",
+            "{}:{}:{}: {prefix}{}",
             self.file, self.line, self.column, self.message
         )
     }
@@ -54,5 +96,19 @@ mod tests {
         assert_eq!(d.to_string(), "f.toml:2:4: bad");
         let first = Diagnostic::at("f.toml", source, None, "x".into());
         assert_eq!((first.line, first.column), (1, 1));
+    }
+
+    #[test]
+    fn renders_the_line_with_a_caret() {
+        let d = Diagnostic::at(
+            "f.toml",
+            "a = 1\nprio = 300\n",
+            Some(13..16),
+            "too big".into(),
+        );
+        assert_eq!(
+            d.render(),
+            "f.toml:2:8: error: too big\n  |\n2 | prio = 300\n  |        ^\n"
+        );
     }
 }

@@ -10,8 +10,30 @@ use super::diagnostic::Diagnostic;
 use super::model::Config;
 use super::validate::{validate, Segment};
 
-/// Read and validate the configuration file at `path`.
-pub fn load_file(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+/// A configuration that loaded, with what is worth knowing about it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Warnings (keywords accepted but not acted on, deprecated names, …).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Whether `path` names a native TOML file (by its `.toml` extension);
+/// anything else is read as keepalived.conf.
+pub fn is_native(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "toml")
+}
+
+/// Read and validate the configuration at `path`: native TOML for `*.toml`,
+/// keepalived.conf syntax otherwise. Errors come with every warning too.
+pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    if !is_native(path) {
+        return match super::keepalived::load_file(path, None) {
+            (Some(config), warnings) => Ok(Loaded { config, warnings }),
+            (None, diagnostics) => Err(diagnostics),
+        };
+    }
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![Diagnostic {
@@ -19,9 +41,14 @@ pub fn load_file(path: &Path) -> Result<Config, Vec<Diagnostic>> {
             line: 0,
             column: 0,
             message: format!("cannot read: {e}"),
+            severity: super::diagnostic::Severity::Error,
+            source: None,
         }]
     })?;
-    parse_str(&file, &text)
+    parse_str(&file, &text).map(|config| Loaded {
+        config,
+        warnings: Vec::new(),
+    })
 }
 
 /// Parse and validate `text`, naming it `file` in diagnostics.

@@ -2,6 +2,7 @@
 //! with errors that point at file, line and column.
 
 pub mod diagnostic;
+pub mod keepalived;
 pub mod load;
 pub mod model;
 pub mod validate;
@@ -10,5 +11,5 @@ pub mod vip;
 pub mod vrrp;
 
 pub use diagnostic::Diagnostic;
-pub use load::{load_file, parse_str};
+pub use load::{is_native, load_file, parse_str, Loaded};
 pub use model::*;

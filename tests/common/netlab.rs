@@ -116,9 +116,15 @@ impl NetLab {
         );
     }
 
-    /// Start `director run` with `config` in `node`; returns its control socket.
+    /// Start `director run` with `config` (native TOML) in `node`; returns its control socket.
     pub fn director(&mut self, name: &str, node: &str, config: &str) -> PathBuf {
-        let conf = self.dir.join(format!("{name}.toml"));
+        self.director_with(name, node, &format!("{name}.toml"), config)
+    }
+
+    /// Start `director run` with `config` written to `file` (its extension
+    /// picks the syntax) in `node`; returns its control socket.
+    pub fn director_with(&mut self, name: &str, node: &str, file: &str, config: &str) -> PathBuf {
+        let conf = self.dir.join(file);
         std::fs::write(&conf, config).unwrap();
         let socket = self.dir.join(format!("{name}.sock"));
         let _ = std::fs::remove_file(&socket);

@@ -1,0 +1,85 @@
+use super::*;
+
+fn texts(lexed: &Lexed) -> Vec<&str> {
+    lexed.tokens.iter().map(|t| t.text.as_str()).collect()
+}
+
+#[test]
+fn words_braces_quotes_and_comments() {
+    let lexed = lex_str("k.conf", "a b{ # c\n  \"x { y\" } ! z\n", None);
+    assert_eq!(texts(&lexed), ["a", "b", "{", "x { y", "}"]);
+    assert!(lexed.tokens[3].quoted && !lexed.tokens[3].is_open());
+    assert_eq!((lexed.tokens[3].at.line, lexed.tokens[3].at.column), (2, 3));
+    assert!(lexed.notes.is_empty());
+}
+
+#[test]
+fn slash_comments_are_accepted_with_a_warning() {
+    let lexed = lex_str("k.conf", "router_id a   //主调度器名字\n", None);
+    assert_eq!(texts(&lexed), ["router_id", "a"]);
+    assert_eq!(lexed.notes.len(), 1);
+    assert!(!lexed.notes[0].error);
+    assert_eq!((lexed.notes[0].at.line, lexed.notes[0].at.column), (1, 15));
+}
+
+#[test]
+fn variables_are_defined_and_substituted() {
+    let lexed = lex_str(
+        "k.conf",
+        "$PRIO=150\n$IF=eth0\npriority $PRIO\ninterface ${IF}x\nx $NOPE\n",
+        None,
+    );
+    assert_eq!(
+        texts(&lexed),
+        ["priority", "150", "interface", "eth0x", "x"]
+    );
+    assert_eq!(lexed.notes.len(), 1);
+    assert!(lexed.notes[0].message.contains("$NOPE is not defined"));
+}
+
+#[test]
+fn conditional_lines_follow_the_config_id() {
+    let text = "@lb1 priority 150\n@lb2 priority 100\n@^lb1 state BACKUP\n";
+    assert_eq!(
+        texts(&lex_str("k.conf", text, Some("lb1"))),
+        ["priority", "150"]
+    );
+    assert_eq!(
+        texts(&lex_str("k.conf", text, Some("lb2"))),
+        ["priority", "100", "state", "BACKUP"]
+    );
+}
+
+#[test]
+fn includes_expand_globs_relative_to_the_including_file() {
+    let dir = std::env::temp_dir().join(format!("director-inc-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    std::fs::write(dir.join("main.conf"), "a\ninclude conf.d/*.conf\nz\n").unwrap();
+    std::fs::write(dir.join("conf.d/2.conf"), "c\n").unwrap();
+    std::fs::write(dir.join("conf.d/1.conf"), "b\n").unwrap();
+    std::fs::write(dir.join("conf.d/skip.txt"), "no\n").unwrap();
+    let lexed = lex_file(&dir.join("main.conf"), None);
+    assert_eq!(texts(&lexed), ["a", "b", "c", "z"]);
+    assert!(lexed.tokens[1].at.file.ends_with("conf.d/1.conf"));
+    std::fs::write(dir.join("main.conf"), "include main.conf\n").unwrap();
+    let looped = lex_file(&dir.join("main.conf"), None);
+    assert!(looped
+        .notes
+        .iter()
+        .any(|n| n.error && n.message.contains("nest deeper")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wildcards_match_like_a_shell() {
+    assert!(wildcard("*.conf", "a.conf"));
+    assert!(!wildcard("*.conf", "a.conf.bak"));
+    assert!(wildcard("vs?[0-9].conf", "vsa7.conf"));
+    assert!(!wildcard("vs?[0-9].conf", "vsab.conf"));
+}
+
+#[test]
+fn an_unterminated_string_is_an_error() {
+    let lexed = lex_str("k.conf", "script \"/bin/true\n", None);
+    assert!(lexed.notes[0].error && lexed.notes[0].message.contains("unterminated"));
+}

@@ -1,0 +1,291 @@
+//! Mapping `virtual_server`, `real_server` and the checkers onto the model.
+
+use std::net::IpAddr;
+
+use super::reader::Reader;
+use super::tree::Node;
+use crate::config::values::{Port, Seconds, Weight};
+use crate::config::{Protocol, RealServer, SchedulerName, TcpCheck, VirtualServer};
+
+const SERVICE_KNOWN: &[&str] = &[
+    "delay_loop",
+    "lb_algo",
+    "lvs_sched",
+    "lb_kind",
+    "lvs_method",
+    "persistence_timeout",
+    "persistence_granularity",
+    "protocol",
+    "ha_suspend",
+    "virtualhost",
+    "alpha",
+    "omega",
+    "quorum",
+    "hysteresis",
+    "quorum_up",
+    "quorum_down",
+    "sorry_server",
+    "sorry_server_inhibit",
+    "real_server",
+    "ops",
+    "retry",
+    "delay_before_retry",
+    "warmup",
+    "connect_timeout",
+    "inhibit_on_failure",
+    "sh-port",
+    "sh-fallback",
+    "mh-port",
+    "mh-fallback",
+];
+
+const REAL_KNOWN: &[&str] = &[
+    "weight",
+    "inhibit_on_failure",
+    "notify_up",
+    "notify_down",
+    "uthreshold",
+    "lthreshold",
+    "TCP_CHECK",
+    "HTTP_GET",
+    "SSL_GET",
+    "MISC_CHECK",
+    "SMTP_CHECK",
+    "DNS_CHECK",
+    "UDP_CHECK",
+    "PING_CHECK",
+    "FILE_CHECK",
+    "BFD_CHECK",
+    "lvs_method",
+    "alpha",
+    "retry",
+    "delay_before_retry",
+    "connect_timeout",
+    "delay_loop",
+    "warmup",
+];
+
+const TCP_KNOWN: &[&str] = &[
+    "connect_ip",
+    "connect_port",
+    "bindto",
+    "bind_port",
+    "connect_timeout",
+    "retry",
+    "nb_get_retry",
+    "delay_before_retry",
+    "warmup",
+    "fwmark",
+    "log_all_failures",
+    "delay_loop",
+];
+
+fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, Port)> {
+    let words = node.words();
+    let (Some(address), Some(port)) = (words.first(), words.get(1)) else {
+        reader.error(
+            &node.keyword.at,
+            format!("`{}` needs an address and a port", node.keyword.text),
+        );
+        return None;
+    };
+    let address: IpAddr = match address.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            reader.error(
+                &node.args[0].at,
+                format!("{address:?} is not an IP address"),
+            );
+            return None;
+        }
+    };
+    let port = match port
+        .parse::<i64>()
+        .map_err(|_| format!("port {port:?} is not a number"))
+        .and_then(Port::new)
+    {
+        Ok(p) => p,
+        Err(message) => {
+            reader.error(&node.args[1].at, message);
+            return None;
+        }
+    };
+    Some((address, port))
+}
+
+/// `virtual_server IP PORT { … }` (fwmark and group forms are reported).
+pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
+    match node.args.first().map(|t| t.text.as_str()) {
+        Some("fwmark") => {
+            reader.error(
+                &node.args[0].at,
+                "fwmark services need the kernel IPVS plane, which director cannot drive yet"
+                    .into(),
+            );
+            return None;
+        }
+        Some("group") => {
+            reader.error(
+                &node.args[0].at,
+                "virtual_server_group is accepted by keepalived but not yet supported by director"
+                    .into(),
+            );
+            return None;
+        }
+        _ => {}
+    }
+    let (address, port) = endpoint(reader, node)?;
+    let mut service = VirtualServer {
+        name: None,
+        address,
+        port,
+        protocol: Protocol::Tcp,
+        scheduler: SchedulerName::Wlc,
+        delay_loop: Seconds::from_secs(60),
+        real_servers: Vec::new(),
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "delay_loop" => service.delay_loop = reader.seconds(item).unwrap_or(service.delay_loop),
+            "lb_algo" | "lvs_sched" => match reader.value(item).map(|t| t.text.as_str()) {
+                Some("rr") => service.scheduler = SchedulerName::Rr,
+                Some("wrr") => service.scheduler = SchedulerName::Wrr,
+                Some("wlc") => service.scheduler = SchedulerName::Wlc,
+                Some(
+                    other @ ("lc" | "lblc" | "lblcr" | "dh" | "sh" | "sed" | "nq" | "fo" | "ovf"
+                    | "mh" | "twos"),
+                ) => {
+                    let at = item.args[0].at.clone();
+                    reader.warn(
+                        &at,
+                        format!("scheduler {other} is not yet in the userspace plane; using wlc"),
+                    );
+                }
+                Some(other) => {
+                    let at = item.args[0].at.clone();
+                    reader.error(&at, format!("unknown scheduler {other:?}"));
+                }
+                None => {}
+            },
+            "lb_kind" | "lvs_method" => match reader.value(item).map(|t| t.text.to_uppercase()) {
+                Some(kind) if kind == "NAT" => {}
+                Some(kind) if kind == "DR" || kind == "TUN" => {
+                    let at = item.args[0].at.clone();
+                    reader.warn(&at, format!("{kind} forwarding needs the kernel plane; the userspace plane proxies connections (full NAT), so real servers see director's address as the client"));
+                }
+                Some(kind) => {
+                    let at = item.args[0].at.clone();
+                    reader.error(&at, format!("lb_kind must be NAT, DR or TUN, not {kind:?}"));
+                }
+                None => {}
+            },
+            "protocol" => match reader.value(item).map(|t| t.text.to_uppercase()) {
+                Some(p) if p == "TCP" => {}
+                Some(p) if p == "UDP" || p == "SCTP" => {
+                    let at = item.args[0].at.clone();
+                    reader.error(
+                        &at,
+                        format!("{p} services are not yet supported by director's data plane"),
+                    );
+                }
+                Some(p) => {
+                    let at = item.args[0].at.clone();
+                    reader.error(&at, format!("protocol must be TCP, UDP or SCTP, not {p:?}"));
+                }
+                None => {}
+            },
+            "real_server" => {
+                if let Some(real) = real_server(reader, item) {
+                    service.real_servers.push(real);
+                }
+            }
+            "persistence_timeout"
+            | "persistence_granularity"
+            | "ha_suspend"
+            | "virtualhost"
+            | "alpha"
+            | "omega"
+            | "quorum"
+            | "hysteresis"
+            | "quorum_up"
+            | "quorum_down"
+            | "sorry_server"
+            | "sorry_server_inhibit"
+            | "ops"
+            | "retry"
+            | "delay_before_retry"
+            | "warmup"
+            | "connect_timeout"
+            | "inhibit_on_failure"
+            | "sh-port"
+            | "sh-fallback"
+            | "mh-port"
+            | "mh-fallback" => reader.not_yet(item),
+            _ => reader.unknown(item, "virtual_server", SERVICE_KNOWN),
+        }
+    }
+    Some(service)
+}
+
+fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
+    let (address, port) = endpoint(reader, node)?;
+    let mut real = RealServer {
+        name: None,
+        address,
+        port,
+        weight: Weight(1),
+        inhibit_on_failure: false,
+        tcp_check: None,
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "weight" => real.weight = reader.ranged(item, Weight::new).unwrap_or(real.weight),
+            "inhibit_on_failure" => real.inhibit_on_failure = true,
+            "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item)),
+            "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK"
+            | "PING_CHECK" | "FILE_CHECK" => reader.warn(
+                &item.keyword.at,
+                format!(
+                    "{} is accepted but not yet supported: this real server runs unchecked",
+                    item.keyword.text
+                ),
+            ),
+            "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
+            "notify_up" | "notify_down" | "uthreshold" | "lthreshold" | "lvs_method" | "alpha"
+            | "retry" | "delay_before_retry" | "connect_timeout" | "delay_loop" | "warmup" => {
+                reader.not_yet(item)
+            }
+            _ => reader.unknown(item, "real_server", REAL_KNOWN),
+        }
+    }
+    Some(real)
+}
+
+fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
+    let mut check = TcpCheck {
+        connect_port: None,
+        connect_timeout: Seconds::from_secs(5),
+        retry: 1,
+        delay_before_retry: Seconds::from_secs(1),
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "connect_port" => check.connect_port = reader.ranged(item, Port::new),
+            "connect_timeout" => {
+                check.connect_timeout = reader.seconds(item).unwrap_or(check.connect_timeout)
+            }
+            "retry" => check.retry = reader.parse(item, "a count").unwrap_or(check.retry),
+            "nb_get_retry" => {
+                reader.deprecated(item, "retry");
+                check.retry = reader.parse(item, "a count").unwrap_or(check.retry);
+            }
+            "delay_before_retry" => {
+                check.delay_before_retry = reader.seconds(item).unwrap_or(check.delay_before_retry)
+            }
+            "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
+            | "delay_loop" => reader.not_yet(item),
+            _ => reader.unknown(item, "TCP_CHECK", TCP_KNOWN),
+        }
+    }
+    check
+}

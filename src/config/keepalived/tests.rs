@@ -1,0 +1,185 @@
+use std::path::Path;
+
+use super::*;
+use crate::config::diagnostic::Severity;
+use crate::config::{SchedulerName, VrrpVersion};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keepalived")
+        .join(name)
+}
+
+fn errors(diagnostics: &[Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn the_guide_with_slash_comments_loads_and_says_what_it_ignores() {
+    let (config, diagnostics) = load_file(&fixture("guide-000.conf"), None);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let config = config.expect("loads");
+    let instance = &config.vrrp_instances[0];
+    assert_eq!(
+        (
+            instance.interface.as_str(),
+            instance.virtual_router_id.0,
+            instance.priority.0
+        ),
+        ("ens32", 51, 100)
+    );
+    assert_eq!(
+        instance.version,
+        VrrpVersion::V2,
+        "keepalived's default version"
+    );
+    assert_eq!(instance.authentication.as_ref().unwrap().auth_pass, "1111");
+    assert_eq!(instance.virtual_ipaddress[0].to_string(), "192.168.100.254");
+    let service = &config.virtual_servers[0];
+    assert_eq!((service.port.0, service.scheduler), (80, SchedulerName::Rr));
+    let check = service.real_servers[0].tcp_check.as_ref().unwrap();
+    assert_eq!((check.retry, check.connect_timeout.0.as_secs()), (3, 3));
+    let warnings: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("guide-000.conf:4:47: warning: `//` starts a comment")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`nb_get_retry` is deprecated")),
+        "{warnings:#?}"
+    );
+    assert!(warnings
+        .iter()
+        .any(|w| w.contains("`persistence_timeout` is accepted but not yet supported")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.contains("DR forwarding needs the kernel plane")));
+}
+
+#[test]
+fn the_second_guide_loads_too() {
+    let (config, diagnostics) = load_file(&fixture("guide-001.conf"), None);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    assert_eq!(config.unwrap().virtual_servers[0].real_servers.len(), 2);
+}
+
+#[test]
+fn a_misspelt_keyword_is_an_error_with_a_suggestion_and_a_caret() {
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    advert_intt 1\n    virtual_ipaddress {\n        192.0.2.50\n    }\n}\n";
+    let (config, diagnostics) = load_str("keepalived.conf", text);
+    assert!(config.is_none());
+    assert_eq!(
+        diagnostics[0].render(),
+        "keepalived.conf:4:5: error: unknown keyword `advert_intt` in vrrp_instance; did you mean `advert_int`?\n  |\n4 |     advert_intt 1\n  |     ^\n"
+    );
+}
+
+#[test]
+fn values_are_validated_where_they_stand() {
+    let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 300\n  virtual_ipaddress {\n    192.0.2.50/40\n  }\n}\n";
+    let (_, diagnostics) = load_str("k.conf", text);
+    assert_eq!(
+        errors(&diagnostics),
+        [
+            "k.conf:3:21: virtual_router_id must be 1..=255, not 300",
+            "k.conf:5:5: prefix \"40\" must be 0..=32"
+        ]
+    );
+}
+
+#[test]
+fn semantic_problems_point_at_the_declaration() {
+    let text = "vrrp_instance A {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.50\n }\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.51\n }\n}\n";
+    let (_, diagnostics) = load_str("k.conf", text);
+    assert_eq!(
+        errors(&diagnostics),
+        ["k.conf:8:1: vrrp_instance name \"A\" is used twice"]
+    );
+}
+
+#[test]
+fn braces_on_the_next_line_and_unbalanced_braces() {
+    let text = "global_defs\n{\n  router_id lb1\n}\n";
+    let (config, diagnostics) = load_str("k.conf", text);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(config.unwrap().global.router_id.as_deref(), Some("lb1"));
+    let (_, diagnostics) = load_str("k.conf", "global_defs {\n  router_id lb1\n");
+    assert_eq!(
+        errors(&diagnostics),
+        ["k.conf:1:13: this `{` is never closed"]
+    );
+}
+
+#[test]
+fn fwmark_services_are_refused_clearly() {
+    let (_, diagnostics) = load_str("k.conf", "virtual_server fwmark 1 {\n  delay_loop 6\n}\n");
+    assert!(errors(&diagnostics)[0].contains("fwmark services need the kernel IPVS plane"));
+}
+
+#[test]
+fn vrrp_features_map_onto_the_model() {
+    let text = r#"
+global_defs {
+  vrrp_version 3
+  notify_fifo /run/k.fifo
+}
+vrrp_script chk {
+  script "/usr/bin/test -f /tmp/ok"
+  interval 2
+  weight -20
+  fall 3
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+  }
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 0.5
+  nopreempt
+  unicast_src_ip 192.0.2.11
+  unicast_peer {
+    192.0.2.12
+  }
+  virtual_ipaddress {
+    192.0.2.50/24 dev eth0 label eth0:vip
+  }
+  track_script {
+    chk weight -30
+  }
+  track_interface {
+    eth1
+  }
+  notify "/usr/local/bin/notify.sh"
+}
+"#;
+    let (config, diagnostics) = load_str("k.conf", text);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let config = config.unwrap();
+    let i = &config.vrrp_instances[0];
+    assert_eq!(i.version, VrrpVersion::V3);
+    assert!(!i.preempt);
+    assert_eq!(i.advert_int.0.as_millis(), 500);
+    assert_eq!(i.unicast_peer[0].to_string(), "192.0.2.12");
+    assert_eq!(i.virtual_ipaddress[0].label.as_deref(), Some("eth0:vip"));
+    assert_eq!(
+        (i.track_script[0].name.as_str(), i.track_script[0].weight),
+        ("chk", Some(-30))
+    );
+    assert_eq!(i.track_interface[0].weight, 0);
+    assert_eq!(config.vrrp_scripts[0].fall, 3);
+    assert_eq!(config.vrrp_sync_groups[0].group, ["VI_1"]);
+    assert_eq!(config.global.notify_fifo.as_deref(), Some("/run/k.fifo"));
+}

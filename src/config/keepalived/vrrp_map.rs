@@ -1,0 +1,455 @@
+//! Mapping `global_defs`, `vrrp_script`, `vrrp_track_file`,
+//! `vrrp_sync_group` and `vrrp_instance` onto the model.
+
+use super::reader::Reader;
+use super::tree::Node;
+use crate::config::values::{Priority, Seconds, Vrid};
+use crate::config::vip::VirtualAddress;
+use crate::config::{
+    AuthType, Authentication, Global, TrackInterface, TrackRef, VrrpInstance, VrrpScript,
+    VrrpSyncGroup, VrrpTrackFile, VrrpVersion,
+};
+
+/// Settings of `global_defs` that instances inherit.
+#[derive(Debug, Clone, Default)]
+pub struct VrrpDefaults {
+    /// `vrrp_version`.
+    pub version: Option<VrrpVersion>,
+    /// `vrrp_garp_master_delay`.
+    pub garp_delay: Option<Seconds>,
+    /// `vrrp_garp_master_repeat`.
+    pub garp_repeat: Option<u32>,
+    /// `vrrp_garp_master_refresh`.
+    pub garp_refresh: Option<Seconds>,
+}
+
+const GLOBAL_KNOWN: &[&str] = &[
+    "router_id",
+    "notify_fifo",
+    "script_user",
+    "enable_script_security",
+    "vrrp_version",
+    "vrrp_garp_master_delay",
+    "vrrp_garp_master_repeat",
+    "vrrp_garp_master_refresh",
+    "vrrp_strict",
+    "vrrp_skip_check_adv_addr",
+    "vrrp_iptables",
+    "notification_email",
+    "notification_email_from",
+    "smtp_server",
+    "smtp_connect_timeout",
+    "lvs_id",
+    "max_auto_priority",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
+    "lvs_sync_daemon",
+    "dynamic_interfaces",
+    "vrrp_no_swap",
+    "checker_no_swap",
+    "vrrp_priority",
+    "checker_priority",
+    "script_timeout",
+];
+
+fn version(reader: &mut Reader, node: &Node) -> Option<VrrpVersion> {
+    match reader.value(node)?.text.as_str() {
+        "2" => Some(VrrpVersion::V2),
+        "3" => Some(VrrpVersion::V3),
+        other => {
+            let at = node.args[0].at.clone();
+            reader.error(&at, format!("VRRP version must be 2 or 3, not {other:?}"));
+            None
+        }
+    }
+}
+
+/// `global_defs { … }`.
+pub fn global(reader: &mut Reader, node: &Node, global: &mut Global, defaults: &mut VrrpDefaults) {
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "router_id" => global.router_id = reader.value(item).map(|t| t.text.clone()),
+            "lvs_id" => {
+                reader.deprecated(item, "router_id");
+                global.router_id = reader.value(item).map(|t| t.text.clone());
+            }
+            "notify_fifo" => global.notify_fifo = reader.value(item).map(|t| t.text.clone()),
+            "script_timeout" => {
+                if let Some(s) = reader.seconds(item) {
+                    global.script_timeout = s;
+                }
+            }
+            "vrrp_version" => defaults.version = version(reader, item),
+            "vrrp_garp_master_delay" => defaults.garp_delay = reader.seconds(item),
+            "vrrp_garp_master_repeat" => defaults.garp_repeat = reader.parse(item, "a count"),
+            "vrrp_garp_master_refresh" => defaults.garp_refresh = reader.seconds(item),
+            "notification_email"
+            | "notification_email_from"
+            | "smtp_server"
+            | "smtp_connect_timeout" => reader.not_yet(item),
+            "script_user" | "enable_script_security" => reader.not_applicable(
+                item,
+                "director runs scripts as its own user, without a shell",
+            ),
+            "vrrp_iptables" | "vrrp_strict" => reader.not_applicable(
+                item,
+                "director does not install firewall rules for virtual addresses",
+            ),
+            "vrrp_no_swap" | "checker_no_swap" | "vrrp_priority" | "checker_priority"
+            | "dynamic_interfaces" => reader.not_applicable(item, "director is one process"),
+            _ if GLOBAL_KNOWN.contains(&item.keyword.text.as_str()) => reader.not_yet(item),
+            _ => reader.unknown(item, "global_defs", GLOBAL_KNOWN),
+        }
+    }
+}
+
+const SCRIPT_KNOWN: &[&str] = &[
+    "script",
+    "interval",
+    "timeout",
+    "weight",
+    "rise",
+    "fall",
+    "user",
+    "init_fail",
+];
+
+/// `vrrp_script NAME { … }`.
+pub fn script(reader: &mut Reader, node: &Node) -> Option<VrrpScript> {
+    let name = reader.value(node)?.text.clone();
+    let mut script = VrrpScript {
+        name,
+        script: String::new(),
+        interval: Seconds::from_secs(1),
+        timeout: None,
+        weight: 0,
+        rise: 1,
+        fall: 1,
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "script" => script.script = reader.rest(item).unwrap_or_default(),
+            "interval" => script.interval = reader.seconds(item).unwrap_or(script.interval),
+            "timeout" => script.timeout = reader.seconds(item),
+            "weight" => script.weight = reader.parse(item, "a weight").unwrap_or(0),
+            "rise" => script.rise = reader.parse(item, "a count").unwrap_or(1),
+            "fall" => script.fall = reader.parse(item, "a count").unwrap_or(1),
+            "user" => reader.not_applicable(item, "director runs scripts as its own user"),
+            "init_fail" => reader.not_yet(item),
+            _ => reader.unknown(item, "vrrp_script", SCRIPT_KNOWN),
+        }
+    }
+    if script.script.is_empty() {
+        reader.error(
+            &node.keyword.at,
+            format!("vrrp_script {} has no `script`", script.name),
+        );
+    }
+    Some(script)
+}
+
+/// `vrrp_track_file NAME { … }`.
+pub fn track_file(reader: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
+    let name = reader.value(node)?.text.clone();
+    let mut track = VrrpTrackFile {
+        name,
+        file: String::new(),
+        weight: 1,
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "file" => {
+                track.file = reader
+                    .value(item)
+                    .map(|t| t.text.clone())
+                    .unwrap_or_default()
+            }
+            "weight" => track.weight = reader.parse(item, "a weight").unwrap_or(1),
+            "init_file" => reader.not_yet(item),
+            _ => reader.unknown(item, "vrrp_track_file", &["file", "weight", "init_file"]),
+        }
+    }
+    Some(track)
+}
+
+/// `vrrp_sync_group NAME { … }`.
+pub fn sync_group(reader: &mut Reader, node: &Node) -> Option<VrrpSyncGroup> {
+    let name = reader.value(node)?.text.clone();
+    let mut group = VrrpSyncGroup {
+        name,
+        group: Vec::new(),
+        notify_master: None,
+        notify_backup: None,
+        notify_fault: None,
+        notify: None,
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "group" => {
+                for member in reader.block(item) {
+                    group.group.push(member.keyword.text.clone());
+                    group
+                        .group
+                        .extend(member.args.iter().map(|t| t.text.clone()));
+                }
+            }
+            "notify_master" => group.notify_master = reader.rest(item),
+            "notify_backup" => group.notify_backup = reader.rest(item),
+            "notify_fault" => group.notify_fault = reader.rest(item),
+            "notify" => group.notify = reader.rest(item),
+            "smtp_alert" | "track_interface" | "track_script" | "track_file" => {
+                reader.not_yet(item)
+            }
+            "global_tracking" => reader.deprecated(item, "(tracking per instance)"),
+            _ => reader.unknown(
+                item,
+                "vrrp_sync_group",
+                &[
+                    "group",
+                    "notify_master",
+                    "notify_backup",
+                    "notify_fault",
+                    "notify",
+                    "smtp_alert",
+                ],
+            ),
+        }
+    }
+    Some(group)
+}
+
+const INSTANCE_KNOWN: &[&str] = &[
+    "state",
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "nopreempt",
+    "preempt",
+    "preempt_delay",
+    "version",
+    "authentication",
+    "unicast_src_ip",
+    "mcast_src_ip",
+    "unicast_peer",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "garp_master_delay",
+    "garp_master_repeat",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
+    "notify",
+    "track_interface",
+    "track_script",
+    "track_file",
+    "smtp_alert",
+    "dont_track_primary",
+    "use_vmac",
+    "vmac_xmit_base",
+    "native_ipv6",
+    "accept",
+    "no_accept",
+    "strict_mode",
+    "virtual_routes",
+    "virtual_rules",
+    "track_process",
+    "debug",
+    "lvs_sync_daemon_interface",
+    "skip_check_adv_addr",
+    "check_unicast_src",
+    "kernel_rx_buf_size",
+];
+
+fn vips(reader: &mut Reader, node: &Node) -> Vec<VirtualAddress> {
+    let mut out = Vec::new();
+    for line in reader.block(node) {
+        let text = std::iter::once(line.keyword.text.as_str())
+            .chain(line.words())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match VirtualAddress::parse(&text) {
+            Ok(vip) => out.push(vip),
+            Err(e) => reader.error(&line.keyword.at, e),
+        }
+    }
+    out
+}
+
+fn tracks(reader: &mut Reader, node: &Node) -> Vec<(String, Option<i32>)> {
+    let mut out = Vec::new();
+    for line in reader.block(node) {
+        let weight = match line.words().as_slice() {
+            [] => None,
+            ["weight", w] | ["weight", w, ..] => match w.parse() {
+                Ok(w) => Some(w),
+                Err(_) => {
+                    reader.error(&line.args[1].at, format!("weight {w:?} is not an integer"));
+                    None
+                }
+            },
+            _ => {
+                reader.warn(
+                    &line.args[0].at,
+                    "only `weight N` may follow a tracked name; the rest is ignored".into(),
+                );
+                None
+            }
+        };
+        out.push((line.keyword.text.clone(), weight));
+    }
+    out
+}
+
+/// `vrrp_instance NAME { … }`.
+pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Option<VrrpInstance> {
+    let name = reader.value(node)?.text.clone();
+    let mut interface = None;
+    let mut vrid = None;
+    let mut priority = Priority(100);
+    let mut instance = VrrpInstance {
+        name: name.clone(),
+        interface: String::new(),
+        virtual_router_id: Vrid(1),
+        priority,
+        advert_int: Seconds::from_secs(1),
+        preempt: true,
+        preempt_delay: Seconds::from_secs(0),
+        version: defaults.version.unwrap_or(VrrpVersion::V2),
+        authentication: None,
+        unicast_src_ip: None,
+        unicast_peer: Vec::new(),
+        virtual_ipaddress: Vec::new(),
+        virtual_ipaddress_excluded: Vec::new(),
+        garp_master_delay: defaults.garp_delay.unwrap_or(Seconds::from_secs(5)),
+        garp_master_repeat: defaults.garp_repeat.unwrap_or(5),
+        garp_master_refresh: defaults.garp_refresh.unwrap_or(Seconds::from_secs(0)),
+        notify_master: None,
+        notify_backup: None,
+        notify_fault: None,
+        notify_stop: None,
+        notify: None,
+        track_interface: Vec::new(),
+        track_script: Vec::new(),
+        track_file: Vec::new(),
+        check_reference: None,
+    };
+    for item in reader.block(node) {
+        let i = &mut instance;
+        match item.keyword.text.as_str() {
+            "state" => match reader.value(item).map(|t| t.text.as_str()) {
+                Some("MASTER") | Some("BACKUP") => {}
+                Some(other) => {
+                    let at = item.args[0].at.clone();
+                    reader.error(&at, format!("state must be MASTER or BACKUP, not {other:?}"));
+                }
+                None => {}
+            },
+            "interface" => interface = reader.value(item).map(|t| t.text.clone()),
+            "virtual_router_id" => vrid = Some(reader.ranged(item, Vrid::new)),
+            "priority" => priority = reader.ranged(item, Priority::new).unwrap_or(priority),
+            "advert_int" => i.advert_int = reader.seconds(item).unwrap_or(i.advert_int),
+            "nopreempt" => i.preempt = false,
+            "preempt" => i.preempt = true,
+            "preempt_delay" => i.preempt_delay = reader.seconds(item).unwrap_or(i.preempt_delay),
+            "version" => i.version = version(reader, item).unwrap_or(i.version),
+            "authentication" => {
+                let (mut kind, mut pass) = (None, None);
+                for a in reader.block(item) {
+                    match a.keyword.text.as_str() {
+                        "auth_type" => match reader.value(a).map(|t| t.text.to_uppercase()) {
+                            Some(t) if t == "PASS" => kind = Some(AuthType::Pass),
+                            Some(t) if t == "AH" => reader.not_applicable(a, "AH authentication was dropped from VRRP"),
+                            Some(t) => {
+                                let at = a.args[0].at.clone();
+                                reader.error(&at, format!("auth_type must be PASS, not {t:?}"));
+                            }
+                            None => {}
+                        },
+                        "auth_pass" => {
+                            let value = reader.value(a).map(|t| t.text.clone());
+                            if value.as_ref().is_some_and(|p| p.len() > 8) {
+                                reader.warn(&a.args[0].at, "auth_pass is longer than 8 characters; only the first 8 are used, as in keepalived".into());
+                            }
+                            pass = value;
+                        }
+                        _ => reader.unknown(a, "authentication", &["auth_type", "auth_pass"]),
+                    }
+                }
+                if let (Some(auth_type), Some(auth_pass)) = (kind, pass) {
+                    i.authentication = Some(Authentication { auth_type, auth_pass });
+                }
+            }
+            "unicast_src_ip" => i.unicast_src_ip = reader.parse(item, "an IP address"),
+            "mcast_src_ip" => i.unicast_src_ip = reader.parse(item, "an IP address"),
+            "unicast_peer" => {
+                for peer in reader.block(item) {
+                    match peer.keyword.text.parse() {
+                        Ok(address) => i.unicast_peer.push(address),
+                        Err(_) => reader.error(&peer.keyword.at, format!("{:?} is not an IP address", peer.keyword.text)),
+                    }
+                }
+            }
+            "virtual_ipaddress" => i.virtual_ipaddress = vips(reader, item),
+            "virtual_ipaddress_excluded" => i.virtual_ipaddress_excluded = vips(reader, item),
+            "garp_master_delay" => i.garp_master_delay = reader.seconds(item).unwrap_or(i.garp_master_delay),
+            "garp_master_repeat" => i.garp_master_repeat = reader.parse(item, "a count").unwrap_or(i.garp_master_repeat),
+            "garp_master_refresh" => i.garp_master_refresh = reader.seconds(item).unwrap_or(i.garp_master_refresh),
+            "notify_master" => i.notify_master = reader.rest(item),
+            "notify_backup" => i.notify_backup = reader.rest(item),
+            "notify_fault" => i.notify_fault = reader.rest(item),
+            "notify_stop" => i.notify_stop = reader.rest(item),
+            "notify" => i.notify = reader.rest(item),
+            "track_interface" => {
+                for (name, weight) in tracks(reader, item) {
+                    i.track_interface.push(TrackInterface { name, weight: weight.unwrap_or(0) });
+                }
+            }
+            "track_script" => {
+                for (name, weight) in tracks(reader, item) {
+                    i.track_script.push(TrackRef { name, weight });
+                }
+            }
+            "track_file" => {
+                for (name, weight) in tracks(reader, item) {
+                    i.track_file.push(TrackRef { name, weight });
+                }
+            }
+            "accept" | "no_accept" | "strict_mode" => {
+                reader.not_applicable(item, "director's virtual addresses always accept traffic, as keepalived's do without vrrp_strict")
+            }
+            "use_vmac" | "vmac_xmit_base" | "native_ipv6" | "virtual_routes" | "virtual_rules" | "track_process"
+            | "garp_master_refresh_repeat" | "smtp_alert" | "dont_track_primary" | "skip_check_adv_addr"
+            | "check_unicast_src" => reader.not_yet(item),
+            "debug" | "kernel_rx_buf_size" | "lvs_sync_daemon_interface" => {
+                reader.not_applicable(item, "no equivalent in director")
+            }
+            _ => reader.unknown(item, "vrrp_instance", INSTANCE_KNOWN),
+        }
+    }
+    instance.priority = priority;
+    match (interface, vrid) {
+        (Some(interface), Some(Some(vrid))) => {
+            instance.interface = interface;
+            instance.virtual_router_id = vrid;
+            Some(instance)
+        }
+        // Present but invalid: already reported where it stands.
+        (Some(_), Some(None)) => None,
+        (interface, _) => {
+            let missing = if interface.is_none() {
+                "interface"
+            } else {
+                "virtual_router_id"
+            };
+            reader.error(
+                &node.keyword.at,
+                format!("vrrp_instance {name} has no `{missing}`"),
+            );
+            None
+        }
+    }
+}
