@@ -83,6 +83,28 @@ pub enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a keepalived.conf as native TOML, noting where each part came from.
+    Import {
+        /// The keepalived.conf.
+        file: PathBuf,
+    },
+    /// Print a configuration (either syntax) in another syntax.
+    Export {
+        /// The configuration.
+        file: PathBuf,
+        /// Output syntax.
+        #[arg(long, value_enum, default_value = "keepalived")]
+        format: ExportFormat,
+    },
+}
+
+/// Syntaxes `config export` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// keepalived.conf.
+    Keepalived,
+    /// director's native TOML.
+    Toml,
 }
 
 /// Lab helpers; not for operators.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use director::cli::{AgentCommand, Cli, ConfigCommand, LabArgs, Subcommands};
+use director::cli::{AgentCommand, Cli, ConfigCommand, ExportFormat, LabArgs, Subcommands};
 use director::config::diagnostic::Severity;
 use director::control::{client::attach, DEFAULT_SOCKET};
 use director::lab::{agents, Lab, LabOptions};
@@ -23,6 +23,8 @@ async fn main() -> ExitCode {
         }
         Some(Subcommands::Lab(args)) => lab(args).await,
         Some(Subcommands::Config(ConfigCommand::Check { file, json })) => check(&file, json),
+        Some(Subcommands::Config(ConfigCommand::Import { file })) => import(&file),
+        Some(Subcommands::Config(ConfigCommand::Export { file, format })) => export(&file, format),
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)
@@ -174,6 +176,51 @@ fn check(file: &Path, json: bool) -> i32 {
         (0, 0) => 0,
         (0, _) => 2,
         _ => 1,
+    }
+}
+
+fn print_all(diagnostics: &[config::Diagnostic]) {
+    for d in diagnostics {
+        eprint!("{}", d.render());
+    }
+}
+
+fn import(file: &Path) -> i32 {
+    match config::keepalived::import(file) {
+        Ok((toml, warnings)) => {
+            print_all(&warnings);
+            print!("{toml}");
+            0
+        }
+        Err(diagnostics) => {
+            print_all(&diagnostics);
+            1
+        }
+    }
+}
+
+fn export(file: &Path, format: ExportFormat) -> i32 {
+    match config::load_file(file) {
+        Ok(loaded) => {
+            print_all(&loaded.warnings);
+            match format {
+                ExportFormat::Keepalived => {
+                    print!("{}", config::keepalived::to_keepalived(&loaded.config))
+                }
+                ExportFormat::Toml => match toml::to_string(&loaded.config) {
+                    Ok(text) => print!("{text}"),
+                    Err(e) => {
+                        eprintln!("director: cannot write TOML: {e}");
+                        return 1;
+                    }
+                },
+            }
+            0
+        }
+        Err(diagnostics) => {
+            print_all(&diagnostics);
+            1
+        }
     }
 }
 

@@ -107,3 +107,35 @@ fn assert_lab_refusal(out: &std::process::Output) {
         "{stderr}"
     );
 }
+
+#[test]
+fn import_and_export_round_trip_through_the_command_line() {
+    let guide = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keepalived/guide-000.conf"
+    );
+    let imported = director(&["config", "import", guide]);
+    assert_eq!(imported.status.code(), Some(0));
+    let toml = String::from_utf8_lossy(&imported.stdout).into_owned();
+    assert!(
+        toml.contains("# from ") && toml.contains("guide-000.conf:7"),
+        "{toml}"
+    );
+    let path = std::env::temp_dir().join(format!("director-import-{}.toml", std::process::id()));
+    std::fs::write(&path, &toml).unwrap();
+    let exported = director(&[
+        "config",
+        "export",
+        "--format",
+        "keepalived",
+        path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(exported.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&exported.stdout);
+    assert!(
+        text.contains("vrrp_instance VI_1 {") && text.contains("auth_pass 1111"),
+        "{text}"
+    );
+    assert!(text.contains("real_server 192.168.100.10 80 {"), "{text}");
+}

@@ -16,19 +16,35 @@ pub struct Config {
     #[serde(default)]
     pub global: Global,
     /// VRRP instances (keepalived `vrrp_instance`).
-    #[serde(default, rename = "vrrp_instance")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "vrrp_instance"
+    )]
     pub vrrp_instances: Vec<VrrpInstance>,
     /// Scripts whose result adjusts instance priorities (keepalived `vrrp_script`).
-    #[serde(default, rename = "vrrp_script")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "vrrp_script")]
     pub vrrp_scripts: Vec<VrrpScript>,
     /// Files whose number adjusts instance priorities (keepalived `vrrp_track_file`).
-    #[serde(default, rename = "vrrp_track_file")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "vrrp_track_file"
+    )]
     pub vrrp_track_files: Vec<VrrpTrackFile>,
     /// Instances that change state together (keepalived `vrrp_sync_group`).
-    #[serde(default, rename = "vrrp_sync_group")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "vrrp_sync_group"
+    )]
     pub vrrp_sync_groups: Vec<VrrpSyncGroup>,
     /// Virtual services (keepalived `virtual_server`).
-    #[serde(default, rename = "virtual_server")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "virtual_server"
+    )]
     pub virtual_servers: Vec<VirtualServer>,
 }
 
@@ -101,7 +117,7 @@ pub struct VirtualServer {
     #[serde(default = "default_delay_loop")]
     pub delay_loop: Seconds,
     /// The real servers behind the service.
-    #[serde(default, rename = "real_server")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "real_server")]
     pub real_servers: Vec<RealServer>,
 }
 

@@ -92,13 +92,13 @@ pub struct VrrpInstance {
     /// Send adverts from this address instead of the interface's primary one.
     pub unicast_src_ip: Option<IpAddr>,
     /// Send adverts to these peers by unicast instead of multicast.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unicast_peer: Vec<IpAddr>,
     /// The virtual addresses this instance owns when master, in keepalived's
     /// syntax: `"192.0.2.50"`, `"192.0.2.50/24 dev eth1 label eth1:vip"`.
     pub virtual_ipaddress: Vec<VirtualAddress>,
     /// Addresses managed like virtual ones but not carried in adverts.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub virtual_ipaddress_excluded: Vec<VirtualAddress>,
     /// Seconds after becoming master before the second burst of gratuitous ARPs/NAs. Default 5.
     #[serde(default = "five_seconds")]
@@ -120,13 +120,13 @@ pub struct VrrpInstance {
     /// Script run on every change, with `INSTANCE name state priority`.
     pub notify: Option<String>,
     /// Interfaces whose state changes the priority or faults the instance.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub track_interface: Vec<TrackInterface>,
     /// Scripts whose result changes the priority or faults the instance.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub track_script: Vec<TrackRef>,
     /// Files whose number changes the priority or faults the instance.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub track_file: Vec<TrackRef>,
     /// Split-brain guard: before claiming master, this address must answer a
     /// ping; if it does not, the instance goes to FAULT instead.

@@ -4,6 +4,7 @@
 //! supported, as not applicable (and why), or as deprecated; a keyword close
 //! to a known one is an error with a suggestion.
 
+mod export;
 pub mod lexer;
 mod lvs_map;
 pub mod reader;
@@ -20,6 +21,8 @@ use lexer::{Lexed, Note, Position};
 use reader::Reader;
 use tree::Node;
 use vrrp_map::VrrpDefaults;
+
+pub use export::to_keepalived;
 
 const TOP_KNOWN: &[&str] = &[
     "global_defs",
@@ -50,15 +53,54 @@ struct Declared {
 
 /// Load a keepalived.conf; `config_id` selects `@id` lines (keepalived `-i`).
 pub fn load_file(path: &Path, config_id: Option<&str>) -> (Option<Config>, Vec<Diagnostic>) {
-    finish(lexer::lex_file(path, config_id))
+    let (config, diagnostics, _) = finish(lexer::lex_file(path, config_id));
+    (config, diagnostics)
 }
 
 /// Load keepalived.conf text named `file`.
 pub fn load_str(file: &str, text: &str) -> (Option<Config>, Vec<Diagnostic>) {
-    finish(lexer::lex_str(file, text, None))
+    let (config, diagnostics, _) = finish(lexer::lex_str(file, text, None));
+    (config, diagnostics)
 }
 
-fn finish(mut lexed: Lexed) -> (Option<Config>, Vec<Diagnostic>) {
+/// The native TOML equivalent of a keepalived.conf, each instance and
+/// service preceded by a comment naming the line it came from.
+pub fn import(path: &Path) -> Result<(String, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (config, diagnostics, declared) = finish(lexer::lex_file(path, None));
+    let Some(config) = config else {
+        return Err(diagnostics);
+    };
+    let toml = toml::to_string(&config).map_err(|e| {
+        vec![Diagnostic {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot write TOML: {e}"),
+            severity: Severity::Error,
+            source: None,
+        }]
+    })?;
+    let mut out = format!(
+        "# Imported from {} by `director config import`.\n\n",
+        path.display()
+    );
+    let (mut instances, mut services) = (declared.instances.iter(), declared.services.iter());
+    for line in toml.lines() {
+        let origin = match line.trim() {
+            "[[vrrp_instance]]" => instances.next(),
+            "[[virtual_server]]" => services.next().map(|(at, _)| at),
+            _ => None,
+        };
+        if let Some(at) = origin {
+            out.push_str(&format!("\n# from {}:{}\n", at.file, at.line));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok((out, diagnostics))
+}
+
+fn finish(mut lexed: Lexed) -> (Option<Config>, Vec<Diagnostic>, Declared) {
     let nodes = tree::parse(&lexed.tokens, &mut lexed.notes);
     let mut reader = Reader {
         notes: std::mem::take(&mut lexed.notes),
@@ -70,7 +112,7 @@ fn finish(mut lexed: Lexed) -> (Option<Config>, Vec<Diagnostic>) {
     }
     let diagnostics: Vec<Diagnostic> = reader.notes.iter().map(|n| diagnostic(&lexed, n)).collect();
     let ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
-    (ok.then_some(config), diagnostics)
+    (ok.then_some(config), diagnostics, declared)
 }
 
 fn diagnostic(lexed: &Lexed, note: &Note) -> Diagnostic {

@@ -183,3 +183,20 @@ vrrp_instance VI_1 {
     assert_eq!(config.vrrp_sync_groups[0].group, ["VI_1"]);
     assert_eq!(config.global.notify_fifo.as_deref(), Some("/run/k.fifo"));
 }
+
+#[test]
+fn import_writes_toml_that_loads_to_the_same_configuration() {
+    let (keepalived, _) = load_file(&fixture("guide-000.conf"), None);
+    let (toml, warnings) = import(&fixture("guide-000.conf")).unwrap();
+    assert!(!warnings.is_empty());
+    assert!(
+        toml.contains("guide-000.conf:7\n[[vrrp_instance]]"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("guide-000.conf:23\n[[virtual_server]]"),
+        "{toml}"
+    );
+    let native = crate::config::parse_str("imported.toml", &toml).unwrap();
+    assert_eq!(native, keepalived.unwrap());
+}

@@ -1,0 +1,242 @@
+//! Writing the model back out as keepalived.conf.
+
+use std::fmt::Write;
+
+use crate::config::{Config, SchedulerName, VrrpInstance, VrrpVersion};
+
+fn seconds(s: crate::config::values::Seconds) -> String {
+    let secs = s.0.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{}", secs as u64)
+    } else {
+        format!("{secs}")
+    }
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\\\""))
+}
+
+/// keepalived.conf text equivalent to `config`.
+pub fn to_keepalived(config: &Config) -> String {
+    let mut out = String::from("! Written by `director config export --format keepalived`.\n\n");
+    let _ = writeln!(out, "global_defs {{");
+    if let Some(id) = &config.global.router_id {
+        let _ = writeln!(out, "    router_id {id}");
+    }
+    if let Some(fifo) = &config.global.notify_fifo {
+        let _ = writeln!(out, "    notify_fifo {fifo}");
+    }
+    let _ = writeln!(
+        out,
+        "    script_timeout {}",
+        seconds(config.global.script_timeout)
+    );
+    let _ = writeln!(out, "}}\n");
+    for script in &config.vrrp_scripts {
+        let _ = writeln!(out, "vrrp_script {} {{", script.name);
+        let _ = writeln!(out, "    script {}", quoted(&script.script));
+        let _ = writeln!(out, "    interval {}", seconds(script.interval));
+        if let Some(timeout) = script.timeout {
+            let _ = writeln!(out, "    timeout {}", seconds(timeout));
+        }
+        let _ = writeln!(
+            out,
+            "    weight {}\n    rise {}\n    fall {}\n}}\n",
+            script.weight, script.rise, script.fall
+        );
+    }
+    for file in &config.vrrp_track_files {
+        let _ = writeln!(
+            out,
+            "vrrp_track_file {} {{\n    file {}\n    weight {}\n}}\n",
+            file.name, file.file, file.weight
+        );
+    }
+    for group in &config.vrrp_sync_groups {
+        let _ = writeln!(out, "vrrp_sync_group {} {{\n    group {{", group.name);
+        for member in &group.group {
+            let _ = writeln!(out, "        {member}");
+        }
+        let _ = writeln!(out, "    }}");
+        for (key, value) in [
+            ("notify_master", &group.notify_master),
+            ("notify_backup", &group.notify_backup),
+            ("notify_fault", &group.notify_fault),
+            ("notify", &group.notify),
+        ] {
+            if let Some(value) = value {
+                let _ = writeln!(out, "    {key} {}", quoted(value));
+            }
+        }
+        let _ = writeln!(out, "}}\n");
+    }
+    for instance in &config.vrrp_instances {
+        instance_block(&mut out, instance);
+    }
+    for service in &config.virtual_servers {
+        let _ = writeln!(
+            out,
+            "virtual_server {} {} {{",
+            service.address, service.port
+        );
+        let _ = writeln!(out, "    delay_loop {}", seconds(service.delay_loop));
+        let scheduler = match service.scheduler {
+            SchedulerName::Rr => "rr",
+            SchedulerName::Wrr => "wrr",
+            SchedulerName::Wlc => "wlc",
+        };
+        let _ = writeln!(
+            out,
+            "    lb_algo {scheduler}\n    lb_kind NAT\n    protocol TCP"
+        );
+        for real in &service.real_servers {
+            let _ = writeln!(
+                out,
+                "    real_server {} {} {{\n        weight {}",
+                real.address, real.port, real.weight
+            );
+            if real.inhibit_on_failure {
+                let _ = writeln!(out, "        inhibit_on_failure");
+            }
+            if let Some(check) = &real.tcp_check {
+                let _ = writeln!(out, "        TCP_CHECK {{");
+                if let Some(port) = check.connect_port {
+                    let _ = writeln!(out, "            connect_port {port}");
+                }
+                let _ = writeln!(
+                    out,
+                    "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
+                    seconds(check.connect_timeout),
+                    check.retry,
+                    seconds(check.delay_before_retry)
+                );
+            }
+            let _ = writeln!(out, "    }}");
+        }
+        let _ = writeln!(out, "}}\n");
+    }
+    out
+}
+
+fn instance_block(out: &mut String, i: &VrrpInstance) {
+    let _ = writeln!(out, "vrrp_instance {} {{", i.name);
+    let version = if i.version == VrrpVersion::V2 { 2 } else { 3 };
+    let _ = writeln!(
+        out,
+        "    state BACKUP\n    interface {}\n    virtual_router_id {}",
+        i.interface, i.virtual_router_id
+    );
+    let _ = writeln!(
+        out,
+        "    priority {}\n    advert_int {}\n    version {version}",
+        i.priority,
+        seconds(i.advert_int)
+    );
+    if !i.preempt {
+        let _ = writeln!(out, "    nopreempt");
+    }
+    if !i.preempt_delay.0.is_zero() {
+        let _ = writeln!(out, "    preempt_delay {}", seconds(i.preempt_delay));
+    }
+    if let Some(auth) = &i.authentication {
+        let _ = writeln!(
+            out,
+            "    authentication {{\n        auth_type PASS\n        auth_pass {}\n    }}",
+            auth.auth_pass
+        );
+    }
+    if let Some(source) = i.unicast_src_ip {
+        let _ = writeln!(out, "    unicast_src_ip {source}");
+    }
+    if !i.unicast_peer.is_empty() {
+        let _ = writeln!(out, "    unicast_peer {{");
+        for peer in &i.unicast_peer {
+            let _ = writeln!(out, "        {peer}");
+        }
+        let _ = writeln!(out, "    }}");
+    }
+    for (key, list) in [
+        ("virtual_ipaddress", &i.virtual_ipaddress),
+        ("virtual_ipaddress_excluded", &i.virtual_ipaddress_excluded),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "    {key} {{");
+            for vip in list {
+                let _ = writeln!(out, "        {vip}");
+            }
+            let _ = writeln!(out, "    }}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "    garp_master_delay {}\n    garp_master_repeat {}\n    garp_master_refresh {}",
+        seconds(i.garp_master_delay),
+        i.garp_master_repeat,
+        seconds(i.garp_master_refresh)
+    );
+    for (key, value) in [
+        ("notify_master", &i.notify_master),
+        ("notify_backup", &i.notify_backup),
+        ("notify_fault", &i.notify_fault),
+        ("notify_stop", &i.notify_stop),
+        ("notify", &i.notify),
+    ] {
+        if let Some(value) = value {
+            let _ = writeln!(out, "    {key} {}", quoted(value));
+        }
+    }
+    if !i.track_interface.is_empty() {
+        let _ = writeln!(out, "    track_interface {{");
+        for t in &i.track_interface {
+            let _ = writeln!(out, "        {} weight {}", t.name, t.weight);
+        }
+        let _ = writeln!(out, "    }}");
+    }
+    for (key, list) in [
+        ("track_script", &i.track_script),
+        ("track_file", &i.track_file),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "    {key} {{");
+            for t in list {
+                match t.weight {
+                    Some(w) => {
+                        let _ = writeln!(out, "        {} weight {w}", t.name);
+                    }
+                    None => {
+                        let _ = writeln!(out, "        {}", t.name);
+                    }
+                }
+            }
+            let _ = writeln!(out, "    }}");
+        }
+    }
+    if i.check_reference.is_some() {
+        let _ = writeln!(
+            out,
+            "    ! director's check_reference has no keepalived equivalent and is dropped"
+        );
+    }
+    let _ = writeln!(out, "}}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::keepalived::{load_file, load_str};
+
+    #[test]
+    fn keepalived_to_director_to_keepalived_keeps_the_meaning() {
+        let guide =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keepalived/guide-000.conf");
+        let (first, _) = load_file(&guide, None);
+        let first = first.unwrap();
+        let written = to_keepalived(&first);
+        let (second, diagnostics) = load_str("exported.conf", &written);
+        assert!(diagnostics.is_empty(), "{written}\n{diagnostics:#?}");
+        assert_eq!(second.unwrap(), first);
+    }
+}
