@@ -485,3 +485,26 @@ async fn director_runs_the_same_keepalived_conf_as_its_keepalived_peer() {
         snap.instances[0].alerts
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalived_takes_over_from_a_crashed_director() {
+    if !ready("keepalived_takes_over_from_a_crashed_director") {
+        return;
+    }
+    let mut lab = setup("kcr");
+    lab.keepalived("k", "k", &keepalived_conf(&peer(3, 100, "0.1")));
+    let socket = lab.director("d", "d", &director_conf(&peer(3, 150, "0.1")));
+    let handle = attach_retrying(&socket).await;
+    state(&handle, State::Master, Duration::from_secs(10)).await;
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!lab.has_address("k", VIP4));
+    // keepalived's Master_Down_Interval at priority 100 and 0.1 s: 361 ms.
+    lab.stop("d", libc::SIGKILL);
+    lab.sh("d", "ip link set eth0 down");
+    let took = time_until(Duration::from_secs(5), || lab.has_address("k", VIP4))
+        .expect("keepalived never took over");
+    assert!(
+        took <= Duration::from_millis(361 + 300),
+        "keepalived took {took:?}"
+    );
+}
