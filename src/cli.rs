@@ -38,9 +38,79 @@ pub enum Subcommands {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Query and command a running director through its control socket.
+    Ctl(CtlArgs),
     /// Helpers the lab runs inside its namespaces.
     #[command(subcommand, hide = true)]
     Agent(AgentCommand),
+}
+
+/// `director ctl`.
+#[derive(Debug, clap::Args)]
+pub struct CtlArgs {
+    /// The daemon's control socket.
+    #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CtlCommand,
+}
+
+/// `director ctl` subcommands. Exit codes: 0 done, 1 refused by the engine,
+/// 69 no daemon answering on the socket.
+#[derive(Debug, Subcommand)]
+pub enum CtlCommand {
+    /// VRRP instances and services at a glance.
+    Status,
+    /// The virtual-server table, as `ipvsadm -Ln` prints it.
+    List,
+    /// Stop new connections to a real server; established ones finish.
+    Drain {
+        /// Virtual service (name or address:port).
+        service: String,
+        /// Real server (name or address:port).
+        server: String,
+    },
+    /// Undo a drain.
+    Undrain {
+        /// Virtual service (name or address:port).
+        service: String,
+        /// Real server (name or address:port).
+        server: String,
+    },
+    /// Set a real server's weight.
+    Weight {
+        /// Virtual service (name or address:port).
+        service: String,
+        /// Real server (name or address:port).
+        server: String,
+        /// New weight, 0..=65535.
+        weight: u32,
+    },
+    /// Hand a VRRP instance's addresses to the peer (hitless) and hold.
+    Failover {
+        /// VRRP instance name.
+        instance: String,
+    },
+    /// Make this node master of a VRRP instance now.
+    Takeover {
+        /// VRRP instance name.
+        instance: String,
+    },
+    /// Lift the hold a failover left.
+    Release {
+        /// VRRP instance name.
+        instance: String,
+    },
+    /// The event log.
+    Events {
+        /// Keep printing new events until interrupted.
+        #[arg(long)]
+        follow: bool,
+    },
 }
 
 /// `director run`.

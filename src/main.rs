@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Some(Subcommands::Config(ConfigCommand::Check { file, json })) => check(&file, json),
         Some(Subcommands::Config(ConfigCommand::Import { file })) => import(&file),
         Some(Subcommands::Config(ConfigCommand::Export { file, format })) => export(&file, format),
+        Some(Subcommands::Ctl(args)) => director::ctl::run(args).await,
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)

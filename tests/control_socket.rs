@@ -260,3 +260,66 @@ fn inhibit_on_failure_keeps_a_failed_server_at_weight_zero() {
     let answers: Vec<String> = (0..3).map(|_| fetch(vip)).collect();
     assert_eq!(answers, ["a", "a", "a"]);
 }
+
+fn ctl(daemon: &Daemon, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_director"))
+        .arg("ctl")
+        .arg("--socket")
+        .arg(daemon.socket())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn ctl_lists_drains_reweights_and_reports_refusals_by_exit_code() {
+    let (daemon, vip) = start("ctl", &[("a", backend("a")), ("b", backend("b"))]);
+    let listed = ctl(&daemon, &["list"]);
+    assert_eq!(listed.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains(&format!("TCP  {vip} rr")), "{text}");
+    assert!(
+        text.contains("Forward Weight ActiveConn InActConn"),
+        "{text}"
+    );
+
+    let drained = ctl(&daemon, &["drain", "web", "a"]);
+    assert_eq!(drained.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&drained.stdout).contains("web/a: drained"));
+    let answers: Vec<String> = (0..3).map(|_| fetch(vip)).collect();
+    assert_eq!(answers, ["b", "b", "b"]);
+
+    let weighted = ctl(&daemon, &["--json", "weight", "web", "b", "7"]);
+    let reply: serde_json::Value = serde_json::from_slice(&weighted.stdout).unwrap();
+    assert_eq!(reply["ok"], true);
+    let status = ctl(&daemon, &["status"]);
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("b 127.0.0.1:"),
+        "status names servers"
+    );
+    let json = ctl(&daemon, &["--json", "status"]);
+    let snapshot: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(snapshot["services"][0]["servers"][1]["weight"], 7);
+
+    let refused = ctl(&daemon, &["drain", "web", "nosuch"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown real server \"nosuch\""));
+
+    let events = ctl(&daemon, &["events"]);
+    let log = String::from_utf8_lossy(&events.stdout);
+    assert!(
+        log.contains("operator") && log.contains("web/a: drained"),
+        "{log}"
+    );
+}
+
+#[test]
+fn ctl_without_a_daemon_exits_69() {
+    let out = Command::new(env!("CARGO_BIN_EXE_director"))
+        .args(["ctl", "--socket", "/nonexistent/director.sock", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no director answers at /nonexistent/director.sock"));
+}

@@ -5,7 +5,7 @@ pub mod terminal;
 pub mod view;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 
 use std::io;
 use std::time::Duration;

@@ -1,0 +1,145 @@
+//! Text renderings of a snapshot for `director ctl`.
+
+use std::fmt::Write;
+
+use crate::engine::journal::Event;
+use crate::engine::snapshot::Owner;
+use crate::engine::Snapshot;
+use crate::ipvs::model::Health;
+use crate::tui::view::clock;
+
+/// One event as a log line.
+pub fn event_line(event: &Event) -> String {
+    format!(
+        "{} {:<8} {}",
+        clock(event.unix_ms),
+        format!("{:?}", event.kind).to_lowercase(),
+        event.text
+    )
+}
+
+/// `ctl status`: VRRP instances, services and real servers at a glance.
+pub fn status(snapshot: &Snapshot) -> String {
+    let mut out = format!(
+        "node {} · {} data plane\n",
+        snapshot.node, snapshot.dataplane
+    );
+    if !snapshot.instances.is_empty() {
+        out.push_str("VRRP\n");
+    }
+    for i in &snapshot.instances {
+        let owner = match i.owner {
+            Owner::ThisNode => "this node".to_string(),
+            Owner::Peer(peer) => format!("peer {peer}"),
+            Owner::Unknown => "unknown".to_string(),
+        };
+        let held = if i.held { " HELD" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {} {} prio {}/{} vrid {} v{} on {} VIP {} owner {owner}{held}",
+            i.name,
+            i.state.name(),
+            i.priority,
+            i.base_priority,
+            i.vrid,
+            i.version,
+            i.interface,
+            i.vips.join(",")
+        );
+        for alert in &i.alerts {
+            let _ = writeln!(
+                out,
+                "    ALERT {} {}: {}",
+                alert.kind, alert.peer, alert.detail
+            );
+        }
+    }
+    if !snapshot.services.is_empty() {
+        out.push_str("services\n");
+    }
+    for s in &snapshot.services {
+        let _ = writeln!(
+            out,
+            "  {} {} {} {}",
+            s.name, s.address, s.protocol, s.scheduler
+        );
+        for r in &s.servers {
+            let health = match r.health {
+                Health::Up => "up",
+                Health::Down => "DOWN",
+                Health::Unknown => "unchecked",
+            };
+            let drained = if r.drained { " drained" } else { "" };
+            let _ = writeln!(
+                out,
+                "    {} {} weight {}{drained} active {} inactive {} cps {:.1} health {health}",
+                r.name, r.address, r.weight, r.active, r.inactive, r.cps
+            );
+        }
+    }
+    out
+}
+
+/// `ctl list`: the table as `ipvsadm -Ln` prints it. The userspace plane
+/// proxies, so every destination's forwarding method reads `Proxy`.
+pub fn list(snapshot: &Snapshot) -> String {
+    let mut out = format!(
+        "director {} data plane on {}\n",
+        snapshot.dataplane, snapshot.node
+    );
+    out.push_str("Prot LocalAddress:Port Scheduler Flags\n");
+    out.push_str("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+    for s in &snapshot.services {
+        let _ = writeln!(
+            out,
+            "{}  {} {}",
+            s.protocol.to_uppercase(),
+            s.address,
+            s.scheduler
+        );
+        for r in s.servers.iter().filter(|r| r.in_table) {
+            let _ = writeln!(
+                out,
+                "  -> {:<28} {:<7} {:<6} {:<10} {}",
+                r.address, "Proxy", r.weight, r.active, r.inactive
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixture::snapshot;
+
+    #[test]
+    fn list_reads_like_ipvsadm() {
+        let text = list(&snapshot());
+        let expected = "\
+director userspace data plane on d1
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  192.0.2.50:80 wlc
+  -> 192.0.2.21:80                Proxy   1      4          12
+  -> 192.0.2.22:80                Proxy   0      0          0
+  -> 192.0.2.23:80                Proxy   1      5          15
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn status_names_state_owner_and_health() {
+        let text = status(&snapshot());
+        assert!(
+            text.contains(
+                "VI_1 MASTER prio 150/150 vrid 51 v3 on eth0 VIP 192.0.2.50 owner this node"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("rs2 192.0.2.22:80 weight 0 drained active 0"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! `director ctl`: the control socket from a shell or a script.
+
+mod format;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{CtlArgs, CtlCommand};
+use crate::control::client::attach;
+use crate::engine::{Command, EngineHandle, Request, Snapshot};
+
+pub use format::{list, status};
+
+/// Exit code: the engine refused the request.
+pub const EXIT_REFUSED: i32 = 1;
+/// Exit code: nothing answers on the control socket (sysexits' EX_UNAVAILABLE).
+pub const EXIT_UNAVAILABLE: i32 = 69;
+
+/// Run one `ctl` subcommand; returns the exit code.
+pub async fn run(args: CtlArgs) -> i32 {
+    let handle = match attach(&args.socket).await {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!(
+                "director ctl: no director answers at {}: {e}",
+                args.socket.display()
+            );
+            return EXIT_UNAVAILABLE;
+        }
+    };
+    let command = match args.command {
+        CtlCommand::Status | CtlCommand::List => {
+            let Some(snapshot) = first_snapshot(&handle).await else {
+                eprintln!("director ctl: the daemon sent no state within 5 s");
+                return EXIT_UNAVAILABLE;
+            };
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&*snapshot).unwrap_or_default()
+                );
+            } else if matches!(args.command, CtlCommand::Status) {
+                print!("{}", status(&snapshot));
+            } else {
+                print!("{}", list(&snapshot));
+            }
+            return 0;
+        }
+        CtlCommand::Events { follow } => return events(&handle, follow, args.json).await,
+        CtlCommand::Drain { service, server } => Command::Drain { service, server },
+        CtlCommand::Undrain { service, server } => Command::Undrain { service, server },
+        CtlCommand::Weight {
+            service,
+            server,
+            weight,
+        } => Command::SetWeight {
+            service,
+            server,
+            weight,
+        },
+        CtlCommand::Failover { instance } => Command::Failover { instance },
+        CtlCommand::Takeover { instance } => Command::Takeover { instance },
+        CtlCommand::Release { instance } => Command::Release { instance },
+    };
+    // SAFETY: getuid has no preconditions.
+    let origin = format!("ctl (uid {})", unsafe { libc::getuid() });
+    let reply = handle.request(Request { command, origin }).await;
+    if args.json {
+        let (ok, message) = match &reply {
+            Ok(m) => (true, m),
+            Err(m) => (false, m),
+        };
+        println!("{}", serde_json::json!({ "ok": ok, "message": message }));
+    }
+    match reply {
+        Ok(message) => {
+            if !args.json {
+                println!("{message}");
+            }
+            0
+        }
+        Err(message) => {
+            if !args.json {
+                eprintln!("director ctl: refused: {message}");
+            }
+            EXIT_REFUSED
+        }
+    }
+}
+
+async fn first_snapshot(handle: &EngineHandle) -> Option<Arc<Snapshot>> {
+    let mut snapshots = handle.snapshots.clone();
+    let wait = async {
+        loop {
+            if let Some(s) = snapshots.borrow_and_update().clone() {
+                return Some(s);
+            }
+            snapshots.changed().await.ok()?;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn events(handle: &EngineHandle, follow: bool, json: bool) -> i32 {
+    let mut snapshots = handle.snapshots.clone();
+    let mut printed: Option<(u64, String)> = None;
+    loop {
+        if let Some(snapshot) = snapshots.borrow_and_update().clone() {
+            let start = printed
+                .as_ref()
+                .and_then(|(at, text)| {
+                    snapshot
+                        .events
+                        .iter()
+                        .rposition(|e| e.unix_ms == *at && e.text == *text)
+                })
+                .map_or(0, |i| i + 1);
+            for event in &snapshot.events[start..] {
+                if json {
+                    println!("{}", serde_json::to_string(event).unwrap_or_default());
+                } else {
+                    println!("{}", format::event_line(event));
+                }
+                printed = Some((event.unix_ms, event.text.clone()));
+            }
+            if !follow {
+                return 0;
+            }
+        }
+        if snapshots.changed().await.is_err() {
+            eprintln!("director ctl: the daemon went away");
+            return EXIT_UNAVAILABLE;
+        }
+    }
+}
