@@ -122,6 +122,9 @@ pub struct RunArgs {
     /// Where to serve the control socket.
     #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET)]
     pub control: PathBuf,
+    /// Serve Prometheus metrics at this address (off unless given), e.g. 127.0.0.1:9550.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Seconds a closed connection stays counted in InActConn (ipvsadm --set tcpfin).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub tcp_fin_timeout: u64,

@@ -1,6 +1,7 @@
 //! `director run` and the console's in-process engine: load the
 //! configuration, start the engine, serve the control socket.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -45,8 +46,21 @@ pub async fn start_engine(
 }
 
 /// Run headless until SIGTERM or SIGINT, then stop gracefully.
-pub async fn run(config: &Path, control: &Path, tcp_fin: Duration) -> Result<(), (i32, String)> {
+pub async fn run(
+    config: &Path,
+    control: &Path,
+    metrics: Option<SocketAddr>,
+    tcp_fin: Duration,
+) -> Result<(), (i32, String)> {
     let engine = start_engine(config, tcp_fin).await?;
+    let exporter = match metrics {
+        Some(address) => Some(
+            crate::metrics::serve(address, engine.handle.snapshots.clone())
+                .await
+                .map_err(|e| (EXIT_CANNOT_START, format!("metrics on {address}: {e}")))?,
+        ),
+        None => None,
+    };
     let server: ControlServer = serve(control, engine.handle.clone()).await.map_err(|e| {
         (
             EXIT_CANNOT_START,
@@ -56,6 +70,9 @@ pub async fn run(config: &Path, control: &Path, tcp_fin: Duration) -> Result<(),
     eprintln!("director: serving control socket {}", control.display());
     wait_for_stop_signal().await;
     drop(server);
+    if let Some(exporter) = exporter {
+        exporter.abort();
+    }
     engine.shutdown().await;
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod engine;
 pub mod ipvs;
 pub mod lab;
+pub mod metrics;
 pub mod netlink;
 pub mod script;
 pub mod tui;

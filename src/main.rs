@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
         None => console(cli.attach.as_deref(), &cli.config).await,
         Some(Subcommands::Run(args)) => {
             let fin = Duration::from_secs(args.tcp_fin_timeout);
-            report(daemon::run(&args.config, &args.control, fin).await)
+            report(daemon::run(&args.config, &args.control, args.metrics, fin).await)
         }
         Some(Subcommands::Lab(args)) => lab(args).await,
         Some(Subcommands::Config(ConfigCommand::Check { file, json })) => check(&file, json),

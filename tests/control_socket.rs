@@ -64,6 +64,16 @@ fn start_with(
     backends: &[(&str, SocketAddr)],
     server_extra: &str,
 ) -> (Daemon, SocketAddr) {
+    start_args(tag, backends, server_extra, &[])
+}
+
+/// Start a daemon with extra `director run` arguments.
+fn start_args(
+    tag: &str,
+    backends: &[(&str, SocketAddr)],
+    server_extra: &str,
+    args: &[&str],
+) -> (Daemon, SocketAddr) {
     let dir = std::env::temp_dir().join(format!("director-test-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -84,6 +94,7 @@ fn start_with(
         .arg(dir.join("director.toml"))
         .arg("--control")
         .arg(dir.join("control.sock"))
+        .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -322,4 +333,67 @@ fn ctl_without_a_daemon_exits_69() {
     assert_eq!(out.status.code(), Some(69));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("no director answers at /nonexistent/director.sock"));
+}
+
+#[test]
+fn metrics_are_valid_prometheus_text_with_live_counters() {
+    let address = format!("127.0.0.1:{}", free_port());
+    let (_daemon, vip) = start_args(
+        "metrics",
+        &[("a", backend("a"))],
+        "",
+        &["--metrics", &address],
+    );
+    for _ in 0..3 {
+        assert_eq!(fetch(vip), "a");
+    }
+    let scrape = || {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+        response
+    };
+    let mut response = String::new();
+    let counted = wait_until(Duration::from_secs(5), || {
+        response = scrape();
+        response.lines().any(|l| {
+            l.starts_with("director_real_server_connections_total{service=\"web\",server=\"a\"")
+                && l.ends_with(" 3")
+        })
+    });
+    assert!(counted, "{response}");
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4"));
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+    assert!(body.contains("director_build_info{version="));
+    let promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    match promtool {
+        Ok(mut promtool) => {
+            promtool
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(body.as_bytes())
+                .unwrap();
+            let out = promtool.wait_with_output().unwrap();
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "promtool: {said}");
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "promtool is missing and CI must run it: {e}"
+            );
+            eprintln!("SKIPPED promtool check: {e} (apt-get install prometheus)");
+        }
+    }
 }

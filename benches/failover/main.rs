@@ -144,8 +144,9 @@ fn trial(
     let mut a = Some(a);
     match event {
         Event::Crash => {
-            // keepalived's VRRP child would resign on its parent's death: kill it first.
-            a.take().unwrap().crash();
+            // The node dies: its VRRP process is killed and its link goes
+            // down at once (a killed router leaves its VIP configured).
+            a.as_ref().unwrap().crash();
             topo.link("a", "down");
         }
         Event::Graceful => a.take().unwrap().stop(libc::SIGTERM),

@@ -124,33 +124,31 @@ impl Router {
         let _ = self.child.wait();
         // keepalived's VRRP child outlives its parent by about a second.
         if let Some(pid) = vrrp_child {
-            // SAFETY: signal 0 only checks for existence; SIGKILL ends a straggler.
-            while unsafe { libc::kill(pid, 0) } == 0 && std::time::Instant::now() < deadline {
+            while running(pid) && std::time::Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
+            // SAFETY: SIGKILL ends a straggler; a gone pid just fails.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     }
 
     /// Die without a word: SIGKILL the VRRP process (keepalived's child would
-    /// otherwise resign when its parent dies), then the process we started.
-    pub fn crash(self) {
+    /// otherwise resign when its parent dies; its parent is frozen first so
+    /// it cannot respawn the child). Returns at once; `stop` reaps later.
+    pub fn crash(&self) {
         let parent = self.child.id() as i32;
-        match self.vrrp_pid().filter(|pid| *pid != parent) {
-            Some(vrrp) => {
-                // SAFETY: signals to the router's own processes. The parent is
-                // frozen first so it cannot respawn its VRRP child.
-                unsafe {
+        // SAFETY: signals to the router's own processes.
+        unsafe {
+            match self.vrrp_pid().filter(|pid| *pid != parent) {
+                Some(vrrp) => {
                     libc::kill(parent, libc::SIGSTOP);
                     libc::kill(vrrp, libc::SIGKILL);
                 }
-            }
-            None => {
-                // SAFETY: kill(2) on our own child.
-                unsafe { libc::kill(parent, libc::SIGKILL) };
+                None => {
+                    libc::kill(parent, libc::SIGKILL);
+                }
             }
         }
-        self.stop(libc::SIGKILL);
     }
 
     /// The pid of the process doing VRRP (keepalived's VRRP child, or director).
@@ -160,6 +158,15 @@ impl Router {
             Some(file) => std::fs::read_to_string(file).ok()?.trim().parse().ok(),
         }
     }
+}
+
+/// Whether `pid` exists and is not a zombie.
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(") ")
+            .next()
+            .is_some_and(|rest| !rest.starts_with('Z'))
+    })
 }
 
 impl Drop for Router {

@@ -92,6 +92,8 @@ pub struct InstanceView {
     pub adverts_sent: u64,
     /// Valid adverts received.
     pub adverts_received: u64,
+    /// State transitions since start.
+    pub transitions: u64,
     /// Received packets dropped, by reason.
     pub drops: BTreeMap<String, u64>,
     /// The master's advert interval in ms.
@@ -142,6 +144,10 @@ pub struct ServerView {
     pub inactive: u64,
     /// Connections ever scheduled here.
     pub conns: u64,
+    /// Bytes carried to the server, ever.
+    pub in_bytes: u64,
+    /// Bytes carried back to clients, ever.
+    pub out_bytes: u64,
     /// Connections per second.
     pub cps: f64,
     /// Bytes per second towards the server.

@@ -28,6 +28,8 @@ pub struct InstanceRuntime {
     pub adverts_sent: u64,
     /// Valid adverts received.
     pub adverts_received: u64,
+    /// State transitions since start.
+    pub transitions: u64,
     /// Dropped packets by reason.
     pub drops: BTreeMap<String, u64>,
     /// "FROM -> TO: reason" of the last transition.
@@ -193,6 +195,7 @@ impl EngineState {
                 config: c.clone(),
                 adverts_sent: 0,
                 adverts_received: 0,
+                transitions: 0,
                 drops: BTreeMap::new(),
                 last_transition: None,
                 alerts: Vec::new(),
@@ -336,6 +339,7 @@ fn instance_view(i: &InstanceRuntime) -> InstanceView {
         last_transition: i.last_transition.clone(),
         adverts_sent: i.adverts_sent,
         adverts_received: i.adverts_received,
+        transitions: i.transitions,
         drops: i.drops.clone(),
         advert_interval_ms: u64::from(i.fsm.master_interval_cs()) * 10,
         master_down_interval_ms: millis(i.fsm.master_down_interval()),
@@ -372,6 +376,8 @@ fn server_view(r: &ServerRuntime) -> ServerView {
         active: sample.active,
         inactive: sample.inactive,
         conns: sample.conns,
+        in_bytes: sample.in_bytes,
+        out_bytes: sample.out_bytes,
         cps: r.cps.per_second(),
         in_bps: r.in_bps.per_second(),
         out_bps: r.out_bps.per_second(),

@@ -255,6 +255,7 @@ pub fn execute(
                 let text = format!("{} -> {}: {reason}", from.name(), to.name());
                 journal.record(EventKind::Vrrp, format!("{}: {text}", vr.config.name));
                 vr.last_transition = Some(text);
+                vr.transitions += 1;
                 notifier.instance(&vr.config, to, vr.fsm.priority());
                 None
             }
