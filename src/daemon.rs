@@ -9,6 +9,7 @@ use crate::config::load_file;
 use crate::control::server::{serve, ControlServer};
 use crate::engine::task::{start, RunningEngine};
 use crate::ipvs::userspace::Timeouts;
+use crate::systemd;
 
 /// Exit code for a configuration that does not load.
 pub const EXIT_BAD_CONFIG: i32 = 2;
@@ -68,13 +69,47 @@ pub async fn run(
         )
     })?;
     eprintln!("director: serving control socket {}", control.display());
+    let node = engine
+        .handle
+        .snapshots
+        .borrow()
+        .as_ref()
+        .map(|s| s.node.clone())
+        .unwrap_or_default();
+    if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
+        eprintln!("director: cannot notify systemd: {e}");
+    }
+    let watchdog = systemd::watchdog_interval()
+        .map(|every| tokio::spawn(keep_watchdog_fed(engine.handle.clone(), every)));
     wait_for_stop_signal().await;
+    let _ = systemd::notify("STOPPING=1");
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     drop(server);
     if let Some(exporter) = exporter {
         exporter.abort();
     }
     engine.shutdown().await;
     Ok(())
+}
+
+/// Ping the systemd watchdog while the engine loop answers; a stalled
+/// engine stops the pings and systemd restarts the service.
+async fn keep_watchdog_fed(engine: crate::engine::EngineHandle, every: Duration) {
+    loop {
+        let ping = crate::engine::Request {
+            command: crate::engine::Command::Ping,
+            origin: "watchdog".into(),
+        };
+        if tokio::time::timeout(every, engine.request(ping))
+            .await
+            .is_ok_and(|r| r.is_ok())
+        {
+            let _ = systemd::notify("WATCHDOG=1");
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 async fn wait_for_stop_signal() {

@@ -17,5 +17,6 @@ pub mod lab;
 pub mod metrics;
 pub mod netlink;
 pub mod script;
+pub mod systemd;
 pub mod tui;
 pub mod vrrp;

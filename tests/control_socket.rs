@@ -64,7 +64,7 @@ fn start_with(
     backends: &[(&str, SocketAddr)],
     server_extra: &str,
 ) -> (Daemon, SocketAddr) {
-    start_args(tag, backends, server_extra, &[])
+    start_args(tag, backends, server_extra, &[], &[])
 }
 
 /// Start a daemon with extra `director run` arguments.
@@ -73,6 +73,7 @@ fn start_args(
     backends: &[(&str, SocketAddr)],
     server_extra: &str,
     args: &[&str],
+    env: &[(&str, &str)],
 ) -> (Daemon, SocketAddr) {
     let dir = std::env::temp_dir().join(format!("director-test-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -95,6 +96,7 @@ fn start_args(
         .arg("--control")
         .arg(dir.join("control.sock"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -343,6 +345,7 @@ fn metrics_are_valid_prometheus_text_with_live_counters() {
         &[("a", backend("a"))],
         "",
         &["--metrics", &address],
+        &[],
     );
     for _ in 0..3 {
         assert_eq!(fetch(vip), "a");
@@ -396,4 +399,43 @@ fn metrics_are_valid_prometheus_text_with_live_counters() {
             eprintln!("SKIPPED promtool check: {e} (apt-get install prometheus)");
         }
     }
+}
+
+#[test]
+fn systemd_readiness_watchdog_and_stopping_are_notified() {
+    let dir = std::env::temp_dir().join(format!("director-notify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("notify.sock");
+    let _ = std::fs::remove_file(&path);
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let notify = path.display().to_string();
+    let env = [
+        ("NOTIFY_SOCKET", notify.as_str()),
+        ("WATCHDOG_USEC", "200000"),
+    ];
+    let (mut daemon, _) = start_args("notify", &[("a", backend("a"))], "", &[], &env);
+    let mut buffer = [0u8; 512];
+    let mut receive = || {
+        let n = socket.recv(&mut buffer).expect("a notification within 5 s");
+        String::from_utf8_lossy(&buffer[..n]).into_owned()
+    };
+    assert_eq!(receive(), "READY=1\nSTATUS=running on t");
+    for _ in 0..3 {
+        assert_eq!(receive(), "WATCHDOG=1");
+    }
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon.child.id() as i32, libc::SIGTERM) };
+    let mut last = String::new();
+    for _ in 0..10 {
+        last = receive();
+        if last != "WATCHDOG=1" {
+            break;
+        }
+    }
+    assert_eq!(last, "STOPPING=1");
+    assert!(daemon.child.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -45,6 +45,9 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
+    /// Answer at once, changing nothing: proves the engine loop is alive
+    /// (the systemd watchdog uses it). Not journaled.
+    Ping,
 }
 
 /// A command with who asked for it (for the audit trail).

@@ -20,6 +20,7 @@ impl EngineState {
     /// Apply one operator request, recording it in the journal when it changes anything.
     pub fn apply(&mut self, request: &Request, now: Instant) -> (Reply, Effects) {
         let result = match &request.command {
+            Command::Ping => return (Ok("pong".into()), Effects::default()),
             Command::Drain { service, server } => self
                 .server_mut(service, server)
                 .map(|(name, r)| drain(name, r, true)),
