@@ -69,13 +69,22 @@ pub async fn run(
         )
     })?;
     eprintln!("director: serving control socket {}", control.display());
-    let node = engine
-        .handle
-        .snapshots
-        .borrow()
-        .as_ref()
-        .map(|s| s.node.clone())
-        .unwrap_or_default();
+    // Ready means the engine loop runs: it has published its first snapshot.
+    let mut snapshots = engine.handle.snapshots.clone();
+    let first =
+        tokio::time::timeout(Duration::from_secs(5), snapshots.wait_for(Option::is_some)).await;
+    let node = match first {
+        Ok(Ok(snapshot)) => snapshot
+            .as_ref()
+            .map(|s| s.node.clone())
+            .unwrap_or_default(),
+        _ => {
+            return Err((
+                EXIT_CANNOT_START,
+                "the engine did not start within 5 s".into(),
+            ))
+        }
+    };
     if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
         eprintln!("director: cannot notify systemd: {e}");
     }
