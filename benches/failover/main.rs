@@ -274,6 +274,27 @@ fn idle(topo: &Topology, kind: Kind) -> Idle {
     }
 }
 
+/// Ctrl-C or SIGTERM in the middle of a trial still removes the namespaces
+/// and the routers in them: the signals are taken by a thread of their own.
+fn clean_up_on_interrupt(prefix: String) {
+    // SAFETY: plain signal-mask calls on a zeroed sigset_t; done before any
+    // other thread starts, so every later thread inherits the mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        std::thread::spawn(move || {
+            let mut signal = 0;
+            libc::sigwait(&set, &mut signal);
+            eprintln!("failover benchmark: interrupted; removing {prefix}-*");
+            director::lab::cleanup_stale(&prefix);
+            std::process::exit(130);
+        });
+    }
+}
+
 fn main() {
     if let Err(why) = netns::check_privileges() {
         eprintln!("failover benchmark: {why}");
@@ -291,6 +312,7 @@ fn main() {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(10);
+    clean_up_on_interrupt(format!("dbf{}", std::process::id()));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
