@@ -14,6 +14,7 @@ use director::{config, daemon, tui};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    unblock_stop_signals();
     let cli = Cli::parse();
     let code = match cli.command {
         None => console(cli.attach.as_deref(), &cli.config).await,
@@ -29,6 +30,20 @@ async fn main() -> ExitCode {
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)
+}
+
+/// A parent may hand over a blocked SIGTERM/SIGINT/SIGHUP (the mask survives
+/// exec); director must still hear them to stop gracefully.
+fn unblock_stop_signals() {
+    // SAFETY: plain signal-mask calls on a zeroed sigset_t.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 fn report(result: Result<(), (i32, String)>) -> i32 {

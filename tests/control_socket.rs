@@ -439,3 +439,63 @@ fn systemd_readiness_watchdog_and_stopping_are_notified() {
     assert!(daemon.child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sigterm_works_even_when_the_parent_blocked_it() {
+    use std::os::unix::process::CommandExt;
+    let dir = std::env::temp_dir().join(format!("director-blocked-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("d.toml"), "[global]\nrouter_id = \"t\"\n").unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_director"));
+    command
+        .args(["run", "--config"])
+        .arg(dir.join("d.toml"))
+        .arg("--control")
+        .arg(dir.join("c.sock"))
+        .stderr(Stdio::null());
+    // SAFETY: only signal-mask calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let mut daemon_child = KillOnDrop(&mut child);
+    assert!(wait_until(Duration::from_secs(10), || dir
+        .join("c.sock")
+        .exists()));
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon_child.id() as i32, libc::SIGTERM) };
+    let exited = wait_until(Duration::from_secs(5), || {
+        daemon_child.try_wait().ok().flatten().is_some()
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(exited, "a blocked-at-birth SIGTERM was never heard");
+}
+
+/// Kills the child if the test fails before it exits.
+struct KillOnDrop<'a>(&'a mut std::process::Child);
+
+impl std::ops::Deref for KillOnDrop<'_> {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0
+    }
+}
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

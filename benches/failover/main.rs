@@ -9,7 +9,8 @@
 //! Master_Down_Interval, and probes lost. It ends with idle CPU and RSS of
 //! one master. Needs root and keepalived.
 //!
-//! Run: `cargo bench --bench failover` (TRIALS=3 for a quick look).
+//! Run: `cargo bench --bench failover` (TRIALS=3 for a quick look, ONLY=crash
+//! for the scenarios whose name contains "crash").
 
 mod peers;
 mod probe;
@@ -381,7 +382,12 @@ fn main() {
         "{:<36} {:<11} {:>26} {:>26} {:>22} {:>16}",
         "scenario", "pair", "advert gap", "VIP gap", "VIP gap - MDI", "probes lost"
     );
-    for (name, vrrp, event) in scenarios {
+    // ONLY=graceful runs the scenarios whose name contains "graceful".
+    let only = std::env::var("ONLY").unwrap_or_default();
+    for (name, vrrp, event) in scenarios
+        .into_iter()
+        .filter(|(name, ..)| name.contains(only.as_str()))
+    {
         for kind in [Kind::Director, Kind::Keepalived] {
             if event == Event::Operator && kind == Kind::Keepalived {
                 println!(

@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use neli::consts::nl::NlmF;
 use neli::consts::rtnl::{Ifa, IfaF, RtAddrFamily, RtScope, Rtm};
 use neli::consts::socket::NlFamily;
-use neli::nl::{NlPayload, Nlmsghdr};
-use neli::router::synchronous::NlRouter;
+use neli::nl::{NlPayload, NlmsghdrBuilder};
 use neli::rtnl::{Ifaddrmsg, IfaddrmsgBuilder, RtattrBuilder};
+use neli::socket::synchronous::NlSocketHandle;
 use neli::types::{Buffer, RtBuffer};
 use neli::utils::Groups;
 
@@ -52,16 +53,33 @@ impl fmt::Display for InterfaceAddress {
     }
 }
 
-/// Adds and removes addresses over route netlink. Each change opens its own
-/// short-lived connection: neli's router keeps a thread that wakes every
-/// 100 ms while it lives, and address changes are rare.
-#[derive(Debug, Default)]
-pub struct Addresses;
+/// Adds and removes addresses over a plain route-netlink socket. (neli's
+/// router is not used here: it keeps a thread that wakes every 100 ms.)
+pub struct Addresses {
+    socket: NlSocketHandle,
+    sequence: AtomicU32,
+}
+
+impl fmt::Debug for Addresses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Addresses")
+    }
+}
 
 impl Addresses {
-    /// Check that route netlink can be opened in this namespace.
+    /// Open route netlink in this namespace.
     pub fn connect() -> Result<Addresses, AddressError> {
-        open().map(|_| Addresses)
+        let socket =
+            NlSocketHandle::connect(NlFamily::Route, None, Groups::empty()).map_err(|e| {
+                AddressError {
+                    operation: "open rtnetlink socket".into(),
+                    cause: e.to_string(),
+                }
+            })?;
+        Ok(Addresses {
+            socket,
+            sequence: AtomicU32::new(1),
+        })
     }
 
     /// Add an address; adding one already present succeeds. IPv6 addresses
@@ -108,28 +126,36 @@ impl Addresses {
             .rtattrs(attrs)
             .build()
             .map_err(|e| e.to_string())?;
-        let router = open().map_err(|e| e.cause)?;
-        let replies = router
-            .send::<Rtm, Ifaddrmsg, Rtm, Ifaddrmsg>(
-                kind,
-                flags | NlmF::ACK,
-                NlPayload::Payload(message),
-            )
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let request = NlmsghdrBuilder::default()
+            .nl_type(kind)
+            .nl_flags(flags | NlmF::REQUEST | NlmF::ACK)
+            .nl_seq(sequence)
+            .nl_payload(NlPayload::Payload(message))
+            .build()
             .map_err(|e| e.to_string())?;
-        for reply in replies {
-            let _: Nlmsghdr<Rtm, Ifaddrmsg> = reply.map_err(|e| e.to_string())?;
+        self.socket.send(&request).map_err(|e| e.to_string())?;
+        // Read until the kernel's answer to this request: an ACK or an error.
+        for _ in 0..16 {
+            let (replies, _) = self
+                .socket
+                .recv::<Rtm, Ifaddrmsg>()
+                .map_err(|e| e.to_string())?;
+            for reply in replies {
+                let reply = reply.map_err(|e| e.to_string())?;
+                if *reply.nl_seq() != sequence {
+                    continue;
+                }
+                return match reply.nl_payload() {
+                    NlPayload::Err(e) => {
+                        Err(std::io::Error::from_raw_os_error(-*e.error()).to_string())
+                    }
+                    _ => Ok(()),
+                };
+            }
         }
-        Ok(())
+        Err("no answer from the kernel".into())
     }
-}
-
-fn open() -> Result<NlRouter, AddressError> {
-    NlRouter::connect(NlFamily::Route, None, Groups::empty())
-        .map(|(router, _)| router)
-        .map_err(|e| AddressError {
-            operation: "open rtnetlink socket".into(),
-            cause: e.to_string(),
-        })
 }
 
 fn attr(kind: Ifa, payload: Buffer) -> Result<neli::rtnl::Rtattr<Ifa, Buffer>, String> {

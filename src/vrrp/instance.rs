@@ -205,7 +205,7 @@ pub struct Instance {
     preempt_from: Option<Instant>,
     resigned_by: Option<IpAddr>,
     held: bool,
-    master: Option<(IpAddr, u8)>,
+    master: Option<IpAddr>,
 }
 
 impl Instance {
@@ -259,16 +259,7 @@ impl Instance {
     pub fn master(&self) -> Option<IpAddr> {
         match self.state {
             State::Master => Some(self.params.own_address),
-            State::Backup => self.master.map(|(address, _)| address),
-            State::Init | State::Fault => None,
-        }
-    }
-
-    /// The priority the current master last advertised.
-    pub fn master_priority(&self) -> Option<u8> {
-        match self.state {
-            State::Master => Some(self.priority),
-            State::Backup => self.master.map(|(_, priority)| priority),
+            State::Backup => self.master,
             State::Init | State::Fault => None,
         }
     }
@@ -443,7 +434,7 @@ impl Instance {
                 if !better {
                     return Vec::new();
                 }
-                self.master = Some((from, advert.priority));
+                self.master = Some(from);
                 self.master_interval_cs = advert.interval_cs.max(1);
                 let mut actions = vec![Action::RemoveAddresses];
                 actions.extend(self.become_backup(now, Reason::Preempted(from)));
@@ -475,7 +466,7 @@ impl Instance {
         } else if !lower {
             self.preempt_from = None;
         }
-        self.master = Some((from, advert.priority));
+        self.master = Some(from);
         self.master_interval_cs = advert.interval_cs.max(1);
         self.master_down_deadline = Some(now + self.master_down_interval());
         actions

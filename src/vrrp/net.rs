@@ -100,16 +100,6 @@ impl VrrpSocket {
         })
     }
 
-    /// Where adverts go: the group, or each unicast peer.
-    pub fn destinations(&self) -> &[IpAddr] {
-        &self.destinations
-    }
-
-    /// The source address adverts carry.
-    pub fn source(&self) -> IpAddr {
-        self.source
-    }
-
     /// Send one VRRP message, built by `message` for each destination (the
     /// v3 checksum depends on it).
     pub fn send(&self, message: impl Fn(IpAddr) -> Vec<u8>) -> io::Result<()> {
