@@ -176,7 +176,8 @@ fn trial(
         eprintln!("b never took the VIP");
         return None;
     }
-    let last_a = record.last_advert_before(A, t_event);
+    // An advert the probe stamps a moment after the kill was sent before it.
+    let last_a = record.last_advert_before(A, t_event + Duration::from_millis(3));
     let first_b = record.first_advert_after(B, t_event);
     let outage = record.outage_after(t_event);
     // A crash is timed from the last advert; a stop or failover from the event.
