@@ -12,6 +12,7 @@ pub mod control;
 pub mod ctl;
 pub mod daemon;
 pub mod engine;
+pub mod http;
 pub mod ipvs;
 pub mod lab;
 pub mod metrics;

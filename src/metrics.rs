@@ -9,12 +9,12 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::engine::Snapshot;
+use crate::http;
 use crate::ipvs::model::Health;
 use crate::vrrp::instance::State;
 
@@ -280,38 +280,27 @@ pub async fn serve(
 }
 
 async fn answer(mut stream: TcpStream, snapshots: watch::Receiver<Option<Arc<Snapshot>>>) {
-    let mut request = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 8192 {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buffer))
-            .await
-        {
-            Ok(Ok(n)) if n > 0 => request.extend_from_slice(&buffer[..n]),
-            _ => return,
-        }
-    }
-    let head = String::from_utf8_lossy(&request);
-    let path = head.split_whitespace().nth(1).unwrap_or("");
-    let current = snapshots.borrow().clone();
-    let (status, content_type, body) = match (path, current) {
-        ("/metrics", Some(snapshot)) => (
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            prometheus_text(&render(&snapshot)),
-        ),
-        ("/metrics", None) => (
-            "503 Service Unavailable",
-            "text/plain",
-            "the engine has not published yet\n".into(),
-        ),
-        _ => ("404 Not Found", "text/plain", "try /metrics\n".into()),
+    let Some(head) = http::read_head(&mut stream).await else {
+        return;
     };
-    let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    let current = snapshots.borrow().clone();
+    match (http::path(&head), current) {
+        ("/metrics", Some(snapshot)) => {
+            let body = prometheus_text(&render(&snapshot));
+            http::respond(
+                &mut stream,
+                "200 OK",
+                "text/plain; version=0.0.4; charset=utf-8",
+                &body,
+            )
+            .await
+        }
+        ("/metrics", None) => {
+            let body = "the engine has not published yet\n";
+            http::respond(&mut stream, "503 Service Unavailable", "text/plain", body).await
+        }
+        _ => http::respond(&mut stream, "404 Not Found", "text/plain", "try /metrics\n").await,
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// The longest hold a request may ask for.
@@ -22,29 +21,18 @@ pub async fn serve(name: String, listen: SocketAddr) -> std::io::Result<()> {
 
 /// How long the request in `head` asks to be held.
 pub fn requested_hold(head: &str) -> Duration {
-    let path = head.split_whitespace().nth(1).unwrap_or("/");
-    path.strip_prefix("/hold?ms=")
+    crate::http::path(head)
+        .strip_prefix("/hold?ms=")
         .and_then(|ms| ms.parse::<u64>().ok())
         .map_or(Duration::ZERO, |ms| Duration::from_millis(ms).min(MAX_HOLD))
 }
 
 async fn answer(mut stream: TcpStream, name: String) {
-    let mut head = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
-        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await {
-            Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buffer[..n]),
-            _ => return,
-        }
-    }
-    tokio::time::sleep(requested_hold(&String::from_utf8_lossy(&head))).await;
-    let body = format!("{name}\n");
-    let response = format!(
-        "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    let Some(head) = crate::http::read_head(&mut stream).await else {
+        return;
+    };
+    tokio::time::sleep(requested_hold(&head)).await;
+    crate::http::respond(&mut stream, "200 OK", "text/plain", &format!("{name}\n")).await;
 }
 
 #[cfg(test)]
