@@ -499,3 +499,58 @@ impl Drop for KillOnDrop<'_> {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn other_users_may_read_but_not_change() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must run this test"
+        );
+        eprintln!("SKIPPED other_users_may_read_but_not_change: needs root to act as another user");
+        return;
+    }
+    let (daemon, _) = start("readonly", &[("a", backend("a"))]);
+    // Open the socket file itself to everyone; the server still checks who asks.
+    std::fs::set_permissions(
+        daemon.socket(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .unwrap();
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_director"),
+                "ctl",
+                "--socket",
+            ])
+            .arg(daemon.socket())
+            .args(args)
+            .output()
+            .expect("setpriv (util-linux) is installed")
+    };
+    let status = as_nobody(&["status"]);
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let drain = as_nobody(&["drain", "web", "a"]);
+    assert_eq!(drain.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&drain.stderr);
+    assert!(
+        said.contains("permission denied: control (uid 65534"),
+        "{said}"
+    );
+    assert!(
+        said.contains("changes need root or the director group"),
+        "{said}"
+    );
+    // Root still may.
+    assert_eq!(ctl(&daemon, &["drain", "web", "a"]).status.code(), Some(0));
+}

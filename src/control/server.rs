@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::protocol::{ClientMessage, ServerMessage, MAX_LINE, PROTOCOL_VERSION};
-use crate::engine::{EngineHandle, Request};
+use crate::engine::{Command, EngineHandle, Request};
 
 /// A listening control socket; the file is removed when this is dropped.
 #[derive(Debug)]
@@ -48,11 +48,14 @@ pub async fn serve(path: &Path, engine: EngineHandle) -> io::Result<ControlServe
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    if let Some(gid) = group_id(ADMIN_GROUP) {
+        std::os::unix::fs::chown(path, None, Some(gid))?;
+    }
     let task = tokio::spawn(async move {
         loop {
             if let Ok((stream, _)) = listener.accept().await {
-                let origin = peer_origin(&stream);
-                tokio::spawn(client(stream, engine.clone(), origin));
+                let peer = peer(&stream);
+                tokio::spawn(client(stream, engine.clone(), peer));
             }
         }
     });
@@ -62,18 +65,49 @@ pub async fn serve(path: &Path, engine: EngineHandle) -> io::Result<ControlServe
     })
 }
 
-fn peer_origin(stream: &UnixStream) -> String {
+/// Who is on the other end, as checked by the kernel (SO_PEERCRED).
+#[derive(Debug, Clone)]
+struct Peer {
+    /// "control (uid 0, pid 42)", for the audit trail.
+    origin: String,
+    /// Whether it may change things: root, our own uid, or the admin group.
+    may_change: bool,
+}
+
+/// The group whose members may change things besides root.
+pub const ADMIN_GROUP: &str = "director";
+
+fn group_id(name: &str) -> Option<u32> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getgrnam with a valid C string; the result is read at once.
+    let entry = unsafe { libc::getgrnam(name.as_ptr()) };
+    // SAFETY: a non-null result points to a valid group entry.
+    (!entry.is_null()).then(|| unsafe { (*entry).gr_gid })
+}
+
+fn peer(stream: &UnixStream) -> Peer {
     match stream.peer_cred() {
-        Ok(cred) => format!(
-            "control (uid {}, pid {})",
-            cred.uid(),
-            cred.pid().unwrap_or(0)
-        ),
-        Err(_) => "control (unknown peer)".into(),
+        Ok(cred) => {
+            // SAFETY: geteuid has no preconditions.
+            let ours = unsafe { libc::geteuid() };
+            let admin = group_id(ADMIN_GROUP);
+            Peer {
+                origin: format!(
+                    "control (uid {}, pid {})",
+                    cred.uid(),
+                    cred.pid().unwrap_or(0)
+                ),
+                may_change: cred.uid() == 0 || cred.uid() == ours || admin == Some(cred.gid()),
+            }
+        }
+        Err(_) => Peer {
+            origin: "control (unknown peer)".into(),
+            may_change: false,
+        },
     }
 }
 
-async fn client(stream: UnixStream, engine: EngineHandle, origin: String) {
+async fn client(stream: UnixStream, engine: EngineHandle, peer: Peer) {
     let (read, mut write) = stream.into_split();
     let (out_tx, mut out_rx) = mpsc::channel::<Arc<String>>(64);
     let writer = tokio::spawn(async move {
@@ -133,11 +167,20 @@ async fn client(stream: UnixStream, engine: EngineHandle, origin: String) {
                 command,
                 origin: label,
             }) => {
+                let read_only = !peer.may_change && command != Command::Ping;
                 let request = Request {
                     command,
-                    origin: described_origin(label.as_deref(), &origin),
+                    origin: described_origin(label.as_deref(), &peer.origin),
                 };
-                let reply = match engine.request(request).await {
+                let answer = if read_only {
+                    Err(format!(
+                        "permission denied: {} may only read; changes need root or the {ADMIN_GROUP} group",
+                        peer.origin
+                    ))
+                } else {
+                    engine.request(request).await
+                };
+                let reply = match answer {
                     Ok(message) => ServerMessage::Reply {
                         id,
                         ok: true,
