@@ -5,7 +5,8 @@
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::config::{VrrpInstance, VrrpSyncGroup};
@@ -13,12 +14,42 @@ use crate::script;
 use crate::vrrp::instance::State;
 
 /// Where notifications go.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Notifier {
-    /// keepalived's `notify_fifo`.
-    pub fifo: Option<PathBuf>,
+    /// Lines for the FIFO, written in order by one writer thread.
+    fifo: Option<mpsc::Sender<String>>,
     /// keepalived's `script_timeout`.
-    pub timeout: Duration,
+    timeout: Duration,
+}
+
+impl Notifier {
+    /// Notify through scripts with `timeout`, and through `fifo` when given.
+    pub fn new(fifo: Option<PathBuf>, timeout: Duration) -> Notifier {
+        let fifo = fifo.map(|path| {
+            let (lines, incoming) = mpsc::channel::<String>();
+            // One writer keeps the lines in the order the changes happened;
+            // it ends when the notifier is dropped.
+            std::thread::spawn(move || {
+                for line in incoming {
+                    write_line(&path, &line);
+                }
+            });
+            lines
+        });
+        Notifier { fifo, timeout }
+    }
+}
+
+/// Append `line` to the FIFO. Non-blocking: with no reader the open fails
+/// and the line is dropped, as keepalived drops it.
+fn write_line(path: &Path, line: &str) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    if let Ok(mut file) = file {
+        let _ = file.write_all(line.as_bytes());
+    }
 }
 
 /// The state word keepalived uses in notifications; STOP for a shutdown.
@@ -93,17 +124,7 @@ impl Notifier {
             });
         }
         if let Some(fifo) = &self.fifo {
-            let (fifo, line) = (fifo.clone(), fifo_line(kind, name, state, priority));
-            tokio::task::spawn_blocking(move || {
-                // Non-blocking: with no reader the open fails and the line is dropped.
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .custom_flags(libc::O_NONBLOCK)
-                    .open(&fifo);
-                if let Ok(mut file) = file {
-                    let _ = file.write_all(line.as_bytes());
-                }
-            });
+            let _ = fifo.send(fifo_line(kind, name, state, priority));
         }
     }
 }

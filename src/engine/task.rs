@@ -69,10 +69,10 @@ pub async fn start(
     let (snapshot_tx, snapshot_rx) = watch::channel(None);
     let (stop_tx, stop) = oneshot::channel();
     let engine = Engine {
-        notifier: Notifier {
-            fifo: config.global.notify_fifo.clone().map(Into::into),
-            timeout: config.global.script_timeout.0,
-        },
+        notifier: Notifier::new(
+            config.global.notify_fifo.clone().map(Into::into),
+            config.global.script_timeout.0,
+        ),
         applied: vec![None; shells.len()],
         track: TrackState::default(),
         config,
