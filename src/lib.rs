@@ -6,6 +6,7 @@
 //! `ipvs::sched`, `check::policy`, `config`), and thin shells do the I/O.
 
 pub mod check;
+pub mod checksum;
 pub mod cli;
 pub mod config;
 pub mod control;

@@ -9,6 +9,8 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 
+use crate::checksum::checksum;
+
 static SEQUENCE: AtomicU16 = AtomicU16::new(1);
 
 /// An echo request with this identifier and sequence number.
@@ -20,21 +22,10 @@ pub fn echo_request(ipv6: bool, id: u16, sequence: u16) -> Vec<u8> {
     message.extend_from_slice(b"director");
     if !ipv6 {
         // ICMPv6 checksums are the kernel's job; ICMPv4 ones are ours.
-        let sum = internet_checksum(&message);
+        let sum = checksum(&[&message]);
         message[2..4].copy_from_slice(&sum.to_be_bytes());
     }
     message
-}
-
-fn internet_checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// Whether `packet` (IPv4: with its IP header) is the reply to our request.
@@ -96,7 +87,7 @@ mod tests {
     #[test]
     fn request_checksums_verify() {
         let request = echo_request(false, 0x1234, 7);
-        assert_eq!(internet_checksum(&request), 0);
+        assert_eq!(checksum(&[&request]), 0);
         assert_eq!(request[0], 8);
         assert_eq!(echo_request(true, 1, 1)[0], 128);
     }

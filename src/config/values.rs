@@ -102,6 +102,19 @@ impl<'de> Deserialize<'de> for Seconds {
     }
 }
 
+/// Whole seconds print without a fraction (`5`), others with one (`0.5`),
+/// in TOML and keepalived.conf alike.
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs_f64();
+        if secs.fract() == 0.0 {
+            write!(f, "{}", secs as u64)
+        } else {
+            write!(f, "{secs}")
+        }
+    }
+}
+
 impl Serialize for Seconds {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let secs = self.0.as_secs_f64();

@@ -222,8 +222,14 @@ impl VrrpInstance {
             .is_some_and(|v| v.address.is_ipv6())
     }
 
-    /// The advert interval in centiseconds.
+    /// The advert interval in centiseconds as it goes on the wire: VRRPv2
+    /// carries whole seconds, so a v2 interval is rounded down to them (at
+    /// least 1 s).
     pub fn interval_cs(&self) -> u16 {
-        (self.advert_int.0.as_millis() / 10).min(4095) as u16
+        let cs = (self.advert_int.0.as_millis() / 10).min(4095) as u16;
+        match self.version {
+            VrrpVersion::V2 => (cs / 100).max(1) * 100,
+            VrrpVersion::V3 => cs,
+        }
     }
 }

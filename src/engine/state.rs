@@ -184,10 +184,7 @@ impl EngineState {
                 fsm: Instance::new(InstanceParams {
                     vrid: c.virtual_router_id.0,
                     priority: c.priority.0,
-                    interval_cs: match c.version {
-                        VrrpVersion::V2 => (c.interval_cs() / 100).max(1) * 100,
-                        VrrpVersion::V3 => c.interval_cs(),
-                    },
+                    interval_cs: c.interval_cs(),
                     preempt: c.preempt,
                     preempt_delay: c.preempt_delay.0,
                     own_address: *own,

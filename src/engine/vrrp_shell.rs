@@ -184,10 +184,7 @@ pub fn expectation(config: &VrrpInstance) -> Expectation {
             }
             _ => Auth::None,
         },
-        interval_cs: match config.version {
-            VrrpVersion::V2 => ((config.interval_cs() / 100).max(1)) * 100,
-            VrrpVersion::V3 => config.interval_cs(),
-        },
+        interval_cs: config.interval_cs(),
         addresses: config.virtual_ipaddress.iter().map(|v| v.address).collect(),
     }
 }

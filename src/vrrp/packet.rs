@@ -6,6 +6,8 @@
 //! family being that of the IP header.
 
 use std::fmt;
+
+use crate::checksum::checksum;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The IANA-assigned IPv4 multicast group for VRRP.
@@ -245,25 +247,6 @@ fn pseudo_header(pseudo: PseudoHeader, length: usize) -> Vec<u8> {
         header.extend_from_slice(&[0, 0, 0, IPPROTO_VRRP]);
     }
     header
-}
-
-/// The Internet checksum (RFC 1071) over the concatenation of `parts`.
-fn checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut odd: Option<u8> = None;
-    for byte in parts.iter().flat_map(|p| p.iter().copied()) {
-        match odd.take() {
-            Some(high) => sum += u32::from(u16::from_be_bytes([high, byte])),
-            None => odd = Some(byte),
-        }
-    }
-    if let Some(high) = odd {
-        sum += u32::from(high) << 8;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]

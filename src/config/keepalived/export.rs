@@ -4,15 +4,6 @@ use std::fmt::Write;
 
 use crate::config::{Config, SchedulerName, VrrpInstance, VrrpVersion};
 
-fn seconds(s: crate::config::values::Seconds) -> String {
-    let secs = s.0.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{}", secs as u64)
-    } else {
-        format!("{secs}")
-    }
-}
-
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
 }
@@ -27,18 +18,14 @@ pub fn to_keepalived(config: &Config) -> String {
     if let Some(fifo) = &config.global.notify_fifo {
         let _ = writeln!(out, "    notify_fifo {fifo}");
     }
-    let _ = writeln!(
-        out,
-        "    script_timeout {}",
-        seconds(config.global.script_timeout)
-    );
+    let _ = writeln!(out, "    script_timeout {}", config.global.script_timeout);
     let _ = writeln!(out, "}}\n");
     for script in &config.vrrp_scripts {
         let _ = writeln!(out, "vrrp_script {} {{", script.name);
         let _ = writeln!(out, "    script {}", quoted(&script.script));
-        let _ = writeln!(out, "    interval {}", seconds(script.interval));
+        let _ = writeln!(out, "    interval {}", script.interval);
         if let Some(timeout) = script.timeout {
-            let _ = writeln!(out, "    timeout {}", seconds(timeout));
+            let _ = writeln!(out, "    timeout {}", timeout);
         }
         let _ = writeln!(
             out,
@@ -80,7 +67,7 @@ pub fn to_keepalived(config: &Config) -> String {
             "virtual_server {} {} {{",
             service.address, service.port
         );
-        let _ = writeln!(out, "    delay_loop {}", seconds(service.delay_loop));
+        let _ = writeln!(out, "    delay_loop {}", service.delay_loop);
         let scheduler = match service.scheduler {
             SchedulerName::Rr => "rr",
             SchedulerName::Wrr => "wrr",
@@ -107,9 +94,9 @@ pub fn to_keepalived(config: &Config) -> String {
                 let _ = writeln!(
                     out,
                     "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
-                    seconds(check.connect_timeout),
+                    check.connect_timeout,
                     check.retry,
-                    seconds(check.delay_before_retry)
+                    check.delay_before_retry
                 );
             }
             let _ = writeln!(out, "    }}");
@@ -130,14 +117,13 @@ fn instance_block(out: &mut String, i: &VrrpInstance) {
     let _ = writeln!(
         out,
         "    priority {}\n    advert_int {}\n    version {version}",
-        i.priority,
-        seconds(i.advert_int)
+        i.priority, i.advert_int
     );
     if !i.preempt {
         let _ = writeln!(out, "    nopreempt");
     }
     if !i.preempt_delay.0.is_zero() {
-        let _ = writeln!(out, "    preempt_delay {}", seconds(i.preempt_delay));
+        let _ = writeln!(out, "    preempt_delay {}", i.preempt_delay);
     }
     if let Some(auth) = &i.authentication {
         let _ = writeln!(
@@ -171,9 +157,7 @@ fn instance_block(out: &mut String, i: &VrrpInstance) {
     let _ = writeln!(
         out,
         "    garp_master_delay {}\n    garp_master_repeat {}\n    garp_master_refresh {}",
-        seconds(i.garp_master_delay),
-        i.garp_master_repeat,
-        seconds(i.garp_master_refresh)
+        i.garp_master_delay, i.garp_master_repeat, i.garp_master_refresh
     );
     for (key, value) in [
         ("notify_master", &i.notify_master),
