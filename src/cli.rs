@@ -40,6 +40,9 @@ pub enum Subcommands {
     Config(ConfigCommand),
     /// Query and command a running director through its control socket.
     Ctl(CtlArgs),
+    /// The virtual-server table of the running director, in `ipvsadm -Ln`'s
+    /// formats (same as `ctl list`).
+    List(ListTopArgs),
     /// Helpers the lab runs inside its namespaces.
     #[command(subcommand, hide = true)]
     Agent(AgentCommand),
@@ -66,7 +69,12 @@ pub enum CtlCommand {
     /// VRRP instances and services at a glance.
     Status,
     /// The virtual-server table, as `ipvsadm -Ln` prints it.
-    List,
+    List(ListArgs),
+    /// Zero the counters (`ipvsadm -Z`) of one service, or of all.
+    Zero {
+        /// Virtual service (name or address:port); every service when absent.
+        service: Option<String>,
+    },
     /// Stop new connections to a real server; established ones finish.
     Drain {
         /// Virtual service (name or address:port).
@@ -111,6 +119,49 @@ pub enum CtlCommand {
         #[arg(long)]
         follow: bool,
     },
+}
+
+/// Which of ipvsadm's listings `list` prints; ipvsadm's own flags.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct ListArgs {
+    /// Numeric output; accepted for ipvsadm's sake, output is always numeric.
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+    /// Cumulative counters: Conns, InPkts, OutPkts, InBytes, OutBytes.
+    #[arg(long, group = "columns")]
+    pub stats: bool,
+    /// Rates: CPS, InPPS, OutPPS, InBPS, OutBPS.
+    #[arg(long, group = "columns")]
+    pub rate: bool,
+    /// Upper and lower connection thresholds.
+    #[arg(long, group = "columns")]
+    pub thresholds: bool,
+    /// PersistConn next to ActiveConn and InActConn.
+    #[arg(long, group = "columns")]
+    pub persistent_conn: bool,
+    /// The connection entries, persistence templates included.
+    #[arg(short = 'c', long, group = "columns")]
+    pub connection: bool,
+    /// Rules that rebuild the table with `ipvsadm -R`.
+    #[arg(short = 'S', long, group = "columns")]
+    pub save: bool,
+    /// Exact numbers instead of K/M/G suffixes.
+    #[arg(long)]
+    pub exact: bool,
+}
+
+/// `director list`: `ctl list` under the name operators type.
+#[derive(Debug, clap::Args)]
+pub struct ListTopArgs {
+    /// The daemon's control socket.
+    #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Which listing.
+    #[command(flatten)]
+    pub list: ListArgs,
 }
 
 /// `director run`.

@@ -27,6 +27,14 @@ async fn main() -> ExitCode {
         Some(Subcommands::Config(ConfigCommand::Import { file })) => import(&file),
         Some(Subcommands::Config(ConfigCommand::Export { file, format })) => export(&file, format),
         Some(Subcommands::Ctl(args)) => director::ctl::run(args).await,
+        Some(Subcommands::List(args)) => {
+            let ctl = director::cli::CtlArgs {
+                socket: args.socket,
+                json: args.json,
+                command: director::cli::CtlCommand::List(args.list),
+            };
+            director::ctl::run(ctl).await
+        }
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)

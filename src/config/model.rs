@@ -76,12 +76,39 @@ fn default_script_timeout() -> Seconds {
 }
 
 /// A transport protocol of a virtual service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// TCP.
     #[default]
     Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    /// ipvsadm's spelling: `TCP` or `UDP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        }
+    }
+}
+
+/// How the kernel plane forwards to a real server (keepalived `lb_kind`).
+/// The userspace plane always proxies, which is NAT as far as the real
+/// server's replies are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forwarding {
+    /// NAT (ipvsadm `-m`, "Masq").
+    #[default]
+    Nat,
+    /// Direct routing (`-g`, "Route").
+    Dr,
+    /// IP-in-IP tunnelling (`-i`, "Tunnel").
+    Tun,
 }
 
 /// A scheduler name, as ipvsadm spells it.
@@ -92,9 +119,76 @@ pub enum SchedulerName {
     Rr,
     /// Weighted round robin.
     Wrr,
-    /// Weighted least connections (the IPVS default).
+    /// Least connection.
+    Lc,
+    /// Weighted least connection (the IPVS default).
     #[default]
     Wlc,
+    /// Locality-based least connection.
+    Lblc,
+    /// Locality-based least connection with replication.
+    Lblcr,
+    /// Destination hashing.
+    Dh,
+    /// Source hashing.
+    Sh,
+    /// Shortest expected delay.
+    Sed,
+    /// Never queue.
+    Nq,
+    /// Weighted failover.
+    Fo,
+    /// Weighted overflow.
+    Ovf,
+    /// Maglev hashing.
+    Mh,
+    /// Power of two random choices.
+    Twos,
+}
+
+impl SchedulerName {
+    /// Every scheduler, in the kernel's documentation order.
+    pub const ALL: [SchedulerName; 14] = [
+        SchedulerName::Rr,
+        SchedulerName::Wrr,
+        SchedulerName::Lc,
+        SchedulerName::Wlc,
+        SchedulerName::Lblc,
+        SchedulerName::Lblcr,
+        SchedulerName::Dh,
+        SchedulerName::Sh,
+        SchedulerName::Sed,
+        SchedulerName::Nq,
+        SchedulerName::Fo,
+        SchedulerName::Ovf,
+        SchedulerName::Mh,
+        SchedulerName::Twos,
+    ];
+
+    /// ipvsadm's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulerName::Rr => "rr",
+            SchedulerName::Wrr => "wrr",
+            SchedulerName::Lc => "lc",
+            SchedulerName::Wlc => "wlc",
+            SchedulerName::Lblc => "lblc",
+            SchedulerName::Lblcr => "lblcr",
+            SchedulerName::Dh => "dh",
+            SchedulerName::Sh => "sh",
+            SchedulerName::Sed => "sed",
+            SchedulerName::Nq => "nq",
+            SchedulerName::Fo => "fo",
+            SchedulerName::Ovf => "ovf",
+            SchedulerName::Mh => "mh",
+            SchedulerName::Twos => "twos",
+        }
+    }
+
+    /// The scheduler ipvsadm calls `name`.
+    pub fn from_name(name: &str) -> Option<SchedulerName> {
+        SchedulerName::ALL.into_iter().find(|s| s.name() == name)
+    }
 }
 
 /// One virtual service: an address and port clients connect to.
@@ -113,6 +207,23 @@ pub struct VirtualServer {
     /// Scheduler (keepalived `lb_algo`).
     #[serde(default)]
     pub scheduler: SchedulerName,
+    /// sh/mh: try other servers when the hashed one is unavailable
+    /// (`sh-fallback`, `mh-fallback`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hash_fallback: bool,
+    /// sh/mh: hash the client's port too (`sh-port`, `mh-port`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hash_port: bool,
+    /// Forwarding method (keepalived `lb_kind`).
+    #[serde(default)]
+    pub forwarding: Forwarding,
+    /// Keep a client on one real server for this long after its last
+    /// connection (keepalived `persistence_timeout`, ipvsadm `-p`).
+    pub persistence_timeout: Option<Seconds>,
+    /// Clients whose addresses share this many leading bits share a
+    /// persistence entry (`persistence_granularity`, ipvsadm `-M`);
+    /// 32 (IPv4) or 128 (IPv6) when absent.
+    pub persistence_granularity: Option<u8>,
     /// Seconds between health checks of each real server.
     #[serde(default = "default_delay_loop")]
     pub delay_loop: Seconds,
@@ -137,6 +248,14 @@ pub struct RealServer {
     /// When its check fails, set weight 0 instead of removing it.
     #[serde(default)]
     pub inhibit_on_failure: bool,
+    /// Stop sending new connections at this many connections (0 = no limit;
+    /// keepalived `uthreshold`, ipvsadm `-x`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub uthreshold: u32,
+    /// After hitting `uthreshold`, resume below this many (0 = below three
+    /// quarters of `uthreshold`; keepalived `lthreshold`, ipvsadm `-y`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lthreshold: u32,
     /// A TCP connect health check.
     pub tcp_check: Option<TcpCheck>,
 }
@@ -158,6 +277,12 @@ pub struct TcpCheck {
     pub delay_before_retry: Seconds,
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
 fn default_delay_loop() -> Seconds {
     Seconds::from_secs(60)
 }

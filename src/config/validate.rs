@@ -164,10 +164,20 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             path.extend(tail);
             path
         };
-        if !services.insert((service.address, service.port)) {
+        if !services.insert((service.address, service.port, service.protocol)) {
             problems.push(Problem {
                 path: at(vec![Segment::Key("port")]),
                 message: format!("virtual_server {} is defined twice", service.display_name()),
+            });
+        }
+        let family_bits = if service.address.is_ipv4() { 32 } else { 128 };
+        if service
+            .persistence_granularity
+            .is_some_and(|bits| bits > family_bits)
+        {
+            problems.push(Problem {
+                path: at(vec![Segment::Key("persistence_granularity")]),
+                message: format!("persistence_granularity must be at most {family_bits} bits for this address family"),
             });
         }
         let mut reals = HashSet::new();
@@ -186,6 +196,15 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                         "real_server {} appears twice in virtual_server {}",
                         real.display_name(),
                         service.display_name()
+                    ),
+                });
+            }
+            if real.uthreshold > 0 && real.lthreshold > real.uthreshold {
+                problems.push(Problem {
+                    path: real_at("lthreshold"),
+                    message: format!(
+                        "lthreshold {} is above uthreshold {}: the server would never leave overload",
+                        real.lthreshold, real.uthreshold
                     ),
                 });
             }

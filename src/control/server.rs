@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::protocol::{ClientMessage, ServerMessage, MAX_LINE, PROTOCOL_VERSION};
-use crate::engine::{Command, EngineHandle, Request};
+use crate::engine::{EngineHandle, Request};
 
 /// A listening control socket; the file is removed when this is dropped.
 #[derive(Debug)]
@@ -167,7 +167,7 @@ async fn client(stream: UnixStream, engine: EngineHandle, peer: Peer) {
                 command,
                 origin: label,
             }) => {
-                let read_only = !peer.may_change && command != Command::Ping;
+                let read_only = !peer.may_change && !command.is_read_only();
                 let request = Request {
                     command,
                     origin: described_origin(label.as_deref(), &peer.origin),

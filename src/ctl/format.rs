@@ -80,53 +80,10 @@ pub fn status(snapshot: &Snapshot) -> String {
     out
 }
 
-/// `ctl list`: the table as `ipvsadm -Ln` prints it. The userspace plane
-/// proxies, so every destination's forwarding method reads `Proxy`.
-pub fn list(snapshot: &Snapshot) -> String {
-    let mut out = format!(
-        "director {} data plane on {}\n",
-        snapshot.dataplane, snapshot.node
-    );
-    out.push_str("Prot LocalAddress:Port Scheduler Flags\n");
-    out.push_str("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
-    for s in &snapshot.services {
-        let _ = writeln!(
-            out,
-            "{}  {} {}",
-            s.protocol.to_uppercase(),
-            s.address,
-            s.scheduler
-        );
-        for r in s.servers.iter().filter(|r| r.in_table) {
-            let _ = writeln!(
-                out,
-                "  -> {:<28} {:<7} {:<6} {:<10} {}",
-                r.address, "Proxy", r.weight, r.active, r.inactive
-            );
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tui::fixture::snapshot;
-
-    #[test]
-    fn list_reads_like_ipvsadm() {
-        let text = list(&snapshot());
-        let expected = "\
-director userspace data plane on d1
-Prot LocalAddress:Port Scheduler Flags
-  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
-TCP  192.0.2.50:80 wlc
-  -> 192.0.2.21:80                Proxy   1      4          12
-  -> 192.0.2.22:80                Proxy   0      0          0
-  -> 192.0.2.23:80                Proxy   1      5          15
-";
-        assert_eq!(text, expected);
-    }
 
     #[test]
     fn status_names_state_owner_and_health() {

@@ -1,15 +1,17 @@
 //! `director ctl`: the control socket from a shell or a script.
 
 mod format;
+mod ipvsadm;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{CtlArgs, CtlCommand};
+use crate::cli::{CtlArgs, CtlCommand, ListArgs};
 use crate::control::client::attach;
 use crate::engine::{Command, EngineHandle, Request, Snapshot};
 
-pub use format::{list, status};
+pub use format::status;
+pub use ipvsadm::{connections, rules, table, Columns};
 
 /// Exit code: the engine refused the request.
 pub const EXIT_REFUSED: i32 = 1;
@@ -29,7 +31,7 @@ pub async fn run(args: CtlArgs) -> i32 {
         }
     };
     let command = match args.command {
-        CtlCommand::Status | CtlCommand::List => {
+        CtlCommand::Status => {
             let Some(snapshot) = first_snapshot(&handle).await else {
                 eprintln!("director ctl: the daemon sent no state within 5 s");
                 return EXIT_UNAVAILABLE;
@@ -39,13 +41,13 @@ pub async fn run(args: CtlArgs) -> i32 {
                     "{}",
                     serde_json::to_string_pretty(&*snapshot).unwrap_or_default()
                 );
-            } else if matches!(args.command, CtlCommand::Status) {
-                print!("{}", status(&snapshot));
             } else {
-                print!("{}", list(&snapshot));
+                print!("{}", status(&snapshot));
             }
             return 0;
         }
+        CtlCommand::List(list) => return list_table(&handle, list, args.json).await,
+        CtlCommand::Zero { service } => Command::Zero { service },
         CtlCommand::Events { follow } => return events(&handle, follow, args.json).await,
         CtlCommand::Drain { service, server } => Command::Drain { service, server },
         CtlCommand::Undrain { service, server } => Command::Undrain { service, server },
@@ -86,6 +88,65 @@ pub async fn run(args: CtlArgs) -> i32 {
             EXIT_REFUSED
         }
     }
+}
+
+async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
+    if list.connection {
+        let request = Request {
+            command: Command::Connections,
+            origin: "ctl".into(),
+        };
+        let rows: Vec<crate::ipvs::model::ConnRow> = match handle.request(request).await {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    eprintln!("director ctl: the daemon's connection list does not parse: {e}");
+                    return EXIT_UNAVAILABLE;
+                }
+            },
+            Err(e) => {
+                eprintln!("director ctl: refused: {e}");
+                return EXIT_REFUSED;
+            }
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rows).unwrap_or_default()
+            );
+        } else {
+            print!("{}", connections(&rows));
+        }
+        return 0;
+    }
+    let Some(snapshot) = first_snapshot(handle).await else {
+        eprintln!("director ctl: the daemon sent no state within 5 s");
+        return EXIT_UNAVAILABLE;
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&snapshot.services).unwrap_or_default()
+        );
+        return 0;
+    }
+    let columns = if list.stats {
+        Columns::Stats
+    } else if list.rate {
+        Columns::Rate
+    } else if list.thresholds {
+        Columns::Thresholds
+    } else if list.persistent_conn {
+        Columns::PersistentConn
+    } else {
+        Columns::Plain
+    };
+    if list.save {
+        print!("{}", rules(&snapshot));
+    } else {
+        print!("{}", table(&snapshot, columns, list.exact));
+    }
+    0
 }
 
 async fn first_snapshot(handle: &EngineHandle) -> Option<Arc<Snapshot>> {

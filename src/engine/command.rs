@@ -45,9 +45,26 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
+    /// Zero the cumulative counters (`ipvsadm -Z`) of one service, or of
+    /// every service when none is named.
+    Zero {
+        /// Virtual service; all when absent.
+        #[serde(default)]
+        service: Option<String>,
+    },
+    /// The connection table (`ipvsadm -Lnc`), as a JSON array of rows in
+    /// the reply. Changes nothing; not journaled.
+    Connections,
     /// Answer at once, changing nothing: proves the engine loop is alive
     /// (the systemd watchdog uses it). Not journaled.
     Ping,
+}
+
+impl Command {
+    /// Whether it only reads: such commands are allowed to every client.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Command::Ping | Command::Connections)
+    }
 }
 
 /// A command with who asked for it (for the audit trail).

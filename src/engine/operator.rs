@@ -21,6 +21,9 @@ impl EngineState {
     pub fn apply(&mut self, request: &Request, now: Instant) -> (Reply, Effects) {
         let result = match &request.command {
             Command::Ping => return (Ok("pong".into()), Effects::default()),
+            // The run loop answers it from the data plane.
+            Command::Connections => return (Ok("[]".into()), Effects::default()),
+            Command::Zero { service } => self.zero(service.as_deref()),
             Command::Drain { service, server } => self
                 .server_mut(service, server)
                 .map(|(name, r)| drain(name, r, true)),
@@ -82,6 +85,30 @@ impl EngineState {
                 (Ok(message), effects)
             }
             Err(e) => (Err(e), Effects::default()),
+        }
+    }
+
+    /// Zero the counters of the named service, or of all.
+    fn zero(&mut self, service: Option<&str>) -> Result<(String, Effects), String> {
+        let mut zeroed = Vec::new();
+        for s in &mut self.services {
+            let name = s.config.display_name();
+            let address = s.address().to_string();
+            if service.is_some_and(|want| want != name && want != address) {
+                continue;
+            }
+            s.stats.zero();
+            for r in &s.servers {
+                r.stats.zero();
+            }
+            zeroed.push(name);
+        }
+        match (zeroed.is_empty(), service) {
+            (true, Some(want)) => Err(format!("no virtual service named {want:?}")),
+            _ => Ok((
+                format!("counters zeroed: {}", zeroed.join(", ")),
+                Effects::default(),
+            )),
         }
     }
 

@@ -83,3 +83,29 @@ mod tests {
         assert_eq!(rate.per_second(), 12.5);
     }
 }
+
+/// The five rates IPVS estimates for a service or a real server.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateSet {
+    /// Connections per second.
+    pub cps: Rate,
+    /// Packets per second from clients.
+    pub in_pps: Rate,
+    /// Packets per second to clients.
+    pub out_pps: Rate,
+    /// Bytes per second from clients.
+    pub in_bps: Rate,
+    /// Bytes per second to clients.
+    pub out_bps: Rate,
+}
+
+impl RateSet {
+    /// Feed the counters' current values.
+    pub fn sample(&mut self, counters: &crate::ipvs::model::StatsSample, now: Instant) {
+        self.cps.sample(counters.conns, now);
+        self.in_pps.sample(counters.in_packets, now);
+        self.out_pps.sample(counters.out_packets, now);
+        self.in_bps.sample(counters.in_bytes, now);
+        self.out_bps.sample(counters.out_bytes, now);
+    }
+}

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::command::Command;
 use super::handle::Envelope;
 use super::journal::EventKind;
 use super::notify::Notifier;
@@ -18,7 +19,7 @@ use super::vrrp_shell::VrrpShell;
 use super::Snapshot;
 use crate::check::runner::CheckReport;
 use crate::config::Config;
-use crate::ipvs::userspace::PlaneTable;
+use crate::ipvs::userspace::{Plane, PlaneTable};
 use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
 use crate::vrrp::net::Received;
@@ -58,6 +59,8 @@ pub struct Engine {
     pub applied: Vec<Option<(u8, bool)>>,
     /// The data-plane table.
     pub table: watch::Sender<Arc<PlaneTable>>,
+    /// The running data plane.
+    pub plane: Plane,
     /// Published snapshots.
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
 }
@@ -93,6 +96,11 @@ impl Engine {
             let events_before = self.state.journal.recorded();
             tokio::select! {
                 Some((request, reply)) = inputs.commands.recv() => {
+                    if request.command == Command::Connections {
+                        let rows = self.plane.connections();
+                        let _ = reply.send(serde_json::to_string(&rows).map_err(|e| e.to_string()));
+                        continue;
+                    }
                     let (answer, effects) = self.state.apply(&request, Instant::now().into_std());
                     if effects.table_changed {
                         self.push_table();

@@ -119,8 +119,41 @@ pub struct ServiceView {
     pub protocol: String,
     /// Scheduler name.
     pub scheduler: String,
+    /// Scheduler flags as ipvsadm names them (`sh-fallback`, `mh-port`…).
+    pub flags: Vec<String>,
+    /// Persistence timeout in seconds, when persistent.
+    pub persistence_secs: Option<u64>,
+    /// Persistence granularity in prefix bits, when persistent.
+    pub persistence_bits: Option<u8>,
+    /// Counters and rates of the whole service.
+    pub traffic: TrafficView,
     /// Real servers, configuration order.
     pub servers: Vec<ServerView>,
+}
+
+/// Cumulative counters and their estimated rates.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct TrafficView {
+    /// Connections scheduled, ever (since the last zeroing).
+    pub conns: u64,
+    /// Packets from clients (reads, for the TCP proxy).
+    pub in_packets: u64,
+    /// Packets to clients.
+    pub out_packets: u64,
+    /// Bytes from clients.
+    pub in_bytes: u64,
+    /// Bytes to clients.
+    pub out_bytes: u64,
+    /// Connections per second.
+    pub cps: f64,
+    /// Packets per second from clients.
+    pub in_pps: f64,
+    /// Packets per second to clients.
+    pub out_pps: f64,
+    /// Bytes per second from clients.
+    pub in_bps: f64,
+    /// Bytes per second to clients.
+    pub out_bps: f64,
 }
 
 /// One real server.
@@ -154,6 +187,26 @@ pub struct ServerView {
     pub in_bps: f64,
     /// Bytes per second back to clients.
     pub out_bps: f64,
+    /// PersistConn: persistence templates pointing here.
+    pub persistent: u64,
+    /// Packets from clients, ever.
+    pub in_packets: u64,
+    /// Packets to clients, ever.
+    pub out_packets: u64,
+    /// Packets per second from clients.
+    pub in_pps: f64,
+    /// Packets per second to clients.
+    pub out_pps: f64,
+    /// Connects to this server that failed.
+    pub connect_failures: u64,
+    /// Over its upper threshold: no new connections.
+    pub overloaded: bool,
+    /// Upper connection threshold (0 = none).
+    pub uthreshold: u32,
+    /// Lower connection threshold (0 = none).
+    pub lthreshold: u32,
+    /// Forwarding as ipvsadm prints it ("Masq" for the proxy).
+    pub forwarding: String,
     /// Health verdict.
     pub health: Health,
     /// The last check's result ("ok" or the failure).

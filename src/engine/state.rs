@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::journal::{unix_ms, EventKind, Journal};
-use super::rates::Rate;
+use super::rates::RateSet;
 use super::snapshot::{
-    AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, SNAPSHOT_VERSION,
+    AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, TrafficView,
+    SNAPSHOT_VERSION,
 };
 use crate::check::runner::CheckReport;
-use crate::config::{Config, RealServer, VirtualServer, VrrpInstance, VrrpVersion};
-use crate::ipvs::model::{endpoint, DestStats, Health};
-use crate::ipvs::userspace::{PlaneDest, PlaneService, PlaneTable};
+use crate::config::{Config, RealServer, SchedulerName, VirtualServer, VrrpInstance, VrrpVersion};
+use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
+use crate::ipvs::sched::SchedFlags;
+use crate::ipvs::userspace::{Persistence, PlaneDest, PlaneService, PlaneTable, Thresholds};
 use crate::vrrp::instance::{Instance, InstanceParams, State};
 
 /// One VRRP instance's runtime.
@@ -104,9 +106,7 @@ pub struct ServerRuntime {
     pub last_check: Option<(String, u64)>,
     /// Counters shared with the data plane.
     pub stats: Arc<DestStats>,
-    cps: Rate,
-    in_bps: Rate,
-    out_bps: Rate,
+    rates: RateSet,
 }
 
 impl ServerRuntime {
@@ -118,9 +118,7 @@ impl ServerRuntime {
             health: Health::Unknown,
             last_check: None,
             stats: Arc::new(DestStats::default()),
-            cps: Rate::new(),
-            in_bps: Rate::new(),
-            out_bps: Rate::new(),
+            rates: RateSet::default(),
         }
     }
 
@@ -132,6 +130,15 @@ impl ServerRuntime {
     /// Whether the data plane should know it at all.
     pub fn in_table(&self) -> bool {
         self.health != Health::Down || self.config.inhibit_on_failure
+    }
+
+    /// The last weight above 0, from which mh builds its table.
+    pub fn last_weight(&self) -> u32 {
+        if self.weight > 0 {
+            self.weight
+        } else {
+            self.config.weight.0
+        }
     }
 
     /// The weight the data plane uses.
@@ -151,6 +158,9 @@ pub struct ServiceRuntime {
     pub config: VirtualServer,
     /// Its real servers.
     pub servers: Vec<ServerRuntime>,
+    /// Counters of the whole service, shared with the data plane.
+    pub stats: Arc<DestStats>,
+    rates: RateSet,
 }
 
 impl ServiceRuntime {
@@ -217,6 +227,8 @@ impl EngineState {
                     .cloned()
                     .map(ServerRuntime::new)
                     .collect(),
+                stats: Arc::new(DestStats::default()),
+                rates: RateSet::default(),
             })
             .collect();
         EngineState {
@@ -235,7 +247,20 @@ impl EngineState {
                 .iter()
                 .map(|s| PlaneService {
                     address: s.address(),
+                    protocol: s.config.protocol,
                     scheduler: s.config.scheduler,
+                    flags: SchedFlags {
+                        fallback: s.config.hash_fallback,
+                        port: s.config.hash_port,
+                    },
+                    persistence: s.config.persistence_timeout.map(|timeout| Persistence {
+                        timeout: timeout.0,
+                        granularity: s
+                            .config
+                            .persistence_granularity
+                            .unwrap_or(if s.config.address.is_ipv4() { 32 } else { 128 }),
+                    }),
+                    stats: s.stats.clone(),
                     dests: s
                         .servers
                         .iter()
@@ -243,6 +268,11 @@ impl EngineState {
                         .map(|r| PlaneDest {
                             address: r.address(),
                             weight: r.effective_weight(),
+                            last_weight: r.last_weight(),
+                            thresholds: Thresholds {
+                                upper: r.config.uthreshold,
+                                lower: r.config.lthreshold,
+                            },
                             stats: r.stats.clone(),
                         })
                         .collect(),
@@ -284,11 +314,11 @@ impl EngineState {
 
     /// Update every rate estimate.
     pub fn sample_rates(&mut self, now: Instant) {
-        for server in self.services.iter_mut().flat_map(|s| s.servers.iter_mut()) {
-            let sample = server.stats.sample();
-            server.cps.sample(sample.conns, now);
-            server.in_bps.sample(sample.in_bytes, now);
-            server.out_bps.sample(sample.out_bytes, now);
+        for service in &mut self.services {
+            service.rates.sample(&service.stats.sample(), now);
+            for server in &mut service.servers {
+                server.rates.sample(&server.stats.sample(), now);
+            }
         }
     }
 
@@ -351,18 +381,55 @@ fn instance_view(i: &InstanceRuntime) -> InstanceView {
     }
 }
 
+fn traffic(sample: &StatsSample, rates: &RateSet) -> TrafficView {
+    TrafficView {
+        conns: sample.conns,
+        in_packets: sample.in_packets,
+        out_packets: sample.out_packets,
+        in_bytes: sample.in_bytes,
+        out_bytes: sample.out_bytes,
+        cps: rates.cps.per_second(),
+        in_pps: rates.in_pps.per_second(),
+        out_pps: rates.out_pps.per_second(),
+        in_bps: rates.in_bps.per_second(),
+        out_bps: rates.out_bps.per_second(),
+    }
+}
+
 fn service_view(s: &ServiceRuntime) -> ServiceView {
+    let config = &s.config;
+    let prefix = if config.scheduler == SchedulerName::Mh {
+        "mh"
+    } else {
+        "sh"
+    };
+    let mut flags = Vec::new();
+    if config.hash_fallback {
+        flags.push(format!("{prefix}-fallback"));
+    }
+    if config.hash_port {
+        flags.push(format!("{prefix}-port"));
+    }
     ServiceView {
-        name: s.config.display_name(),
-        address: endpoint(s.config.address, s.config.port.0),
-        protocol: "tcp".into(),
-        scheduler: format!("{:?}", s.config.scheduler).to_lowercase(),
+        name: config.display_name(),
+        address: endpoint(config.address, config.port.0),
+        protocol: config.protocol.name().to_lowercase(),
+        scheduler: config.scheduler.name().into(),
+        flags,
+        persistence_secs: config.persistence_timeout.map(|t| t.0.as_secs()),
+        persistence_bits: config.persistence_timeout.map(|_| {
+            config
+                .persistence_granularity
+                .unwrap_or(if config.address.is_ipv4() { 32 } else { 128 })
+        }),
+        traffic: traffic(&s.stats.sample(), &s.rates),
         servers: s.servers.iter().map(server_view).collect(),
     }
 }
 
 fn server_view(r: &ServerRuntime) -> ServerView {
     let sample = r.stats.sample();
+    let rates = traffic(&sample, &r.rates);
     ServerView {
         name: r.config.display_name(),
         address: r.address().to_string(),
@@ -375,9 +442,23 @@ fn server_view(r: &ServerRuntime) -> ServerView {
         conns: sample.conns,
         in_bytes: sample.in_bytes,
         out_bytes: sample.out_bytes,
-        cps: r.cps.per_second(),
-        in_bps: r.in_bps.per_second(),
-        out_bps: r.out_bps.per_second(),
+        cps: rates.cps,
+        in_bps: rates.in_bps,
+        out_bps: rates.out_bps,
+        persistent: sample.persistent,
+        in_packets: sample.in_packets,
+        out_packets: sample.out_packets,
+        in_pps: rates.in_pps,
+        out_pps: rates.out_pps,
+        connect_failures: sample.connect_failures,
+        overloaded: r
+            .stats
+            .overloaded
+            .load(std::sync::atomic::Ordering::Relaxed),
+        uthreshold: r.config.uthreshold,
+        lthreshold: r.config.lthreshold,
+        // The userspace plane proxies: to the real server that is NAT.
+        forwarding: "Masq".into(),
         health: r.health,
         last_check: r.last_check.as_ref().map(|(t, _)| t.clone()),
         last_check_unix_ms: r.last_check.as_ref().map(|(_, at)| *at),

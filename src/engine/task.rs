@@ -52,7 +52,8 @@ pub async fn start(
     let state = EngineState::new(&config, node, &own);
 
     let (table_tx, table_rx) = watch::channel(Arc::new(state.plane_table()));
-    let mut background = userspace::start(table_rx, timeouts).map_err(|e| e.to_string())?;
+    let plane = userspace::start(table_rx, timeouts).map_err(|e| e.to_string())?;
+    let mut background = Vec::new();
 
     let (packet_tx, packets) = mpsc::channel(256);
     for (index, shell) in shells.iter().enumerate() {
@@ -80,6 +81,7 @@ pub async fn start(
         shells,
         addresses,
         table: table_tx,
+        plane,
         snapshots: snapshot_tx,
     };
     let inputs = Inputs {

@@ -1,24 +1,13 @@
 //! The vocabulary both data planes share.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 /// `address:port`, with IPv6 addresses in brackets, as ipvsadm prints them.
 pub fn endpoint(address: IpAddr, port: u16) -> String {
     SocketAddr::new(address, port).to_string()
-}
-
-/// What a scheduler knows about one destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DestLoad {
-    /// Current weight; 0 means no new connections.
-    pub weight: u32,
-    /// Established connections (ipvsadm ActiveConn).
-    pub active: u64,
-    /// Other connections (ipvsadm InActConn).
-    pub inactive: u64,
 }
 
 /// A real server's health as its checker last judged it.
@@ -33,37 +22,57 @@ pub enum Health {
     Down,
 }
 
-/// Counters the data plane updates and the engine reads, per destination.
+/// Counters the data plane updates and the engine reads, per destination
+/// and per service.
 ///
-/// For the userspace TCP plane "packets" are read and write operations on
-/// the proxied sockets, not IP packets.
+/// For the userspace TCP plane "packets" are read operations on the proxied
+/// sockets (a read from the client is an incoming packet, a read from the
+/// real server an outgoing one), not IP packets; for UDP they are datagrams.
 #[derive(Debug, Default)]
 pub struct DestStats {
-    /// Established connections now.
+    /// Established connections now (ActiveConn).
     pub active: AtomicU64,
-    /// Closing or lingering connections now.
+    /// Other connections now: connecting, closing, lingering, UDP (InActConn).
     pub inactive: AtomicU64,
-    /// Connections scheduled to this destination, ever.
+    /// Persistence templates now (PersistConn).
+    pub persistent: AtomicU64,
+    /// Connections scheduled here, ever.
     pub conns: AtomicU64,
+    /// Packets from clients.
+    pub in_packets: AtomicU64,
+    /// Packets to clients.
+    pub out_packets: AtomicU64,
     /// Bytes from clients to the destination.
     pub in_bytes: AtomicU64,
     /// Bytes from the destination to clients.
     pub out_bytes: AtomicU64,
+    /// Connects to the real server that failed or timed out.
+    pub connect_failures: AtomicU64,
+    /// Over its upper threshold (`IP_VS_DEST_F_OVERLOAD`).
+    pub overloaded: AtomicBool,
 }
 
 /// A point-in-time copy of `DestStats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatsSample {
     /// See `DestStats::active`.
     pub active: u64,
     /// See `DestStats::inactive`.
     pub inactive: u64,
+    /// See `DestStats::persistent`.
+    pub persistent: u64,
     /// See `DestStats::conns`.
     pub conns: u64,
+    /// See `DestStats::in_packets`.
+    pub in_packets: u64,
+    /// See `DestStats::out_packets`.
+    pub out_packets: u64,
     /// See `DestStats::in_bytes`.
     pub in_bytes: u64,
     /// See `DestStats::out_bytes`.
     pub out_bytes: u64,
+    /// See `DestStats::connect_failures`.
+    pub connect_failures: u64,
 }
 
 impl DestStats {
@@ -72,9 +81,62 @@ impl DestStats {
         StatsSample {
             active: self.active.load(Ordering::Relaxed),
             inactive: self.inactive.load(Ordering::Relaxed),
+            persistent: self.persistent.load(Ordering::Relaxed),
             conns: self.conns.load(Ordering::Relaxed),
+            in_packets: self.in_packets.load(Ordering::Relaxed),
+            out_packets: self.out_packets.load(Ordering::Relaxed),
             in_bytes: self.in_bytes.load(Ordering::Relaxed),
             out_bytes: self.out_bytes.load(Ordering::Relaxed),
+            connect_failures: self.connect_failures.load(Ordering::Relaxed),
         }
     }
+
+    /// Zero the cumulative counters (`ipvsadm -Z`); the gauges of open
+    /// connections are left alone.
+    pub fn zero(&self) {
+        for counter in [
+            &self.conns,
+            &self.in_packets,
+            &self.out_packets,
+            &self.in_bytes,
+            &self.out_bytes,
+            &self.connect_failures,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Count a connect to the real server that failed.
+    pub fn connect_failed(&self) {
+        self.connect_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count traffic in one direction: one packet of `bytes`.
+    pub fn carried(&self, inbound: bool, bytes: usize) {
+        let (packets, octets) = if inbound {
+            (&self.in_packets, &self.in_bytes)
+        } else {
+            (&self.out_packets, &self.out_bytes)
+        };
+        packets.fetch_add(1, Ordering::Relaxed);
+        octets.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// One entry of the connection listing (`ipvsadm -Lnc`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnRow {
+    /// `TCP` or `UDP`.
+    pub protocol: String,
+    /// Seconds until the entry expires.
+    pub expires_secs: u64,
+    /// IPVS's state name: ESTABLISHED, FIN_WAIT, TIME_WAIT, SYN_SENT,
+    /// CLOSE, UDP, or NONE for a persistence template.
+    pub state: String,
+    /// The client.
+    pub source: SocketAddr,
+    /// The virtual service.
+    pub virtual_address: SocketAddr,
+    /// The real server.
+    pub destination: SocketAddr,
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::journal::{Event, EventKind};
 use crate::engine::snapshot::{
-    InstanceView, Owner, ServerView, ServiceView, Snapshot, SNAPSHOT_VERSION,
+    InstanceView, Owner, ServerView, ServiceView, Snapshot, TrafficView, SNAPSHOT_VERSION,
 };
 use crate::ipvs::model::Health;
 use crate::vrrp::instance::State;
@@ -25,6 +25,16 @@ fn server(name: &str, last_octet: u8, active: u64, drained: bool) -> ServerView 
         cps: 2.5,
         in_bps: 100.0,
         out_bps: 2000.0,
+        persistent: 0,
+        in_packets: active * 10,
+        out_packets: active * 20,
+        in_pps: 5.0,
+        out_pps: 10.0,
+        connect_failures: 0,
+        overloaded: false,
+        uthreshold: 0,
+        lthreshold: 0,
+        forwarding: "Masq".into(),
         health: Health::Up,
         last_check: Some("ok".into()),
         last_check_unix_ms: Some(1_000),
@@ -67,6 +77,10 @@ pub fn snapshot() -> Snapshot {
             address: "192.0.2.50:80".into(),
             protocol: "tcp".into(),
             scheduler: "wlc".into(),
+            flags: Vec::new(),
+            persistence_secs: None,
+            persistence_bits: None,
+            traffic: TrafficView::default(),
             servers: vec![
                 server("rs1", 21, 4, false),
                 server("rs2", 22, 0, true),

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::config::{Config, SchedulerName, VrrpInstance, VrrpVersion};
+use crate::config::{Config, Forwarding, SchedulerName, VrrpInstance, VrrpVersion};
 
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
@@ -68,15 +68,43 @@ pub fn to_keepalived(config: &Config) -> String {
             service.address, service.port
         );
         let _ = writeln!(out, "    delay_loop {}", service.delay_loop);
-        let scheduler = match service.scheduler {
-            SchedulerName::Rr => "rr",
-            SchedulerName::Wrr => "wrr",
-            SchedulerName::Wlc => "wlc",
+        let kind = match service.forwarding {
+            Forwarding::Nat => "NAT",
+            Forwarding::Dr => "DR",
+            Forwarding::Tun => "TUN",
         };
         let _ = writeln!(
             out,
-            "    lb_algo {scheduler}\n    lb_kind NAT\n    protocol TCP"
+            "    lvs_sched {}\n    lvs_method {kind}\n    protocol {}",
+            service.scheduler.name(),
+            service.protocol.name()
         );
+        let flag_prefix = if service.scheduler == SchedulerName::Mh {
+            "mh"
+        } else {
+            "sh"
+        };
+        if service.hash_fallback {
+            let _ = writeln!(out, "    {flag_prefix}-fallback");
+        }
+        if service.hash_port {
+            let _ = writeln!(out, "    {flag_prefix}-port");
+        }
+        if let Some(timeout) = service.persistence_timeout {
+            let _ = writeln!(out, "    persistence_timeout {timeout}");
+        }
+        if let Some(bits) = service.persistence_granularity {
+            let _ = match service.address {
+                std::net::IpAddr::V4(_) if bits <= 32 => writeln!(
+                    out,
+                    "    persistence_granularity {}",
+                    std::net::Ipv4Addr::from(
+                        u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0)
+                    )
+                ),
+                _ => writeln!(out, "    persistence_granularity {bits}"),
+            };
+        }
         for real in &service.real_servers {
             let _ = writeln!(
                 out,
@@ -85,6 +113,12 @@ pub fn to_keepalived(config: &Config) -> String {
             );
             if real.inhibit_on_failure {
                 let _ = writeln!(out, "        inhibit_on_failure");
+            }
+            if real.uthreshold > 0 {
+                let _ = writeln!(out, "        uthreshold {}", real.uthreshold);
+            }
+            if real.lthreshold > 0 {
+                let _ = writeln!(out, "        lthreshold {}", real.lthreshold);
             }
             if let Some(check) = &real.tcp_check {
                 let _ = writeln!(out, "        TCP_CHECK {{");
@@ -220,7 +254,13 @@ mod tests {
         let first = first.unwrap();
         let written = to_keepalived(&first);
         let (second, diagnostics) = load_str("exported.conf", &written);
-        assert!(diagnostics.is_empty(), "{written}\n{diagnostics:#?}");
+        // The only thing worth saying about it again: DR needs the kernel plane.
+        assert!(
+            diagnostics.iter().all(|d| d
+                .to_string()
+                .contains("DR forwarding needs the kernel plane")),
+            "{written}\n{diagnostics:#?}"
+        );
         assert_eq!(second.unwrap(), first);
     }
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use super::reader::Reader;
 use super::tree::Node;
 use crate::config::values::{Port, Seconds, Weight};
-use crate::config::{Protocol, RealServer, SchedulerName, TcpCheck, VirtualServer};
+use crate::config::{Forwarding, Protocol, RealServer, SchedulerName, TcpCheck, VirtualServer};
 
 const SERVICE_KNOWN: &[&str] = &[
     "delay_loop",
@@ -141,51 +141,62 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
         port,
         protocol: Protocol::Tcp,
         scheduler: SchedulerName::Wlc,
+        hash_fallback: false,
+        hash_port: false,
+        forwarding: Forwarding::Nat,
+        persistence_timeout: None,
+        persistence_granularity: None,
         delay_loop: Seconds::from_secs(60),
         real_servers: Vec::new(),
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "delay_loop" => service.delay_loop = reader.seconds(item).unwrap_or(service.delay_loop),
-            "lb_algo" | "lvs_sched" => match reader.value(item).map(|t| t.text.as_str()) {
-                Some("rr") => service.scheduler = SchedulerName::Rr,
-                Some("wrr") => service.scheduler = SchedulerName::Wrr,
-                Some("wlc") => service.scheduler = SchedulerName::Wlc,
-                Some(
-                    other @ ("lc" | "lblc" | "lblcr" | "dh" | "sh" | "sed" | "nq" | "fo" | "ovf"
-                    | "mh" | "twos"),
-                ) => {
-                    let at = item.args[0].at.clone();
-                    reader.warn(
-                        &at,
-                        format!("scheduler {other} is not yet in the userspace plane; using wlc"),
-                    );
+            "lb_algo" | "lvs_sched" => {
+                if item.keyword.text == "lb_algo" {
+                    reader.deprecated(item, "lvs_sched");
                 }
-                Some(other) => {
-                    let at = item.args[0].at.clone();
-                    reader.error(&at, format!("unknown scheduler {other:?}"));
+                if let Some(name) = reader.value(item).map(|t| t.text.clone()) {
+                    match SchedulerName::from_name(&name) {
+                        Some(scheduler) => service.scheduler = scheduler,
+                        None => {
+                            let at = item.args[0].at.clone();
+                            reader.error(&at, format!("unknown scheduler {name:?}; IPVS has rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh and twos"));
+                        }
+                    }
                 }
-                None => {}
-            },
-            "lb_kind" | "lvs_method" => match reader.value(item).map(|t| t.text.to_uppercase()) {
-                Some(kind) if kind == "NAT" => {}
-                Some(kind) if kind == "DR" || kind == "TUN" => {
-                    let at = item.args[0].at.clone();
-                    reader.warn(&at, format!("{kind} forwarding needs the kernel plane; the userspace plane proxies connections (full NAT), so real servers see director's address as the client"));
+            }
+            "lb_kind" | "lvs_method" => {
+                if item.keyword.text == "lb_kind" {
+                    reader.deprecated(item, "lvs_method");
                 }
-                Some(kind) => {
-                    let at = item.args[0].at.clone();
-                    reader.error(&at, format!("lb_kind must be NAT, DR or TUN, not {kind:?}"));
+                match reader.value(item).map(|t| t.text.to_uppercase()) {
+                    Some(kind) if kind == "NAT" => service.forwarding = Forwarding::Nat,
+                    Some(kind) if kind == "DR" || kind == "TUN" => {
+                        service.forwarding = if kind == "DR" {
+                            Forwarding::Dr
+                        } else {
+                            Forwarding::Tun
+                        };
+                        let at = item.args[0].at.clone();
+                        reader.warn(&at, format!("{kind} forwarding needs the kernel plane; the userspace plane proxies connections (full NAT), so real servers see director's address as the client"));
+                    }
+                    Some(kind) => {
+                        let at = item.args[0].at.clone();
+                        reader.error(&at, format!("lb_kind must be NAT, DR or TUN, not {kind:?}"));
+                    }
+                    None => {}
                 }
-                None => {}
-            },
+            }
             "protocol" => match reader.value(item).map(|t| t.text.to_uppercase()) {
-                Some(p) if p == "TCP" => {}
-                Some(p) if p == "UDP" || p == "SCTP" => {
+                Some(p) if p == "TCP" => service.protocol = Protocol::Tcp,
+                Some(p) if p == "UDP" => service.protocol = Protocol::Udp,
+                Some(p) if p == "SCTP" => {
                     let at = item.args[0].at.clone();
                     reader.error(
                         &at,
-                        format!("{p} services are not yet supported by director's data plane"),
+                        "SCTP services need the kernel IPVS plane, which director cannot drive yet"
+                            .into(),
                     );
                 }
                 Some(p) => {
@@ -194,14 +205,18 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
                 }
                 None => {}
             },
+            "persistence_timeout" => service.persistence_timeout = reader.seconds(item),
+            "persistence_granularity" => {
+                service.persistence_granularity = granularity(reader, item)
+            }
+            "sh-port" | "mh-port" => service.hash_port = true,
+            "sh-fallback" | "mh-fallback" => service.hash_fallback = true,
             "real_server" => {
                 if let Some(real) = real_server(reader, item) {
                     service.real_servers.push(real);
                 }
             }
-            "persistence_timeout"
-            | "persistence_granularity"
-            | "ha_suspend"
+            "ha_suspend"
             | "virtualhost"
             | "alpha"
             | "omega"
@@ -216,15 +231,34 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
             | "delay_before_retry"
             | "warmup"
             | "connect_timeout"
-            | "inhibit_on_failure"
-            | "sh-port"
-            | "sh-fallback"
-            | "mh-port"
-            | "mh-fallback" => reader.not_yet(item),
+            | "inhibit_on_failure" => reader.not_yet(item),
             _ => reader.unknown(item, "virtual_server", SERVICE_KNOWN),
         }
     }
     Some(service)
+}
+
+/// `persistence_granularity`: an IPv4 netmask (`255.255.255.0`) or a
+/// prefix length, as keepalived takes it; kept as a prefix length.
+fn granularity(reader: &mut Reader, node: &Node) -> Option<u8> {
+    let token = reader.value(node)?.clone();
+    let bits = match token.text.parse::<std::net::Ipv4Addr>() {
+        Ok(mask) => {
+            let bits = u32::from(mask);
+            (bits.leading_ones() + bits.trailing_zeros() == 32).then_some(bits.leading_ones() as u8)
+        }
+        Err(_) => token.text.parse::<u8>().ok().filter(|b| *b <= 128),
+    };
+    if bits.is_none() {
+        reader.error(
+            &token.at,
+            format!(
+                "persistence_granularity {:?} is neither a contiguous netmask nor a prefix length",
+                token.text
+            ),
+        );
+    }
+    bits
 }
 
 fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
@@ -235,6 +269,8 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
         port,
         weight: Weight(1),
         inhibit_on_failure: false,
+        uthreshold: 0,
+        lthreshold: 0,
         tcp_check: None,
     };
     for item in reader.block(node) {
@@ -251,8 +287,10 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
                 ),
             ),
             "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
-            "notify_up" | "notify_down" | "uthreshold" | "lthreshold" | "lvs_method" | "alpha"
-            | "retry" | "delay_before_retry" | "connect_timeout" | "delay_loop" | "warmup" => {
+            "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
+            "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
+            "notify_up" | "notify_down" | "lvs_method" | "alpha" | "retry"
+            | "delay_before_retry" | "connect_timeout" | "delay_loop" | "warmup" => {
                 reader.not_yet(item)
             }
             _ => reader.unknown(item, "real_server", REAL_KNOWN),

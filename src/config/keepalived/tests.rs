@@ -58,7 +58,7 @@ fn the_guide_with_slash_comments_loads_and_says_what_it_ignores() {
     );
     assert!(warnings
         .iter()
-        .any(|w| w.contains("`persistence_timeout` is accepted but not yet supported")));
+        .any(|w| w.contains("`lb_algo` is deprecated; keepalived now calls it `lvs_sched`")));
     assert!(warnings
         .iter()
         .any(|w| w.contains("DR forwarding needs the kernel plane")));

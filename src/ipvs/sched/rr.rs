@@ -1,8 +1,7 @@
 //! Round robin (`rr`): the kernel walks the list from the last choice and
-//! takes the next destination whose weight is above 0.
+//! takes the next destination that is not overloaded and has a weight above 0.
 
-use super::Scheduler;
-use crate::ipvs::model::DestLoad;
+use super::{DestLoad, Request, Scheduler};
 
 /// Round robin state: the index chosen last.
 #[derive(Debug, Default)]
@@ -11,12 +10,12 @@ pub struct RoundRobin {
 }
 
 impl Scheduler for RoundRobin {
-    fn pick(&mut self, dests: &[DestLoad]) -> Option<usize> {
+    fn pick(&mut self, _request: &Request, dests: &[DestLoad]) -> Option<usize> {
         let n = dests.len();
         let start = self.last.map_or(0, |i| i + 1);
         let chosen = (0..n)
             .map(|k| (start + k) % n)
-            .find(|&i| dests[i].weight > 0)?;
+            .find(|&i| dests[i].available())?;
         self.last = Some(chosen);
         Some(chosen)
     }

@@ -1,10 +1,10 @@
 //! Weighted round robin (`wrr`), the kernel's algorithm: a current weight
 //! `cw` starts at the maximum weight and drops by the weights' GCD each time
-//! the walk wraps; a destination is chosen when its weight is at least `cw`.
-//! Over a full cycle each destination gets connections in proportion to weight.
+//! the walk wraps; a destination that is not overloaded is chosen when its
+//! weight is at least `cw`. Over a full cycle each destination gets
+//! connections in proportion to its weight.
 
-use super::Scheduler;
-use crate::ipvs::model::DestLoad;
+use super::{DestLoad, Request, Scheduler};
 
 /// Weighted round robin state: the walk position and the current weight.
 #[derive(Debug, Default)]
@@ -22,7 +22,7 @@ fn gcd(a: u32, b: u32) -> u32 {
 }
 
 impl Scheduler for WeightedRoundRobin {
-    fn pick(&mut self, dests: &[DestLoad]) -> Option<usize> {
+    fn pick(&mut self, _request: &Request, dests: &[DestLoad]) -> Option<usize> {
         let max_weight = dests.iter().map(|d| d.weight).max().unwrap_or(0);
         if max_weight == 0 {
             return None;
@@ -40,7 +40,7 @@ impl Scheduler for WeightedRoundRobin {
                     _ => max_weight,
                 };
             }
-            if dests[next].weight >= self.current_weight {
+            if !dests[next].overloaded && dests[next].weight >= self.current_weight {
                 return Some(next);
             }
         }

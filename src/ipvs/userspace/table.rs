@@ -4,8 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::SchedulerName;
+use super::threshold::Thresholds;
+use crate::config::{Protocol, SchedulerName};
 use crate::ipvs::model::DestStats;
+use crate::ipvs::sched::SchedFlags;
 
 /// One destination as the data plane sees it.
 #[derive(Debug, Clone)]
@@ -14,8 +16,21 @@ pub struct PlaneDest {
     pub address: SocketAddr,
     /// Current effective weight (0 = drained or inhibited).
     pub weight: u32,
+    /// The last weight above 0 (for mh).
+    pub last_weight: u32,
+    /// Connection thresholds.
+    pub thresholds: Thresholds,
     /// Counters shared with the engine.
     pub stats: Arc<DestStats>,
+}
+
+/// Persistence settings of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Persistence {
+    /// How long a client stays tied to its server after its last connection.
+    pub timeout: Duration,
+    /// Leading bits of the client address that identify it.
+    pub granularity: u8,
 }
 
 /// One virtual service as the data plane sees it.
@@ -23,8 +38,16 @@ pub struct PlaneDest {
 pub struct PlaneService {
     /// The virtual address and port.
     pub address: SocketAddr,
+    /// TCP or UDP.
+    pub protocol: Protocol,
     /// How to choose a destination.
     pub scheduler: SchedulerName,
+    /// Scheduler flags.
+    pub flags: SchedFlags,
+    /// Persistence, when the service is persistent.
+    pub persistence: Option<Persistence>,
+    /// Counters for the whole service, shared with the engine.
+    pub stats: Arc<DestStats>,
     /// Destinations currently in the table.
     pub dests: Vec<PlaneDest>,
 }
@@ -36,27 +59,18 @@ pub struct PlaneTable {
     pub services: Vec<PlaneService>,
 }
 
-/// Connection-state timeouts (`ipvsadm --set tcp tcpfin udp`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// How long a closed TCP connection is still counted in InActConn.
-    pub tcp_fin: Duration,
-    /// How long a backend connect may take before the client is closed.
-    pub connect: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            tcp_fin: Duration::from_secs(120),
-            connect: Duration::from_secs(5),
-        }
+impl PlaneTable {
+    /// The service for `protocol` on `address`.
+    pub fn service(&self, address: SocketAddr, protocol: Protocol) -> Option<&PlaneService> {
+        self.services
+            .iter()
+            .find(|s| s.address == address && s.protocol == protocol)
     }
 }
 
-impl PlaneTable {
-    /// The service listening on `address`.
-    pub fn service(&self, address: SocketAddr) -> Option<&PlaneService> {
-        self.services.iter().find(|s| s.address == address)
+impl PlaneService {
+    /// The destination at `address`.
+    pub fn dest(&self, address: SocketAddr) -> Option<&PlaneDest> {
+        self.dests.iter().find(|d| d.address == address)
     }
 }

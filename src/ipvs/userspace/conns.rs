@@ -1,0 +1,353 @@
+//! The connection table of one service, and the one place where a
+//! connection's state moves the ActiveConn/InActConn counters, so the two
+//! always agree.
+//!
+//! States and how long an entry may sit in each, as IPVS keeps them:
+//! SYN_SENT while the real server is being connected (inactive), ESTABLISHED
+//! while both directions are open (active; dropped after the `tcp` timeout
+//! idle), FIN_WAIT from the first FIN (inactive; the `tcpfin` timeout idle),
+//! TIME_WAIT after both sides closed (inactive, 120 s), CLOSE after a failed
+//! connect (inactive, 10 s), and UDP for a datagram flow (inactive; the `udp`
+//! timeout idle).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::persistence::TemplateKey;
+use super::threshold::Thresholds;
+use crate::config::Protocol;
+use crate::ipvs::model::{ConnRow, DestStats};
+
+/// A connection's IPVS state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Connecting to the real server.
+    SynSent,
+    /// Both directions open.
+    Established,
+    /// One side has closed.
+    FinWait,
+    /// Both sides closed; lingering.
+    TimeWait,
+    /// The connect to the real server failed; lingering.
+    Close,
+    /// A UDP flow.
+    Udp,
+}
+
+impl ConnState {
+    /// The name ipvsadm prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnState::SynSent => "SYN_SENT",
+            ConnState::Established => "ESTABLISHED",
+            ConnState::FinWait => "FIN_WAIT",
+            ConnState::TimeWait => "TIME_WAIT",
+            ConnState::Close => "CLOSE",
+            ConnState::Udp => "UDP",
+        }
+    }
+
+    /// How long an entry may sit idle in this state.
+    pub fn limit(self, timeouts: &Timeouts) -> Duration {
+        match self {
+            // The connect has its own timeout; the entry outlives it briefly.
+            ConnState::SynSent => timeouts.connect + Duration::from_secs(1),
+            ConnState::Established => timeouts.tcp,
+            ConnState::FinWait => timeouts.tcp_fin,
+            ConnState::TimeWait => TIME_WAIT,
+            ConnState::Close => CLOSE,
+            ConnState::Udp => timeouts.udp,
+        }
+    }
+
+    fn is_active(self) -> bool {
+        self == ConnState::Established
+    }
+}
+
+/// Connection-state timeouts (`ipvsadm --set tcp tcpfin udp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// An idle established TCP connection is dropped after this long.
+    pub tcp: Duration,
+    /// A half-closed TCP connection idle this long is dropped.
+    pub tcp_fin: Duration,
+    /// A UDP flow idle this long is forgotten.
+    pub udp: Duration,
+    /// How long a backend connect may take before the client is closed.
+    pub connect: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            tcp: Duration::from_secs(900),
+            tcp_fin: Duration::from_secs(120),
+            udp: Duration::from_secs(300),
+            connect: Duration::from_secs(5),
+        }
+    }
+}
+
+/// IPVS's fixed TIME_WAIT linger.
+pub const TIME_WAIT: Duration = Duration::from_secs(120);
+/// IPVS's fixed CLOSE linger.
+pub const CLOSE: Duration = Duration::from_secs(10);
+
+/// What a connection's task shares with the table: the last time it moved
+/// data, and whether the table has dropped it.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Milliseconds on the plane's clock of the last data carried.
+    pub last_ms: AtomicU64,
+    /// Set when the table expired the connection.
+    pub closed: AtomicBool,
+    /// Wakes the connection's task when the table drops it.
+    pub stop: Notify,
+}
+
+/// Where a new connection goes, as the table records it.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// The client.
+    pub client: SocketAddr,
+    /// The virtual service.
+    pub virtual_address: SocketAddr,
+    /// The real server.
+    pub dest: SocketAddr,
+    /// Its counters.
+    pub stats: Arc<DestStats>,
+    /// Its thresholds.
+    pub thresholds: Thresholds,
+    /// The persistence template it was placed through.
+    pub template: Option<TemplateKey>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    binding: Binding,
+    state: ConnState,
+    since_ms: u64,
+    activity: Arc<Activity>,
+}
+
+/// The connections of one service.
+#[derive(Debug, Default)]
+pub struct ConnTable {
+    entries: HashMap<u64, Conn>,
+    next_id: u64,
+}
+
+fn count(stats: &DestStats, state: ConnState) -> &AtomicU64 {
+    if state.is_active() {
+        &stats.active
+    } else {
+        &stats.inactive
+    }
+}
+
+fn total(stats: &DestStats) -> u64 {
+    stats.active.load(Ordering::Relaxed) + stats.inactive.load(Ordering::Relaxed)
+}
+
+impl ConnTable {
+    /// Record a new connection in `state`; counts it and applies the upper
+    /// threshold. Returns its id and the activity its task updates.
+    pub fn open(
+        &mut self,
+        binding: Binding,
+        state: ConnState,
+        now_ms: u64,
+    ) -> (u64, Arc<Activity>) {
+        let stats = &binding.stats;
+        stats.conns.fetch_add(1, Ordering::Relaxed);
+        count(stats, state).fetch_add(1, Ordering::Relaxed);
+        let over = binding
+            .thresholds
+            .after_bind(stats.overloaded.load(Ordering::Relaxed), total(stats));
+        stats.overloaded.store(over, Ordering::Relaxed);
+        let activity = Arc::new(Activity::default());
+        activity.last_ms.store(now_ms, Ordering::Relaxed);
+        self.next_id += 1;
+        let id = self.next_id;
+        self.entries.insert(
+            id,
+            Conn {
+                binding,
+                state,
+                since_ms: now_ms,
+                activity: activity.clone(),
+            },
+        );
+        (id, activity)
+    }
+
+    /// Move connection `id` to `state`, moving its count between ActiveConn
+    /// and InActConn when that changes. Unknown ids (already expired) are
+    /// ignored.
+    pub fn set_state(&mut self, id: u64, state: ConnState, now_ms: u64) {
+        let Some(conn) = self.entries.get_mut(&id) else {
+            return;
+        };
+        if conn.state.is_active() != state.is_active() {
+            count(&conn.binding.stats, conn.state).fetch_sub(1, Ordering::Relaxed);
+            count(&conn.binding.stats, state).fetch_add(1, Ordering::Relaxed);
+        }
+        conn.state = state;
+        conn.since_ms = now_ms;
+    }
+
+    /// Drop connections whose time in their state has run out; stop their
+    /// tasks. Returns the templates of the dropped connections, which the
+    /// caller releases.
+    pub fn expire(&mut self, now_ms: u64, timeouts: &Timeouts) -> Vec<TemplateKey> {
+        let mut released = Vec::new();
+        self.entries.retain(|_, conn| {
+            let idle_since = conn
+                .since_ms
+                .max(conn.activity.last_ms.load(Ordering::Relaxed));
+            let limit = conn.state.limit(timeouts);
+            if now_ms.saturating_sub(idle_since) < limit.as_millis() as u64 {
+                return true;
+            }
+            unbind(conn);
+            released.extend(conn.binding.template);
+            false
+        });
+        released
+    }
+
+    /// Rows for the connection listing.
+    pub fn rows(&self, now_ms: u64, timeouts: &Timeouts) -> Vec<ConnRow> {
+        self.entries
+            .values()
+            .map(|conn| {
+                let idle_since = conn
+                    .since_ms
+                    .max(conn.activity.last_ms.load(Ordering::Relaxed));
+                let limit = conn.state.limit(timeouts);
+                let left =
+                    (limit.as_millis() as u64).saturating_sub(now_ms.saturating_sub(idle_since));
+                ConnRow {
+                    protocol: conn.binding.protocol.name().into(),
+                    expires_secs: left / 1000,
+                    state: conn.state.name().into(),
+                    source: conn.binding.client,
+                    virtual_address: conn.binding.virtual_address,
+                    destination: conn.binding.dest,
+                }
+            })
+            .collect()
+    }
+
+    /// How many connections the table holds.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table is empty.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn unbind(conn: &mut Conn) {
+    let stats = &conn.binding.stats;
+    count(stats, conn.state).fetch_sub(1, Ordering::Relaxed);
+    let over = conn
+        .binding
+        .thresholds
+        .after_unbind(stats.overloaded.load(Ordering::Relaxed), total(stats));
+    stats.overloaded.store(over, Ordering::Relaxed);
+    conn.activity.closed.store(true, Ordering::Relaxed);
+    conn.activity.stop.notify_one();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding(stats: &Arc<DestStats>, upper: u32) -> Binding {
+        Binding {
+            protocol: Protocol::Tcp,
+            client: "192.0.2.1:40000".parse().unwrap(),
+            virtual_address: "203.0.113.10:80".parse().unwrap(),
+            dest: "198.51.100.11:80".parse().unwrap(),
+            stats: stats.clone(),
+            thresholds: Thresholds { upper, lower: 0 },
+            template: None,
+        }
+    }
+
+    #[test]
+    fn states_move_counts_between_active_and_inactive() {
+        let stats = Arc::new(DestStats::default());
+        let mut table = ConnTable::default();
+        let timeouts = Timeouts::default();
+        let (id, _) = table.open(binding(&stats, 0), ConnState::SynSent, 0);
+        assert_eq!((stats.sample().active, stats.sample().inactive), (0, 1));
+        table.set_state(id, ConnState::Established, 1);
+        assert_eq!((stats.sample().active, stats.sample().inactive), (1, 0));
+        table.set_state(id, ConnState::FinWait, 2);
+        table.set_state(id, ConnState::TimeWait, 3);
+        assert_eq!((stats.sample().active, stats.sample().inactive), (0, 1));
+        let rows = table.rows(3, &timeouts);
+        assert_eq!(
+            (rows[0].state.as_str(), rows[0].expires_secs),
+            ("TIME_WAIT", 120)
+        );
+        table.expire(3 + 119_999, &timeouts);
+        assert_eq!(table.len(), 1);
+        table.expire(3 + 120_000, &timeouts);
+        assert!(table.is_empty());
+        assert_eq!(
+            stats.sample(),
+            crate::ipvs::model::StatsSample {
+                conns: 1,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn an_idle_established_connection_expires_and_activity_keeps_it() {
+        let stats = Arc::new(DestStats::default());
+        let mut table = ConnTable::default();
+        let timeouts = Timeouts {
+            tcp: Duration::from_secs(10),
+            ..Timeouts::default()
+        };
+        let (id, activity) = table.open(binding(&stats, 0), ConnState::Established, 0);
+        activity.last_ms.store(9_000, Ordering::Relaxed);
+        table.expire(15_000, &timeouts);
+        assert_eq!(table.len(), 1);
+        table.expire(19_000, &timeouts);
+        assert!(table.is_empty());
+        assert!(activity.closed.load(Ordering::Relaxed));
+        table.set_state(id, ConnState::TimeWait, 20_000);
+        assert_eq!(stats.sample().active, 0, "late state change is ignored");
+    }
+
+    #[test]
+    fn upper_threshold_overloads_and_expiry_clears() {
+        let stats = Arc::new(DestStats::default());
+        let mut table = ConnTable::default();
+        let timeouts = Timeouts::default();
+        table.open(binding(&stats, 2), ConnState::Close, 0);
+        assert!(!stats.overloaded.load(Ordering::Relaxed));
+        table.open(binding(&stats, 2), ConnState::Close, 0);
+        assert!(stats.overloaded.load(Ordering::Relaxed));
+        table.expire(10_000, &timeouts);
+        assert!(!stats.overloaded.load(Ordering::Relaxed));
+    }
+}
