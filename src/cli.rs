@@ -176,7 +176,8 @@ pub struct RunArgs {
     /// Serve Prometheus metrics at this address (off unless given), e.g. 127.0.0.1:9550.
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
-    /// Seconds a closed connection stays counted in InActConn (ipvsadm --set tcpfin).
+    /// Seconds a closing (FIN_WAIT) or closed (TIME_WAIT) connection stays
+    /// counted in InActConn (ipvsadm --set tcpfin).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub tcp_fin_timeout: u64,
 }

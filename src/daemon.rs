@@ -39,6 +39,7 @@ pub async fn start_engine(
     let node = config.global.router_id.clone().unwrap_or_else(hostname);
     let timeouts = Timeouts {
         tcp_fin,
+        time_wait: tcp_fin,
         ..Timeouts::default()
     };
     start(config, node, timeouts)

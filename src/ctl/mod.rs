@@ -119,7 +119,7 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
         }
         return 0;
     }
-    let Some(snapshot) = first_snapshot(handle).await else {
+    let Some(snapshot) = fresh_snapshot(handle).await else {
         eprintln!("director ctl: the daemon sent no state within 5 s");
         return EXIT_UNAVAILABLE;
     };
@@ -147,6 +147,33 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
         print!("{}", table(&snapshot, columns, list.exact));
     }
     0
+}
+
+/// A snapshot taken after this call: counters as of now, not as of the
+/// last periodic publish. Every command makes the engine publish, so a ping
+/// is enough; falls back to the latest snapshot.
+async fn fresh_snapshot(handle: &EngineHandle) -> Option<Arc<Snapshot>> {
+    let asked_at = crate::engine::journal::unix_ms();
+    let ping = Request {
+        command: Command::Ping,
+        origin: "ctl".into(),
+    };
+    let _ = handle.request(ping).await;
+    let mut snapshots = handle.snapshots.clone();
+    let wait = async {
+        loop {
+            if let Some(s) = snapshots.borrow_and_update().clone() {
+                if s.unix_ms >= asked_at {
+                    return Some(s);
+                }
+            }
+            snapshots.changed().await.ok()?;
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(2), wait).await {
+        Ok(Some(s)) => Some(s),
+        _ => first_snapshot(handle).await,
+    }
 }
 
 async fn first_snapshot(handle: &EngineHandle) -> Option<Arc<Snapshot>> {

@@ -6,7 +6,7 @@
 //! SYN_SENT while the real server is being connected (inactive), ESTABLISHED
 //! while both directions are open (active; dropped after the `tcp` timeout
 //! idle), FIN_WAIT from the first FIN (inactive; the `tcpfin` timeout idle),
-//! TIME_WAIT after both sides closed (inactive, 120 s), CLOSE after a failed
+//! TIME_WAIT after both sides closed (inactive, 120 s by default), CLOSE after a failed
 //! connect (inactive, 10 s), and UDP for a datagram flow (inactive; the `udp`
 //! timeout idle).
 
@@ -60,7 +60,7 @@ impl ConnState {
             ConnState::SynSent => timeouts.connect + Duration::from_secs(1),
             ConnState::Established => timeouts.tcp,
             ConnState::FinWait => timeouts.tcp_fin,
-            ConnState::TimeWait => TIME_WAIT,
+            ConnState::TimeWait => timeouts.time_wait,
             ConnState::Close => CLOSE,
             ConnState::Udp => timeouts.udp,
         }
@@ -80,6 +80,8 @@ pub struct Timeouts {
     pub tcp_fin: Duration,
     /// A UDP flow idle this long is forgotten.
     pub udp: Duration,
+    /// A closed TCP connection stays counted (TIME_WAIT) this long.
+    pub time_wait: Duration,
     /// How long a backend connect may take before the client is closed.
     pub connect: Duration,
 }
@@ -90,13 +92,12 @@ impl Default for Timeouts {
             tcp: Duration::from_secs(900),
             tcp_fin: Duration::from_secs(120),
             udp: Duration::from_secs(300),
+            time_wait: Duration::from_secs(120),
             connect: Duration::from_secs(5),
         }
     }
 }
 
-/// IPVS's fixed TIME_WAIT linger.
-pub const TIME_WAIT: Duration = Duration::from_secs(120);
 /// IPVS's fixed CLOSE linger.
 pub const CLOSE: Duration = Duration::from_secs(10);
 

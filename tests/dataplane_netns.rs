@@ -1,0 +1,458 @@
+//! The userspace data plane against real servers in namespaces: TCP and UDP
+//! services sharing traffic by weight, persistence, drain, removal
+//! mid-stream, and counters that match exactly what the test opened and
+//! closed. Needs root.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::netlab::NetLab;
+use common::{attach_retrying, namespaces_available, prefix, snapshot_where};
+use director::engine::{Command, EngineHandle, Request, Snapshot};
+use director::lab::netns::in_namespace;
+
+const VIP: &str = "192.0.2.100";
+const SERVERS: [(&str, &str); 3] = [
+    ("rs1", "192.0.2.11"),
+    ("rs2", "192.0.2.12"),
+    ("rs3", "192.0.2.13"),
+];
+
+/// A director and three real servers, each running a TCP server that
+/// answers every line with its name and a UDP server that does the same.
+struct Bench {
+    lab: NetLab,
+    stop: Arc<AtomicBool>,
+    engine: EngineHandle,
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn serve_names(lab: &NetLab, stop: &Arc<AtomicBool>) {
+    for (name, address) in SERVERS {
+        let tcp_at: SocketAddr = format!("{address}:80").parse().unwrap();
+        let udp_at: SocketAddr = format!("{address}:53").parse().unwrap();
+        let (tcp, udp) = in_namespace(&lab.ns(name), move || {
+            (
+                TcpListener::bind(tcp_at).unwrap(),
+                UdpSocket::bind(udp_at).unwrap(),
+            )
+        })
+        .unwrap();
+        tcp.set_nonblocking(true).unwrap();
+        udp.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let stop_tcp = stop.clone();
+        std::thread::spawn(move || {
+            while !stop_tcp.load(Ordering::Relaxed) {
+                match tcp.accept() {
+                    Ok((stream, _)) => {
+                        std::thread::spawn(move || echo_name(stream, name));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        let stop_udp = stop.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 512];
+            while !stop_udp.load(Ordering::Relaxed) {
+                if let Ok((_, from)) = udp.recv_from(&mut buffer) {
+                    let _ = udp.send_to(name.as_bytes(), from);
+                }
+            }
+        });
+    }
+}
+
+/// Answer each byte received with the server's name and a newline.
+fn echo_name(mut stream: TcpStream, name: &str) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    while matches!(stream.read(&mut byte), Ok(1)) {
+        if stream.write_all(format!("{name}\n").as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn bench(tag: &str, services: &str, extra_args: &[&str]) -> Option<Bench> {
+    if !namespaces_available(tag) {
+        return None;
+    }
+    let mut lab = NetLab::new(&prefix(tag));
+    lab.node("dir", &["192.0.2.1/24", &format!("{VIP}/24")]);
+    for (name, address) in SERVERS {
+        lab.node(name, &[&format!("{address}/24")]);
+    }
+    let clients: Vec<String> = (51..=54).map(|i| format!("192.0.2.{i}/24")).collect();
+    let clients: Vec<&str> = clients.iter().map(String::as_str).collect();
+    lab.node("client", &clients);
+    let stop = Arc::new(AtomicBool::new(false));
+    serve_names(&lab, &stop);
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, services).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    let mut args = vec![
+        "run".to_string(),
+        "--config".into(),
+        conf.display().to_string(),
+        "--control".into(),
+        socket.display().to_string(),
+    ];
+    args.extend(extra_args.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lab.spawn("dir", "dir", env!("CARGO_BIN_EXE_director"), &args);
+    let engine = attach_blocking(&socket);
+    Some(Bench { lab, stop, engine })
+}
+
+fn attach_blocking(socket: &std::path::Path) -> EngineHandle {
+    let socket = socket.to_path_buf();
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(attach_retrying(&socket))
+    })
+}
+
+/// A TCP connection from `source` in the client namespace to the VIP.
+fn connect(bench: &Bench, source: &str) -> TcpStream {
+    let source: SocketAddr = format!("{source}:0").parse().unwrap();
+    let target: SocketAddr = format!("{VIP}:80").parse().unwrap();
+    in_namespace(&bench.lab.ns("client"), move || {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        socket.bind(&source.into())?;
+        socket.connect_timeout(&target.into(), Duration::from_secs(5))?;
+        Ok::<TcpStream, std::io::Error>(socket.into())
+    })
+    .unwrap()
+    .expect("connected to the VIP")
+}
+
+/// Which server answers on `stream` (one round trip).
+fn ask(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(b"?").unwrap();
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while stream.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        answer.push(byte[0]);
+    }
+    String::from_utf8(answer).unwrap()
+}
+
+/// One UDP flow (a fresh socket) from the client: which server answers.
+fn ask_udp(bench: &Bench) -> String {
+    let target: SocketAddr = format!("{VIP}:53").parse().unwrap();
+    let socket = in_namespace(&bench.lab.ns("client"), || {
+        UdpSocket::bind("192.0.2.51:0").unwrap()
+    })
+    .unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket.send_to(b"?", target).unwrap();
+    let mut buffer = [0u8; 64];
+    let n = socket.recv(&mut buffer).expect("a UDP answer");
+    String::from_utf8_lossy(&buffer[..n]).into_owned()
+}
+
+/// Wait for a snapshot satisfying `condition`; `what` names it in the failure.
+fn snapshot_until(
+    bench: &Bench,
+    what: &str,
+    condition: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
+    eprintln!("waiting for: {what}");
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(snapshot_where(
+            &bench.engine,
+            Duration::from_secs(15),
+            condition,
+        ))
+    })
+}
+
+fn command(bench: &Bench, command: Command) -> Result<String, String> {
+    let request = Request {
+        command,
+        origin: "dataplane test".into(),
+    };
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(bench.engine.request(request))
+    })
+}
+
+fn server<'a>(
+    snapshot: &'a Snapshot,
+    service: &str,
+    name: &str,
+) -> &'a director::engine::snapshot::ServerView {
+    snapshot
+        .services
+        .iter()
+        .find(|s| s.address == service)
+        .and_then(|s| s.servers.iter().find(|r| r.name == name))
+        .unwrap_or_else(|| panic!("no {name} in {service}"))
+}
+
+fn weighted_config() -> String {
+    let mut config = String::new();
+    for (protocol, port) in [("tcp", 80), ("udp", 53)] {
+        config.push_str(&format!(
+            "[[virtual_server]]\naddress = \"{VIP}\"\nport = {port}\nprotocol = \"{protocol}\"\nscheduler = \"wrr\"\n"
+        ));
+        for (i, (name, address)) in SERVERS.iter().enumerate() {
+            config.push_str(&format!(
+                "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = {port}\nweight = {}\n",
+                i + 1
+            ));
+        }
+    }
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_and_udp_services_share_traffic_by_weight_with_exact_counts() {
+    let Some(bench) = bench("dp-weights", &weighted_config(), &[]) else {
+        return;
+    };
+    let tcp_service = format!("{VIP}:80");
+    let udp_service = format!("{VIP}:53");
+    snapshot_until(&bench, "services", |s| s.services.len() == 2);
+
+    // 60 TCP connections held open: wrr 1:2:3 places them 10/20/30.
+    let mut open: Vec<TcpStream> = (0..60).map(|_| connect(&bench, "192.0.2.51")).collect();
+    let mut answers: BTreeMap<String, u32> = BTreeMap::new();
+    for stream in &mut open {
+        *answers.entry(ask(stream)).or_default() += 1;
+    }
+    assert_eq!(
+        answers,
+        BTreeMap::from([("rs1".into(), 10), ("rs2".into(), 20), ("rs3".into(), 30)])
+    );
+    let snap = snapshot_until(&bench, "60 active", |s| {
+        SERVERS
+            .iter()
+            .map(|(n, _)| server(s, &tcp_service, n).active)
+            .sum::<u64>()
+            == 60
+    });
+    for (i, (name, _)) in SERVERS.iter().enumerate() {
+        let r = server(&snap, &tcp_service, name);
+        let expected = 10 * (i as u64 + 1);
+        assert_eq!(
+            (r.active, r.inactive, r.conns),
+            (expected, 0, expected),
+            "{name}"
+        );
+    }
+
+    // Close 15 of them, noting which server each was on.
+    let mut closed: BTreeMap<String, u64> = BTreeMap::new();
+    for mut stream in open.drain(..15) {
+        *closed.entry(ask(&mut stream)).or_default() += 1;
+        drop(stream);
+    }
+    let snap = snapshot_until(&bench, "15 closed", |s| {
+        SERVERS
+            .iter()
+            .map(|(n, _)| server(s, &tcp_service, n).inactive)
+            .sum::<u64>()
+            == 15
+    });
+    for (i, (name, _)) in SERVERS.iter().enumerate() {
+        let r = server(&snap, &tcp_service, name);
+        let gone = closed.get(*name).copied().unwrap_or(0);
+        let placed = 10 * (i as u64 + 1);
+        assert_eq!(
+            (r.active, r.inactive),
+            (placed - gone, gone),
+            "{name}: closed connections linger in InActConn"
+        );
+    }
+
+    // 60 UDP flows: 10/20/30, all counted inactive as IPVS counts UDP.
+    let mut udp_answers: BTreeMap<String, u32> = BTreeMap::new();
+    for _ in 0..60 {
+        *udp_answers.entry(ask_udp(&bench)).or_default() += 1;
+    }
+    assert_eq!(
+        udp_answers,
+        BTreeMap::from([("rs1".into(), 10), ("rs2".into(), 20), ("rs3".into(), 30)])
+    );
+    let snap = snapshot_until(&bench, "udp flows", |s| {
+        server(s, &udp_service, "rs3").inactive == 30
+    });
+    for (i, (name, _)) in SERVERS.iter().enumerate() {
+        let r = server(&snap, &udp_service, name);
+        let expected = 10 * (i as u64 + 1);
+        assert_eq!(
+            (r.active, r.inactive, r.conns),
+            (0, expected, expected),
+            "{name}"
+        );
+        assert_eq!(
+            (r.in_packets, r.out_packets),
+            (expected, expected),
+            "{name}"
+        );
+    }
+
+    // The connection listing agrees with the counters.
+    let rows = command(&bench, Command::Connections).unwrap();
+    let rows: Vec<director::ipvs::model::ConnRow> = serde_json::from_str(&rows).unwrap();
+    let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
+    assert_eq!(count("ESTABLISHED"), 45);
+    assert_eq!(count("TIME_WAIT") + count("FIN_WAIT"), 15);
+    assert_eq!(count("UDP"), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistence_holds_a_client_until_the_timeout() {
+    let mut config = format!(
+        "[[virtual_server]]\naddress = \"{VIP}\"\nport = 80\nscheduler = \"rr\"\npersistence_timeout = 2\n"
+    );
+    for (name, address) in SERVERS {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 80\n"
+        ));
+    }
+    let Some(bench) = bench("dp-persist", &config, &["--tcp-fin-timeout", "1"]) else {
+        return;
+    };
+    let service = format!("{VIP}:80");
+    snapshot_until(&bench, "service", |s| s.services.len() == 1);
+    let first = ask(&mut connect(&bench, "192.0.2.51"));
+    let other = ask(&mut connect(&bench, "192.0.2.52"));
+    assert_ne!(first, other, "rr placed two new clients on two servers");
+    for _ in 0..9 {
+        assert_eq!(ask(&mut connect(&bench, "192.0.2.51")), first);
+        assert_eq!(ask(&mut connect(&bench, "192.0.2.52")), other);
+    }
+    let snap = snapshot_until(&bench, "templates", |s| {
+        server(s, &service, &first).persistent == 1
+    });
+    assert_eq!(server(&snap, &service, &other).persistent, 1);
+    let rows = command(&bench, Command::Connections).unwrap();
+    assert!(rows.contains("\"NONE\""), "templates listed: {rows}");
+
+    // Connections linger 1 s, then the templates 2 s more: then gone.
+    let snap = snapshot_until(&bench, "templates expire", |s| {
+        SERVERS
+            .iter()
+            .all(|(n, _)| server(s, &service, n).persistent == 0)
+    });
+    assert_eq!(server(&snap, &service, &first).inactive, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_lets_active_fall_to_zero_while_others_take_new_connections() {
+    let mut config =
+        format!("[[virtual_server]]\naddress = \"{VIP}\"\nport = 80\nscheduler = \"rr\"\n");
+    for (name, address) in SERVERS {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 80\n"
+        ));
+    }
+    let Some(bench) = bench("dp-drain", &config, &[]) else {
+        return;
+    };
+    let service = format!("{VIP}:80");
+    snapshot_until(&bench, "service", |s| s.services.len() == 1);
+    let mut open: Vec<(String, TcpStream)> = (0..6)
+        .map(|_| {
+            let mut s = connect(&bench, "192.0.2.51");
+            (ask(&mut s), s)
+        })
+        .collect();
+    snapshot_until(&bench, "rs1 has 2", |s| {
+        server(s, &service, "rs1").active == 2
+    });
+    command(
+        &bench,
+        Command::Drain {
+            service: service.clone(),
+            server: "rs1".into(),
+        },
+    )
+    .unwrap();
+    // New connections avoid rs1; its established ones still work.
+    for _ in 0..6 {
+        assert_ne!(ask(&mut connect(&bench, "192.0.2.53")), "rs1");
+    }
+    for (name, stream) in &mut open {
+        assert_eq!(
+            ask(stream),
+            *name,
+            "an established connection survives the drain"
+        );
+    }
+    let snap = snapshot_until(&bench, "rs1 still 2", |s| {
+        server(s, &service, "rs1").active == 2
+    });
+    assert_eq!(server(&snap, &service, "rs1").weight, 0);
+    open.retain(|(name, _)| name != "rs1");
+    snapshot_until(&bench, "rs1 empties", |s| {
+        server(s, &service, "rs1").active == 0
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_server_mid_stream_closes_nothing() {
+    // rs1 is removed from the table when its health check (a separate port
+    // the test controls) fails; its open connection keeps flowing.
+    let mut config = format!(
+        "[[virtual_server]]\naddress = \"{VIP}\"\nport = 80\nscheduler = \"rr\"\ndelay_loop = 1\n"
+    );
+    for (name, address) in SERVERS {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 80\n"
+        ));
+        if name == "rs1" {
+            config.push_str("[virtual_server.real_server.tcp_check]\nconnect_port = 8080\nconnect_timeout = 1\nretry = 0\ndelay_before_retry = 1\n");
+        }
+    }
+    let Some(bench) = bench("dp-remove", &config, &[]) else {
+        return;
+    };
+    let check_port = in_namespace(&bench.lab.ns("rs1"), || {
+        TcpListener::bind("192.0.2.11:8080").unwrap()
+    })
+    .unwrap();
+    let service = format!("{VIP}:80");
+    snapshot_until(&bench, "rs1 up", |s| {
+        server(s, &service, "rs1").health == director::ipvs::model::Health::Up
+    });
+    let mut on_rs1 = loop {
+        let mut s = connect(&bench, "192.0.2.51");
+        if ask(&mut s) == "rs1" {
+            break s;
+        }
+    };
+    drop(check_port);
+    snapshot_until(&bench, "rs1 removed", |s| {
+        !server(s, &service, "rs1").in_table
+    });
+    for _ in 0..5 {
+        assert_eq!(
+            ask(&mut on_rs1),
+            "rs1",
+            "the removed server's connection still carries data"
+        );
+        assert_ne!(ask(&mut connect(&bench, "192.0.2.52")), "rs1");
+    }
+}
