@@ -1,0 +1,139 @@
+//! Userspace data-plane benchmark (not a test): loopback only. Two HTTP
+//! backends in this process, wrk from Debian as the load, and three targets
+//! measured in the same run: a direct connection to one backend, HAProxy
+//! (`mode tcp`, round robin, Debian's) and director's userspace plane over
+//! the same two backends. For each: keep-alive requests/s (`wrk -c50`), new
+//! connections/s (`Connection: close`), bulk MB/s (a 100 MB body fetched
+//! repeatedly), p99 latency, and proxy CPU seconds per GB during bulk.
+//! Prints min/median/max over `ROUNDS` rounds (default 3) and each median's
+//! ratio to HAProxy and to direct. `SECONDS` sets each wrk run's length.
+
+mod backend;
+mod measure;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use measure::{Figures, Target};
+
+const BACKENDS: [&str; 2] = ["127.0.0.1:19001", "127.0.0.1:19002"];
+const HAPROXY: &str = "127.0.0.1:19081";
+const DIRECTOR: &str = "127.0.0.1:19080";
+
+/// Stops the proxies on every exit path.
+struct Proxies(Vec<Child>);
+
+impl Drop for Proxies {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn require(program: &str) {
+    if Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        eprintln!("dataplane bench: {program} is missing; apt-get install -y wrk haproxy");
+        std::process::exit(2);
+    }
+}
+
+fn start_proxies(dir: &std::path::Path) -> Proxies {
+    let haproxy_cfg = dir.join("haproxy.cfg");
+    std::fs::write(
+        &haproxy_cfg,
+        format!(
+            "global\n    maxconn 4096\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind {HAPROXY}\n    default_backend b\nbackend b\n    balance roundrobin\n    server s1 {}\n    server s2 {}\n",
+            BACKENDS[0], BACKENDS[1]
+        ),
+    )
+    .unwrap();
+    let director_cfg = dir.join("director.toml");
+    let (address, port) = DIRECTOR.split_once(':').unwrap();
+    let mut config =
+        format!("[[virtual_server]]\naddress = \"{address}\"\nport = {port}\nscheduler = \"rr\"\n");
+    for backend in BACKENDS {
+        let (a, p) = backend.split_once(':').unwrap();
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\naddress = \"{a}\"\nport = {p}\n"
+        ));
+    }
+    std::fs::write(&director_cfg, config).unwrap();
+    let haproxy = Command::new("haproxy")
+        .args(["-db", "-f"])
+        .arg(&haproxy_cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("haproxy starts");
+    let director = Command::new(env!("CARGO_BIN_EXE_director"))
+        .args(["run", "--config"])
+        .arg(&director_cfg)
+        .arg("--control")
+        .arg(dir.join("control.sock"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("director starts");
+    Proxies(vec![haproxy, director])
+}
+
+/// Let this process and its children open as many sockets as allowed.
+fn raise_file_limit() {
+    // SAFETY: getrlimit/setrlimit on a zeroed struct we own.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+fn main() {
+    raise_file_limit();
+    require("wrk");
+    require("haproxy");
+    let rounds = env_number("ROUNDS", 3) as usize;
+    let seconds = env_number("SECONDS", 5);
+    let dir = std::env::temp_dir().join("director-dataplane-bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    for backend in BACKENDS {
+        let address: SocketAddr = backend.parse().unwrap();
+        runtime.spawn(backend::serve(address));
+    }
+    let proxies = start_proxies(&dir);
+    std::thread::sleep(Duration::from_millis(800));
+    let targets = [
+        Target::new("direct", BACKENDS[0], None),
+        Target::new("haproxy", HAPROXY, Some(proxies.0[0].id())),
+        Target::new("director", DIRECTOR, Some(proxies.0[1].id())),
+    ];
+    let mut figures: Vec<Vec<Figures>> = vec![Vec::new(); targets.len()];
+    for round in 0..rounds {
+        for (i, target) in targets.iter().enumerate() {
+            eprintln!("round {}/{rounds}: {}", round + 1, target.name);
+            figures[i].push(target.measure(seconds));
+        }
+    }
+    measure::report(&targets, &figures);
+    drop(proxies);
+}
