@@ -15,6 +15,7 @@ use director::{config, daemon, tui};
 #[tokio::main]
 async fn main() -> ExitCode {
     unblock_stop_signals();
+    raise_file_limit();
     let cli = Cli::parse();
     let code = match cli.command {
         None => console(cli.attach.as_deref(), &cli.config).await,
@@ -38,6 +39,20 @@ async fn main() -> ExitCode {
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)
+}
+
+/// A proxy holds two descriptors per connection: use all the descriptors
+/// the hard limit allows, not the soft default (often 1024).
+fn raise_file_limit() {
+    // SAFETY: getrlimit/setrlimit on a zeroed struct we own.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 /// A parent may hand over a blocked SIGTERM/SIGINT/SIGHUP (the mask survives

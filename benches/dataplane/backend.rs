@@ -1,5 +1,5 @@
-//! A small keep-alive HTTP/1.1 backend: `/` answers a short body, `/bulk`
-//! a 100 MB body from one shared buffer.
+//! A small keep-alive HTTP/1.1 backend: `/` answers a short body naming
+//! the backend, `/bulk` a 100 MB body from one shared buffer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,11 +19,11 @@ pub async fn serve(address: SocketAddr) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(connection(stream, bulk.clone()));
+        tokio::spawn(connection(stream, bulk.clone(), address));
     }
 }
 
-async fn connection(mut stream: TcpStream, bulk: Arc<Vec<u8>>) {
+async fn connection(mut stream: TcpStream, bulk: Arc<Vec<u8>>, me: SocketAddr) {
     let mut buffer = vec![0u8; 8192];
     let mut filled = 0;
     loop {
@@ -40,7 +40,7 @@ async fn connection(mut stream: TcpStream, bulk: Arc<Vec<u8>>) {
             let ok = if head.starts_with("get /bulk") {
                 send_bulk(&mut stream, &bulk, close).await
             } else {
-                let body = "hello from the bench backend\n";
+                let body = format!("hello from {me}\n");
                 let reply = format!(
                     "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{}\r\n{body}",
                     body.len(),

@@ -6,10 +6,17 @@
 //! connections/s (`Connection: close`), bulk MB/s (a 100 MB body fetched
 //! repeatedly), p99 latency, and proxy CPU seconds per GB during bulk.
 //! Prints min/median/max over `ROUNDS` rounds (default 3) and each median's
-//! ratio to HAProxy and to direct. `SECONDS` sets each wrk run's length.
+//! ratio to HAProxy and to direct. `SECONDS` sets each wrk run's length;
+//! `ONLY=director` (a comma list of target names) measures only those, for
+//! profiling (ratios then read "-"). Then the soak: 10,000 idle
+//! connections held through director for `SOAK_SECONDS` (default 60; 0
+//! skips it) while wrk drives traffic, reporting RSS per connection and
+//! whether every idle connection still answers from the server it started
+//! on.
 
 mod backend;
 mod measure;
+mod soak;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -91,14 +98,22 @@ fn start_proxies(dir: &std::path::Path) -> Proxies {
     Proxies(vec![haproxy, director])
 }
 
-/// Let this process and its children open as many sockets as allowed.
+/// Let this process and its children open enough sockets for the soak
+/// (as root the hard limit can be raised too).
 fn raise_file_limit() {
     // SAFETY: getrlimit/setrlimit on a zeroed struct we own.
     unsafe {
         let mut limit: libc::rlimit = std::mem::zeroed();
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            let wanted = limit.rlim_max.max(65_536);
+            let raised = libc::rlimit {
+                rlim_cur: wanted,
+                rlim_max: wanted,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+                limit.rlim_cur = limit.rlim_max;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            }
         }
     }
 }
@@ -127,13 +142,25 @@ fn main() {
         Target::new("haproxy", HAPROXY, Some(proxies.0[0].id())),
         Target::new("director", DIRECTOR, Some(proxies.0[1].id())),
     ];
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
     let mut figures: Vec<Vec<Figures>> = vec![Vec::new(); targets.len()];
     for round in 0..rounds {
         for (i, target) in targets.iter().enumerate() {
+            if !wanted(target.name) {
+                figures[i].push(Figures::default());
+                continue;
+            }
             eprintln!("round {}/{rounds}: {}", round + 1, target.name);
             figures[i].push(target.measure(seconds));
         }
     }
     measure::report(&targets, &figures);
+    let soak_seconds = env_number("SOAK_SECONDS", 60);
+    if soak_seconds > 0 && wanted("soak") {
+        let director_pid = proxies.0[1].id();
+        let report = runtime.block_on(soak::run(DIRECTOR, director_pid, soak_seconds));
+        println!("{report}");
+    }
     drop(proxies);
 }

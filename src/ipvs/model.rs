@@ -111,15 +111,15 @@ impl DestStats {
         self.connect_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Count traffic in one direction: one packet of `bytes`.
-    pub fn carried(&self, inbound: bool, bytes: usize) {
-        let (packets, octets) = if inbound {
+    /// Count traffic in one direction: `packets` packets of `bytes` in all.
+    pub fn carried(&self, inbound: bool, packets: u64, bytes: u64) {
+        let (packet_count, octets) = if inbound {
             (&self.in_packets, &self.in_bytes)
         } else {
             (&self.out_packets, &self.out_bytes)
         };
-        packets.fetch_add(1, Ordering::Relaxed);
-        octets.fetch_add(bytes as u64, Ordering::Relaxed);
+        packet_count.fetch_add(packets, Ordering::Relaxed);
+        octets.fetch_add(bytes, Ordering::Relaxed);
     }
 }
 

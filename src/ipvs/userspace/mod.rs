@@ -6,6 +6,7 @@
 //! As a proxy it cannot carry established connections across a VRRP
 //! failover: clients of the old master reconnect.
 
+mod buffers;
 mod clock;
 mod conns;
 mod listener;

@@ -4,40 +4,37 @@
 //! both closed. A failed connect is counted and, where the scheduler's rule
 //! allows it, retried on another server.
 
-use std::net::SocketAddr;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tokio::io::{AsyncWriteExt, Interest};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use socket2::SockRef;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
+use super::buffers;
 use super::conns::{Activity, ConnState};
 use super::service::{Placed, ServiceRuntime};
 use crate::ipvs::model::DestStats;
 
-const BUFFER: usize = 32 * 1024;
-
 /// Carry `client` (from `peer`) to a real server until both sides close.
 pub async fn serve(runtime: Arc<ServiceRuntime>, client: TcpStream, peer: SocketAddr) {
-    let Ok(local) = client.local_addr() else {
-        return;
-    };
+    // The listener is bound to the virtual address itself, so that is what
+    // the client asked for (no getsockname needed).
+    let target = runtime.address.ip();
     let mut tried = Vec::new();
     let (placed, backend) = loop {
         // No server may take it: dropping the client closes it.
-        let Ok(placed) = runtime.place(peer, local.ip(), ConnState::SynSent, &tried) else {
+        let Ok(placed) = runtime.place(peer, target, ConnState::SynSent, &tried) else {
             return;
         };
         let connect = TcpStream::connect(placed.dest.address);
         match tokio::time::timeout(runtime.timeouts.connect, connect).await {
             Ok(Ok(backend)) => break (placed, backend),
             _ => {
-                placed
-                    .dest
-                    .stats
-                    .connect_failures
-                    .fetch_add(1, Ordering::Relaxed);
+                placed.dest.stats.connect_failed();
                 runtime.set_state(placed.id, ConnState::Close);
                 if !placed.may_retry {
                     return;
@@ -49,31 +46,15 @@ pub async fn serve(runtime: Arc<ServiceRuntime>, client: TcpStream, peer: Socket
     runtime.set_state(placed.id, ConnState::Established);
     let _ = client.set_nodelay(true);
     let _ = backend.set_nodelay(true);
-    carry(&runtime, &placed, client, backend).await;
+    carry(&runtime, &placed, &client, &backend).await;
     runtime.set_state(placed.id, ConnState::TimeWait);
 }
 
-async fn carry(runtime: &ServiceRuntime, placed: &Placed, client: TcpStream, backend: TcpStream) {
-    let (client_read, client_write) = client.into_split();
-    let (backend_read, backend_write) = backend.into_split();
+async fn carry(runtime: &ServiceRuntime, placed: &Placed, client: &TcpStream, backend: &TcpStream) {
     let counters = [placed.dest.stats.as_ref(), placed.service_stats.as_ref()];
     let activity = placed.activity.as_ref();
-    let upstream = pump(
-        client_read,
-        backend_write,
-        counters,
-        true,
-        activity,
-        runtime,
-    );
-    let downstream = pump(
-        backend_read,
-        client_write,
-        counters,
-        false,
-        activity,
-        runtime,
-    );
+    let upstream = pump(client, backend, counters, true, activity, runtime);
+    let downstream = pump(backend, client, counters, false, activity, runtime);
     tokio::pin!(upstream, downstream);
     let stopped = activity.stop.notified();
     tokio::pin!(stopped);
@@ -91,38 +72,123 @@ async fn carry(runtime: &ServiceRuntime, placed: &Placed, client: TcpStream, bac
     }
 }
 
-/// Copy until EOF or error, then pass the FIN on. The buffer exists only
-/// while data flows: an idle connection holds no buffer.
+/// One read into `buffer`. A short read means the socket is drained, so
+/// the readiness is cleared on the spot (as tokio's own `poll_read` does),
+/// saving the read that would only say "would block".
+fn read_once(from: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    let result = from.try_io(Interest::READABLE, || {
+        // SAFETY: recv into a buffer we own, of its own length.
+        let n = unsafe {
+            libc::recv(
+                from.as_raw_fd(),
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                0,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        got = n as usize;
+        if got > 0 && got < buffer.len() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(got),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock && got > 0 => Ok(got),
+        Err(e) => Err(e),
+    }
+}
+
+async fn write_all(to: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match to.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => to.writable().await?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Traffic counted locally and published to the shared counters once per
+/// tick of the coarse clock (and at the end), so the hot path touches no
+/// shared cache line per read.
+struct Tally<'a> {
+    counters: [&'a DestStats; 2],
+    inbound: bool,
+    activity: &'a Activity,
+    packets: u64,
+    bytes: u64,
+    published_ms: u64,
+}
+
+impl Tally<'_> {
+    fn add(&mut self, bytes: usize, now_ms: u64) {
+        self.packets += 1;
+        self.bytes += bytes as u64;
+        if now_ms != self.published_ms {
+            self.publish(now_ms);
+        }
+    }
+
+    fn publish(&mut self, now_ms: u64) {
+        if self.packets > 0 {
+            for c in self.counters {
+                c.carried(self.inbound, self.packets, self.bytes);
+            }
+            self.activity.last_ms.store(now_ms, Ordering::Relaxed);
+        }
+        self.packets = 0;
+        self.bytes = 0;
+        self.published_ms = now_ms;
+    }
+}
+
+/// Copy until EOF or error, then pass the FIN on. A buffer is borrowed
+/// from the pool only while data flows.
 async fn pump(
-    from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
+    from: &TcpStream,
+    to: &TcpStream,
     counters: [&DestStats; 2],
     inbound: bool,
     activity: &Activity,
     runtime: &ServiceRuntime,
 ) {
-    let mut buffer: Option<Vec<u8>> = None;
+    let clock = runtime.clock();
+    let mut tally = Tally {
+        counters,
+        inbound,
+        activity,
+        packets: 0,
+        bytes: 0,
+        published_ms: clock.coarse_ms(),
+    };
     loop {
-        if from.ready(Interest::READABLE).await.is_err() {
+        if from.readable().await.is_err() {
             break;
         }
-        let chunk = buffer.get_or_insert_with(|| vec![0u8; BUFFER]);
-        match from.try_read(chunk) {
-            Ok(0) => break,
+        let mut buffer = buffers::take();
+        let read = read_once(from, &mut buffer);
+        let carried = match read {
+            Ok(0) => false,
             Ok(n) => {
-                if to.write_all(&chunk[..n]).await.is_err() {
-                    break;
+                let written = write_all(to, &buffer[..n]).await.is_ok();
+                if written {
+                    tally.add(n, clock.coarse_ms());
                 }
-                for c in counters {
-                    c.carried(inbound, n);
-                }
-                activity
-                    .last_ms
-                    .store(runtime.clock().coarse_ms(), Ordering::Relaxed);
+                written
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => buffer = None,
-            Err(_) => break,
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+        };
+        buffers::give(buffer);
+        if !carried {
+            break;
         }
     }
-    let _ = to.shutdown().await;
+    tally.publish(clock.coarse_ms());
+    let _ = SockRef::from(to).shutdown(Shutdown::Write);
 }

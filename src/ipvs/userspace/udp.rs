@@ -52,8 +52,8 @@ pub async fn serve(runtime: Arc<ServiceRuntime>, socket: Arc<UdpSocket>) {
             continue;
         };
         if flow.backend.send(&buffer[..n]).await.is_ok() {
-            flow.placed.dest.stats.carried(true, n);
-            flow.placed.service_stats.carried(true, n);
+            flow.placed.dest.stats.carried(true, 1, n as u64);
+            flow.placed.service_stats.carried(true, 1, n as u64);
             touch(&runtime, &flow.placed.activity);
         }
     }
@@ -112,8 +112,8 @@ async fn replies(
                 // A refused datagram (ICMP unreachable) shows up as an error; keep listening.
                 let Ok(n) = received else { continue };
                 if socket.send_to(&buffer[..n], client).await.is_ok() {
-                    placed.dest.stats.carried(false, n);
-                    placed.service_stats.carried(false, n);
+                    placed.dest.stats.carried(false, 1, n as u64);
+                    placed.service_stats.carried(false, 1, n as u64);
                     touch(&runtime, &placed.activity);
                 }
             }
