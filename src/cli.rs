@@ -70,6 +70,29 @@ pub enum CtlCommand {
     Status,
     /// The virtual-server table, as `ipvsadm -Ln` prints it.
     List(ListArgs),
+    /// Add a real server to a virtual service (`ipvsadm -a`); unchecked.
+    Add {
+        /// Virtual service (name or address:port).
+        service: String,
+        /// The real server, address:port ([v6]:port for IPv6).
+        server: std::net::SocketAddr,
+        /// Its weight.
+        #[arg(long, default_value_t = 1)]
+        weight: u32,
+        /// A name for the console.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a real server (`ipvsadm -d`); its connections finish unless --force.
+    Remove {
+        /// Virtual service (name or address:port).
+        service: String,
+        /// Real server (name or address:port).
+        server: String,
+        /// Close its established connections now.
+        #[arg(long)]
+        force: bool,
+    },
     /// Zero the counters (`ipvsadm -Z`) of one service, or of all.
     Zero {
         /// Virtual service (name or address:port); every service when absent.

@@ -456,3 +456,71 @@ async fn removing_a_server_mid_stream_closes_nothing() {
         assert_ne!(ask(&mut connect(&bench, "192.0.2.52")), "rs1");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_removal_keeps_connections_unless_forced() {
+    let mut config = format!(
+        "[[virtual_server]]\nname = \"web\"\naddress = \"{VIP}\"\nport = 80\nscheduler = \"rr\"\n"
+    );
+    for (name, address) in SERVERS {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 80\n"
+        ));
+    }
+    let Some(bench) = bench("dp-operator", &config, &[]) else {
+        return;
+    };
+    snapshot_until(&bench, "service", |s| s.services.len() == 1);
+    let mut open: Vec<(String, TcpStream)> = (0..6)
+        .map(|_| {
+            let mut s = connect(&bench, "192.0.2.51");
+            (ask(&mut s), s)
+        })
+        .collect();
+    let remove = |server: &str, force: bool| Command::RemoveServer {
+        service: "web".into(),
+        server: server.into(),
+        force,
+    };
+    command(&bench, remove("rs1", false)).unwrap();
+    for (name, stream) in &mut open {
+        assert_eq!(ask(stream), *name, "nothing closed by a plain removal");
+    }
+    for _ in 0..4 {
+        assert_ne!(ask(&mut connect(&bench, "192.0.2.52")), "rs1");
+    }
+    command(&bench, remove("rs2", true)).unwrap();
+    for (name, stream) in &mut open {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let _ = stream.write_all(b"?");
+        let mut byte = [0u8; 1];
+        let answered = matches!(stream.read(&mut byte), Ok(1));
+        assert_eq!(
+            answered,
+            name != "rs2",
+            "{name}: a forced removal closes only rs2's connections"
+        );
+    }
+    let snap = snapshot_until(&bench, "rs1 and rs2 gone", |s| {
+        s.services[0].servers.len() == 1
+    });
+    assert_eq!(snap.services[0].servers[0].name, "rs3");
+    // rs2 is back with a new weight; its old connections stay closed.
+    command(
+        &bench,
+        Command::AddServer {
+            service: "web".into(),
+            address: "192.0.2.12".parse().unwrap(),
+            port: 80,
+            weight: 2,
+            name: None,
+        },
+    )
+    .unwrap();
+    let answers: Vec<String> = (0..3)
+        .map(|_| ask(&mut connect(&bench, "192.0.2.53")))
+        .collect();
+    assert!(answers.iter().any(|a| a == "rs2"), "{answers:?}");
+}

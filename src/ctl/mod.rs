@@ -48,6 +48,27 @@ pub async fn run(args: CtlArgs) -> i32 {
         }
         CtlCommand::List(list) => return list_table(&handle, list, args.json).await,
         CtlCommand::Zero { service } => Command::Zero { service },
+        CtlCommand::Add {
+            service,
+            server,
+            weight,
+            name,
+        } => Command::AddServer {
+            service,
+            address: server.ip(),
+            port: server.port(),
+            weight,
+            name,
+        },
+        CtlCommand::Remove {
+            service,
+            server,
+            force,
+        } => Command::RemoveServer {
+            service,
+            server,
+            force,
+        },
         CtlCommand::Events { follow } => return events(&handle, follow, args.json).await,
         CtlCommand::Drain { service, server } => Command::Drain { service, server },
         CtlCommand::Undrain { service, server } => Command::Undrain { service, server },

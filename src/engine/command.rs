@@ -45,6 +45,32 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
+    /// Add a real server to a virtual service at run time (unchecked: a
+    /// health check needs a configuration change).
+    AddServer {
+        /// Virtual service.
+        service: String,
+        /// The real server's address.
+        address: std::net::IpAddr,
+        /// Its port.
+        port: u16,
+        /// Its weight, 0..=65535.
+        weight: u32,
+        /// A name for the console; `address:port` when absent.
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// Take a real server out of the table. Its established connections
+    /// finish unless `force`, which closes them at once.
+    RemoveServer {
+        /// Virtual service.
+        service: String,
+        /// Real server.
+        server: String,
+        /// Close its connections now.
+        #[serde(default)]
+        force: bool,
+    },
     /// Zero the cumulative counters (`ipvsadm -Z`) of one service, or of
     /// every service when none is named.
     Zero {

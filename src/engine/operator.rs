@@ -1,10 +1,12 @@
 //! Applying operator commands to the engine state.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::command::{Command, Reply, Request};
 use super::journal::EventKind;
 use super::state::{EngineState, ServerRuntime};
+use crate::config::Protocol;
 use crate::vrrp::instance::{Action, Input, Instance, Refusal};
 
 /// What a command changed, beyond its reply.
@@ -14,6 +16,8 @@ pub struct Effects {
     pub table_changed: bool,
     /// VRRP actions to carry out for instance index.
     pub vrrp: Option<(usize, Vec<Action>)>,
+    /// Close every connection of (service, real server) now.
+    pub close: Option<(SocketAddr, Protocol, SocketAddr)>,
 }
 
 impl EngineState {
@@ -24,6 +28,18 @@ impl EngineState {
             // The run loop answers it from the data plane.
             Command::Connections => return (Ok("[]".into()), Effects::default()),
             Command::Zero { service } => self.zero(service.as_deref()),
+            Command::AddServer {
+                service,
+                address,
+                port,
+                weight,
+                name,
+            } => self.add_server(service, *address, *port, *weight, name.clone()),
+            Command::RemoveServer {
+                service,
+                server,
+                force,
+            } => self.remove_server(service, server, *force),
             Command::Drain { service, server } => self
                 .server_mut(service, server)
                 .map(|(name, r)| drain(name, r, true)),
@@ -45,7 +61,7 @@ impl EngineState {
                             format!("{name}: weight {before} -> {weight}"),
                             Effects {
                                 table_changed: before != *weight,
-                                vrrp: None,
+                                ..Effects::default()
                             },
                         )
                     })
@@ -127,8 +143,8 @@ impl EngineState {
             Ok(actions) => Ok((
                 format!("{}: {done}", vr.config.name),
                 Effects {
-                    table_changed: false,
                     vrrp: Some((index, actions)),
+                    ..Effects::default()
                 },
             )),
             Err(refusal) => Err(format!("{refused} {}: {refusal}", vr.config.name)),
@@ -152,7 +168,7 @@ impl EngineState {
             })
     }
 
-    fn server_mut(
+    pub(super) fn server_mut(
         &mut self,
         service: &str,
         server: &str,
@@ -173,10 +189,16 @@ impl EngineState {
                 )
             })?;
         let service_name = vs.config.display_name();
-        let known: Vec<String> = vs.servers.iter().map(|r| r.config.display_name()).collect();
+        let known: Vec<String> = vs
+            .servers
+            .iter()
+            .filter(|r| !r.removed)
+            .map(|r| r.config.display_name())
+            .collect();
         let real = vs
             .servers
             .iter_mut()
+            .filter(|r| !r.removed)
             .find(|r| r.config.display_name() == server || r.address().to_string() == server)
             .ok_or_else(|| {
                 format!(
@@ -204,10 +226,11 @@ fn drain(name: String, server: &mut ServerRuntime, drained: bool) -> (String, Ef
         message,
         Effects {
             table_changed: changed,
-            vrrp: None,
+            ..Effects::default()
         },
     )
 }
 
+mod membership;
 #[cfg(test)]
 mod tests;

@@ -105,6 +105,9 @@ impl Engine {
                     if effects.table_changed {
                         self.push_table();
                     }
+                    if let Some((service, protocol, dest)) = effects.close {
+                        self.plane.close_connections(service, protocol, dest);
+                    }
                     if let Some((index, actions)) = effects.vrrp {
                         self.carry_out(index, actions);
                     }

@@ -100,6 +100,9 @@ pub struct ServerRuntime {
     pub weight: u32,
     /// Drained by an operator.
     pub drained: bool,
+    /// Removed by an operator; kept (out of the table and the snapshot) so
+    /// that check reports keep their indices.
+    pub removed: bool,
     /// The checker's verdict.
     pub health: Health,
     /// The last check's outcome and when, ms since the epoch.
@@ -110,11 +113,13 @@ pub struct ServerRuntime {
 }
 
 impl ServerRuntime {
-    fn new(config: RealServer) -> ServerRuntime {
+    /// A server in its configured state.
+    pub fn new(config: RealServer) -> ServerRuntime {
         ServerRuntime {
             weight: config.weight.0,
             config,
             drained: false,
+            removed: false,
             health: Health::Unknown,
             last_check: None,
             stats: Arc::new(DestStats::default()),
@@ -129,7 +134,7 @@ impl ServerRuntime {
 
     /// Whether the data plane should know it at all.
     pub fn in_table(&self) -> bool {
-        self.health != Health::Down || self.config.inhibit_on_failure
+        !self.removed && (self.health != Health::Down || self.config.inhibit_on_failure)
     }
 
     /// The last weight above 0, from which mh builds its table.
@@ -423,7 +428,12 @@ fn service_view(s: &ServiceRuntime) -> ServiceView {
                 .unwrap_or(if config.address.is_ipv4() { 32 } else { 128 })
         }),
         traffic: traffic(&s.stats.sample(), &s.rates),
-        servers: s.servers.iter().map(server_view).collect(),
+        servers: s
+            .servers
+            .iter()
+            .filter(|r| !r.removed)
+            .map(server_view)
+            .collect(),
     }
 }
 

@@ -145,3 +145,61 @@ fn failover_needs_mastership() {
     );
     assert_eq!(effects, Effects::default());
 }
+
+fn add(address: &str, weight: u32) -> Request {
+    request(Command::AddServer {
+        service: "web".into(),
+        address: address.parse().unwrap(),
+        port: 80,
+        weight,
+        name: None,
+    })
+}
+
+fn remove(server: &str, force: bool) -> Request {
+    request(Command::RemoveServer {
+        service: "web".into(),
+        server: server.into(),
+        force,
+    })
+}
+
+#[test]
+fn added_servers_join_the_table_and_removed_ones_leave_it() {
+    let mut s = state();
+    let (reply, effects) = s.apply(&add("192.0.2.23", 3), Instant::now());
+    assert!(reply.unwrap().contains("added with weight 3"));
+    assert!(effects.table_changed);
+    assert_eq!(s.plane_table().services[0].dests.len(), 3);
+    let (reply, effects) = s.apply(&remove("rs1", false), Instant::now());
+    assert!(reply.unwrap().contains("established connections finish"));
+    assert_eq!(effects.close, None);
+    let table = s.plane_table();
+    assert_eq!(table.services[0].dests.len(), 2);
+    assert!(s.snapshot().server("web", "rs1").is_none());
+    // Commands no longer see it; adding it back restores it.
+    assert!(s.apply(&drain("rs1"), Instant::now()).0.is_err());
+    let (reply, _) = s.apply(&add("192.0.2.21", 5), Instant::now());
+    assert!(reply.unwrap().contains("added back with weight 5"));
+    assert_eq!(s.snapshot().server("web", "rs1").unwrap().weight, 5);
+}
+
+#[test]
+fn a_forced_removal_asks_the_plane_to_close_connections() {
+    let mut s = state();
+    let (_, effects) = s.apply(&remove("192.0.2.22:80", true), Instant::now());
+    let web: SocketAddr = "192.0.2.50:80".parse().unwrap();
+    let rs2: SocketAddr = "192.0.2.22:80".parse().unwrap();
+    assert_eq!(effects.close, Some((web, Protocol::Tcp, rs2)));
+}
+
+#[test]
+fn bad_additions_are_refused_and_say_why() {
+    let mut s = state();
+    let duplicate = s.apply(&add("192.0.2.21", 1), Instant::now()).0;
+    assert!(duplicate.unwrap_err().contains("already has rs1"));
+    let family = s.apply(&add("2001:db8::1", 1), Instant::now()).0;
+    assert!(family.unwrap_err().contains("address family"));
+    let heavy = s.apply(&add("192.0.2.30", 70_000), Instant::now()).0;
+    assert!(heavy.unwrap_err().contains("65535"), "weight range named");
+}

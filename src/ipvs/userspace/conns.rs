@@ -10,7 +10,7 @@
 //! connect (inactive, 10 s), and UDP for a datagram flow (inactive; the `udp`
 //! timeout idle).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -137,14 +137,52 @@ struct Conn {
     binding: Binding,
     state: ConnState,
     since_ms: u64,
-    activity: Arc<Activity>,
+    /// Shared with the connection's task while it runs; dropped once the
+    /// connection only lingers.
+    activity: Option<Arc<Activity>>,
 }
 
-/// The connections of one service.
+impl Conn {
+    fn idle_since(&self) -> u64 {
+        let last = self
+            .activity
+            .as_ref()
+            .map_or(0, |a| a.last_ms.load(Ordering::Relaxed));
+        self.since_ms.max(last)
+    }
+
+    fn row(&self, now_ms: u64, timeouts: &Timeouts) -> ConnRow {
+        let limit = self.state.limit(timeouts).as_millis() as u64;
+        let left = limit.saturating_sub(now_ms.saturating_sub(self.idle_since()));
+        ConnRow {
+            protocol: self.binding.protocol.name().into(),
+            expires_secs: left / 1000,
+            state: self.state.name().into(),
+            source: self.binding.client,
+            virtual_address: self.binding.virtual_address,
+            destination: self.binding.dest,
+        }
+    }
+}
+
+/// How often live connections are checked for idleness; lingering ones
+/// leave through their queues on every sweep.
+const LIVE_SCAN_MS: u64 = 1_000;
+
+/// The connections of one service. Live connections (connecting,
+/// established, closing, UDP) are checked for idleness once a second;
+/// lingering ones (TIME_WAIT, CLOSE) wait in queues ordered by deadline, so
+/// a high connection rate does not make every sweep walk them all.
 #[derive(Debug, Default)]
 pub struct ConnTable {
-    entries: HashMap<u64, Conn>,
+    live: HashMap<u64, Conn>,
+    lingering: HashMap<u64, Conn>,
+    /// (deadline, id) of TIME_WAIT entries, oldest first.
+    time_wait_queue: VecDeque<(u64, u64)>,
+    /// (deadline, id) of CLOSE entries, oldest first.
+    close_queue: VecDeque<(u64, u64)>,
     next_id: u64,
+    live_scanned_ms: u64,
 }
 
 fn count(stats: &DestStats, state: ConnState) -> &AtomicU64 {
@@ -157,6 +195,10 @@ fn count(stats: &DestStats, state: ConnState) -> &AtomicU64 {
 
 fn total(stats: &DestStats) -> u64 {
     stats.active.load(Ordering::Relaxed) + stats.inactive.load(Ordering::Relaxed)
+}
+
+fn lingers(state: ConnState) -> bool {
+    matches!(state, ConnState::TimeWait | ConnState::Close)
 }
 
 impl ConnTable {
@@ -179,23 +221,23 @@ impl ConnTable {
         activity.last_ms.store(now_ms, Ordering::Relaxed);
         self.next_id += 1;
         let id = self.next_id;
-        self.entries.insert(
+        self.live.insert(
             id,
             Conn {
                 binding,
                 state,
                 since_ms: now_ms,
-                activity: activity.clone(),
+                activity: Some(activity.clone()),
             },
         );
         (id, activity)
     }
 
     /// Move connection `id` to `state`, moving its count between ActiveConn
-    /// and InActConn when that changes. Unknown ids (already expired) are
-    /// ignored.
-    pub fn set_state(&mut self, id: u64, state: ConnState, now_ms: u64) {
-        let Some(conn) = self.entries.get_mut(&id) else {
+    /// and InActConn when that changes. Unknown ids (already expired) and
+    /// lingering connections are left alone.
+    pub fn set_state(&mut self, id: u64, state: ConnState, now_ms: u64, timeouts: &Timeouts) {
+        let Some(conn) = self.live.get_mut(&id) else {
             return;
         };
         if conn.state.is_active() != state.is_active() {
@@ -204,6 +246,19 @@ impl ConnTable {
         }
         conn.state = state;
         conn.since_ms = now_ms;
+        if !lingers(state) {
+            return;
+        }
+        let Some(mut conn) = self.live.remove(&id) else {
+            return;
+        };
+        conn.activity = None;
+        let deadline = now_ms + state.limit(timeouts).as_millis() as u64;
+        match state {
+            ConnState::TimeWait => self.time_wait_queue.push_back((deadline, id)),
+            _ => self.close_queue.push_back((deadline, id)),
+        }
+        self.lingering.insert(id, conn);
     }
 
     /// Drop connections whose time in their state has run out; stop their
@@ -211,12 +266,25 @@ impl ConnTable {
     /// caller releases.
     pub fn expire(&mut self, now_ms: u64, timeouts: &Timeouts) -> Vec<TemplateKey> {
         let mut released = Vec::new();
-        self.entries.retain(|_, conn| {
-            let idle_since = conn
-                .since_ms
-                .max(conn.activity.last_ms.load(Ordering::Relaxed));
-            let limit = conn.state.limit(timeouts);
-            if now_ms.saturating_sub(idle_since) < limit.as_millis() as u64 {
+        for queue in [&mut self.time_wait_queue, &mut self.close_queue] {
+            while let Some(&(deadline, id)) = queue.front() {
+                if deadline > now_ms {
+                    break;
+                }
+                queue.pop_front();
+                if let Some(mut conn) = self.lingering.remove(&id) {
+                    unbind(&mut conn);
+                    released.extend(conn.binding.template);
+                }
+            }
+        }
+        if now_ms.saturating_sub(self.live_scanned_ms) < LIVE_SCAN_MS {
+            return released;
+        }
+        self.live_scanned_ms = now_ms;
+        self.live.retain(|_, conn| {
+            let limit = conn.state.limit(timeouts).as_millis() as u64;
+            if now_ms.saturating_sub(conn.idle_since()) < limit {
                 return true;
             }
             unbind(conn);
@@ -226,39 +294,42 @@ impl ConnTable {
         released
     }
 
+    /// Drop every connection to `dest` now, stopping their tasks (a forced
+    /// removal). Returns their templates.
+    pub fn close_all_to(&mut self, dest: SocketAddr) -> Vec<TemplateKey> {
+        let mut released = Vec::new();
+        for map in [&mut self.live, &mut self.lingering] {
+            map.retain(|_, conn| {
+                if conn.binding.dest != dest {
+                    return true;
+                }
+                unbind(conn);
+                released.extend(conn.binding.template);
+                false
+            });
+        }
+        released
+    }
+
     /// Rows for the connection listing.
     pub fn rows(&self, now_ms: u64, timeouts: &Timeouts) -> Vec<ConnRow> {
-        self.entries
+        self.live
             .values()
-            .map(|conn| {
-                let idle_since = conn
-                    .since_ms
-                    .max(conn.activity.last_ms.load(Ordering::Relaxed));
-                let limit = conn.state.limit(timeouts);
-                let left =
-                    (limit.as_millis() as u64).saturating_sub(now_ms.saturating_sub(idle_since));
-                ConnRow {
-                    protocol: conn.binding.protocol.name().into(),
-                    expires_secs: left / 1000,
-                    state: conn.state.name().into(),
-                    source: conn.binding.client,
-                    virtual_address: conn.binding.virtual_address,
-                    destination: conn.binding.dest,
-                }
-            })
+            .chain(self.lingering.values())
+            .map(|conn| conn.row(now_ms, timeouts))
             .collect()
     }
 
     /// How many connections the table holds.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.live.len() + self.lingering.len()
     }
 
     /// Whether the table is empty.
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 }
 
@@ -270,8 +341,10 @@ fn unbind(conn: &mut Conn) {
         .thresholds
         .after_unbind(stats.overloaded.load(Ordering::Relaxed), total(stats));
     stats.overloaded.store(over, Ordering::Relaxed);
-    conn.activity.closed.store(true, Ordering::Relaxed);
-    conn.activity.stop.notify_one();
+    if let Some(activity) = conn.activity.take() {
+        activity.closed.store(true, Ordering::Relaxed);
+        activity.stop.notify_one();
+    }
 }
 
 #[cfg(test)]
@@ -297,10 +370,10 @@ mod tests {
         let timeouts = Timeouts::default();
         let (id, _) = table.open(binding(&stats, 0), ConnState::SynSent, 0);
         assert_eq!((stats.sample().active, stats.sample().inactive), (0, 1));
-        table.set_state(id, ConnState::Established, 1);
+        table.set_state(id, ConnState::Established, 1, &timeouts);
         assert_eq!((stats.sample().active, stats.sample().inactive), (1, 0));
-        table.set_state(id, ConnState::FinWait, 2);
-        table.set_state(id, ConnState::TimeWait, 3);
+        table.set_state(id, ConnState::FinWait, 2, &timeouts);
+        table.set_state(id, ConnState::TimeWait, 3, &timeouts);
         assert_eq!((stats.sample().active, stats.sample().inactive), (0, 1));
         let rows = table.rows(3, &timeouts);
         assert_eq!(
@@ -335,7 +408,7 @@ mod tests {
         table.expire(19_000, &timeouts);
         assert!(table.is_empty());
         assert!(activity.closed.load(Ordering::Relaxed));
-        table.set_state(id, ConnState::TimeWait, 20_000);
+        table.set_state(id, ConnState::TimeWait, 20_000, &timeouts);
         assert_eq!(stats.sample().active, 0, "late state change is ignored");
     }
 

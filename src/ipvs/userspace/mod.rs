@@ -17,6 +17,7 @@ mod tcp;
 mod threshold;
 mod udp;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,6 +97,15 @@ pub fn start(
 }
 
 impl Plane {
+    /// Close every connection of `service` to `dest` now (a forced removal).
+    pub fn close_connections(&self, service: SocketAddr, protocol: Protocol, dest: SocketAddr) {
+        for runtime in &self.services {
+            if runtime.address == service && runtime.protocol == protocol {
+                runtime.close_all_to(dest);
+            }
+        }
+    }
+
     /// Every connection and persistence template (`ipvsadm -Lnc`).
     pub fn connections(&self) -> Vec<ConnRow> {
         self.services.iter().flat_map(|s| s.rows()).collect()

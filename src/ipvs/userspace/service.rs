@@ -3,6 +3,7 @@
 //! per service guards placement; nothing is shared between services.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
@@ -41,6 +42,7 @@ pub struct Placed {
 
 struct Core {
     scheduler: Option<(SchedulerName, SchedFlags, Box<dyn Scheduler>)>,
+    loads: Vec<DestLoad>,
     templates: Templates,
     conns: ConnTable,
 }
@@ -87,6 +89,7 @@ impl ServiceRuntime {
             table,
             core: Mutex::new(Core {
                 scheduler: None,
+                loads: Vec::new(),
                 templates: Templates::default(),
                 conns: ConnTable::default(),
             }),
@@ -135,25 +138,19 @@ impl ServiceRuntime {
         let dest = match persisted {
             Some(address) => service.dest(address).ok_or(Refusal::NoDestination)?,
             None => {
-                let loads: Vec<DestLoad> = service
-                    .dests
-                    .iter()
-                    .map(|d| {
-                        let sample = d.stats.sample();
-                        let excluded = tried.contains(&d.address);
-                        DestLoad {
-                            address: d.address,
-                            weight: if excluded { 0 } else { d.weight },
-                            last_weight: d.last_weight,
-                            active: sample.active,
-                            inactive: sample.inactive,
-                            overloaded: d
-                                .stats
-                                .overloaded
-                                .load(std::sync::atomic::Ordering::Relaxed),
-                        }
-                    })
-                    .collect();
+                // Reused between placements: no allocation per connection.
+                core.loads.clear();
+                core.loads.extend(service.dests.iter().map(|d| {
+                    let excluded = tried.contains(&d.address);
+                    DestLoad {
+                        address: d.address,
+                        weight: if excluded { 0 } else { d.weight },
+                        last_weight: d.last_weight,
+                        active: d.stats.active.load(Ordering::Relaxed),
+                        inactive: d.stats.inactive.load(Ordering::Relaxed),
+                        overloaded: d.stats.overloaded.load(Ordering::Relaxed),
+                    }
+                }));
                 let chooser = match &mut core.scheduler {
                     Some((name, flags, s))
                         if *name == service.scheduler && *flags == service.flags =>
@@ -176,7 +173,7 @@ impl ServiceRuntime {
                     now,
                 };
                 let index = chooser
-                    .pick(&request, &loads)
+                    .pick(&request, &core.loads)
                     .ok_or(Refusal::NoDestination)?;
                 &service.dests[index]
             }
@@ -184,10 +181,7 @@ impl ServiceRuntime {
         if let (Some(key), Some(p)) = (key, service.persistence) {
             core.templates.bind(key, dest.address, now, p.timeout);
         }
-        service
-            .stats
-            .conns
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        service.stats.conns.fetch_add(1, Ordering::Relaxed);
         let binding = Binding {
             protocol: self.protocol,
             client,
@@ -210,7 +204,9 @@ impl ServiceRuntime {
     /// Move connection `id` to `state`.
     pub fn set_state(&self, id: u64, state: ConnState) {
         let now_ms = self.clock.now_ms();
-        self.core().conns.set_state(id, state, now_ms);
+        self.core()
+            .conns
+            .set_state(id, state, now_ms, &self.timeouts);
     }
 
     /// Expire connections and templates whose time is up, and refresh each
@@ -233,11 +229,18 @@ impl ServiceRuntime {
         }
         if let Some(service) = current.service(self.address, self.protocol) {
             for dest in &service.dests {
-                dest.stats.persistent.store(
-                    core.templates.count_for(dest.address),
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+                dest.stats
+                    .persistent
+                    .store(core.templates.count_for(dest.address), Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Close every connection to `dest` now, releasing their templates.
+    pub fn close_all_to(&self, dest: SocketAddr) {
+        let mut core = self.core();
+        for key in core.conns.close_all_to(dest) {
+            core.templates.release(&key);
         }
     }
 
