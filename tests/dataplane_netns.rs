@@ -18,11 +18,14 @@ use director::engine::{Command, EngineHandle, Request, Snapshot};
 use director::lab::netns::in_namespace;
 
 const VIP: &str = "192.0.2.100";
+const VIP6: &str = "2001:db8::100";
 const SERVERS: [(&str, &str); 3] = [
     ("rs1", "192.0.2.11"),
     ("rs2", "192.0.2.12"),
     ("rs3", "192.0.2.13"),
 ];
+/// The same servers' IPv6 addresses.
+const SERVERS6: [&str; 3] = ["2001:db8::11", "2001:db8::12", "2001:db8::13"];
 
 /// A director and three real servers, each running a TCP server that
 /// answers every line with its name and a UDP server that does the same.
@@ -39,7 +42,16 @@ impl Drop for Bench {
 }
 
 fn serve_names(lab: &NetLab, stop: &Arc<AtomicBool>) {
-    for (name, address) in SERVERS {
+    let both = SERVERS
+        .iter()
+        .map(|(name, v4)| (*name, v4.to_string()))
+        .chain(
+            SERVERS
+                .iter()
+                .zip(SERVERS6)
+                .map(|((name, _), v6)| (*name, format!("[{v6}]"))),
+        );
+    for (name, address) in both {
         let tcp_at: SocketAddr = format!("{address}:80").parse().unwrap();
         let udp_at: SocketAddr = format!("{address}:53").parse().unwrap();
         let (tcp, udp) = in_namespace(&lab.ns(name), move || {
@@ -93,11 +105,20 @@ fn bench(tag: &str, services: &str, extra_args: &[&str]) -> Option<Bench> {
         return None;
     }
     let mut lab = NetLab::new(&prefix(tag));
-    lab.node("dir", &["192.0.2.1/24", &format!("{VIP}/24")]);
-    for (name, address) in SERVERS {
-        lab.node(name, &[&format!("{address}/24")]);
+    lab.node(
+        "dir",
+        &[
+            "192.0.2.1/24",
+            &format!("{VIP}/24"),
+            "2001:db8::1/64",
+            &format!("{VIP6}/64"),
+        ],
+    );
+    for ((name, address), v6) in SERVERS.iter().zip(SERVERS6) {
+        lab.node(name, &[&format!("{address}/24"), &format!("{v6}/64")]);
     }
-    let clients: Vec<String> = (51..=54).map(|i| format!("192.0.2.{i}/24")).collect();
+    let mut clients: Vec<String> = (51..=54).map(|i| format!("192.0.2.{i}/24")).collect();
+    clients.push("2001:db8::51/64".into());
     let clients: Vec<&str> = clients.iter().map(String::as_str).collect();
     lab.node("client", &clients);
     let stop = Arc::new(AtomicBool::new(false));
@@ -130,8 +151,14 @@ fn attach_blocking(socket: &std::path::Path) -> EngineHandle {
 fn connect(bench: &Bench, source: &str) -> TcpStream {
     let source: SocketAddr = format!("{source}:0").parse().unwrap();
     let target: SocketAddr = format!("{VIP}:80").parse().unwrap();
+    connect_to(bench, source, target)
+}
+
+/// A TCP connection from `source` in the client namespace to `target`.
+fn connect_to(bench: &Bench, source: SocketAddr, target: SocketAddr) -> TcpStream {
     in_namespace(&bench.lab.ns("client"), move || {
-        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        let domain = socket2::Domain::for_address(target);
+        let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
         socket.bind(&source.into())?;
         socket.connect_timeout(&target.into(), Duration::from_secs(5))?;
         Ok::<TcpStream, std::io::Error>(socket.into())
@@ -523,4 +550,95 @@ async fn an_operator_removal_keeps_connections_unless_forced() {
         .map(|_| ask(&mut connect(&bench, "192.0.2.53")))
         .collect();
     assert!(answers.iter().any(|a| a == "rs2"), "{answers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_services_hash_clients_and_list_bracketed_addresses() {
+    let mut config = String::new();
+    for (protocol, port, scheduler) in [("tcp", 80, "sh"), ("udp", 53, "mh")] {
+        config.push_str(&format!(
+            "[[virtual_server]]\naddress = \"{VIP6}\"\nport = {port}\nprotocol = \"{protocol}\"\nscheduler = \"{scheduler}\"\n"
+        ));
+        for ((name, _), v6) in SERVERS.iter().zip(SERVERS6) {
+            config.push_str(&format!(
+                "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{v6}\"\nport = {port}\n"
+            ));
+        }
+    }
+    let Some(bench) = bench("dp-v6", &config, &[]) else {
+        return;
+    };
+    snapshot_until(&bench, "services", |s| s.services.len() == 2);
+    let source: SocketAddr = "[2001:db8::51]:0".parse().unwrap();
+    let target: SocketAddr = format!("[{VIP6}]:80").parse().unwrap();
+    let first = ask(&mut connect_to(&bench, source, target));
+    for _ in 0..5 {
+        assert_eq!(
+            ask(&mut connect_to(&bench, source, target)),
+            first,
+            "sh keeps one client on one server"
+        );
+    }
+    let udp_target: SocketAddr = format!("[{VIP6}]:53").parse().unwrap();
+    let socket = in_namespace(&bench.lab.ns("client"), || {
+        UdpSocket::bind("[2001:db8::51]:0").unwrap()
+    })
+    .unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket.send_to(b"?", udp_target).unwrap();
+    let mut buffer = [0u8; 64];
+    let n = socket.recv(&mut buffer).expect("a UDP answer over IPv6");
+    assert!(String::from_utf8_lossy(&buffer[..n]).starts_with("rs"));
+    let rows = command(&bench, Command::Connections).unwrap();
+    let rows: Vec<director::ipvs::model::ConnRow> = serde_json::from_str(&rows).unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| r.virtual_address == target && r.state == "TIME_WAIT"));
+    let listing = director::ctl::connections(&rows);
+    assert!(listing.contains(&format!("[{VIP6}]:80")), "{listing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upper_threshold_overflows_to_the_next_server_until_connections_end() {
+    let mut config = format!(
+        "[[virtual_server]]\nname = \"web\"\naddress = \"{VIP}\"\nport = 80\nscheduler = \"fo\"\n"
+    );
+    for ((name, address), weight) in SERVERS.iter().zip([10, 5, 1]) {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 80\nweight = {weight}\n"
+        ));
+        if *name == "rs1" {
+            config.push_str("uthreshold = 2\n");
+        }
+    }
+    let Some(bench) = bench("dp-threshold", &config, &["--tcp-fin-timeout", "1"]) else {
+        return;
+    };
+    snapshot_until(&bench, "service", |s| s.services.len() == 1);
+    let mut held: Vec<(String, TcpStream)> = (0..3)
+        .map(|_| {
+            let mut s = connect(&bench, "192.0.2.51");
+            (ask(&mut s), s)
+        })
+        .collect();
+    let names: Vec<&str> = held.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["rs1", "rs1", "rs2"],
+        "fo fills rs1 to its threshold, then rs2"
+    );
+    let snap = snapshot_until(&bench, "rs1 overloaded", |s| {
+        s.server("web", "rs1").is_some_and(|r| r.overloaded)
+    });
+    assert_eq!(snap.server("web", "rs1").unwrap().uthreshold, 2);
+    held.retain(|(name, _)| name != "rs1");
+    // Closed connections count until TIME_WAIT ends (1 s here); then rs1
+    // falls below 3/4 of its threshold and takes connections again.
+    snapshot_until(&bench, "rs1 empty and clear", |s| {
+        s.server("web", "rs1")
+            .is_some_and(|r| r.inactive == 0 && r.active == 0 && !r.overloaded)
+    });
+    assert_eq!(ask(&mut connect(&bench, "192.0.2.51")), "rs1");
 }
