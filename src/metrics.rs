@@ -124,7 +124,52 @@ pub fn render(snapshot: &Snapshot) -> String {
         "director_real_server_inactive_connections",
         "InActConn",
     );
+    let persistent = gauge_family(
+        &mut registry,
+        "director_real_server_persistent_connections",
+        "PersistConn: persistence templates pointing at the real server",
+    );
+    let overloaded = gauge_family(
+        &mut registry,
+        "director_real_server_overloaded",
+        "1 while the real server is over its upper connection threshold",
+    );
     for service in &snapshot.services {
+        let of_service = labels(&[("service", &service.name), ("address", &service.address)]);
+        for (name, help, unit, value) in [
+            (
+                "director_service_connections",
+                "Connections scheduled for the virtual service",
+                None,
+                service.traffic.conns,
+            ),
+            (
+                "director_service_in_packets",
+                "Packets from clients (reads, for the TCP proxy)",
+                None,
+                service.traffic.in_packets,
+            ),
+            (
+                "director_service_out_packets",
+                "Packets to clients (reads from real servers, for the TCP proxy)",
+                None,
+                service.traffic.out_packets,
+            ),
+            (
+                "director_service_in",
+                "Bytes from clients",
+                Some(Unit::Bytes),
+                service.traffic.in_bytes,
+            ),
+            (
+                "director_service_out",
+                "Bytes to clients",
+                Some(Unit::Bytes),
+                service.traffic.out_bytes,
+            ),
+        ] {
+            counters.push((name.into(), help.into(), unit, of_service.clone(), value));
+        }
         for r in &service.servers {
             let who = labels(&[
                 ("service", &service.name),
@@ -134,6 +179,29 @@ pub fn render(snapshot: &Snapshot) -> String {
             weight.get_or_create(&who).set(f64::from(r.weight));
             active.get_or_create(&who).set(r.active as f64);
             inactive.get_or_create(&who).set(r.inactive as f64);
+            persistent.get_or_create(&who).set(r.persistent as f64);
+            overloaded
+                .get_or_create(&who)
+                .set(if r.overloaded { 1.0 } else { 0.0 });
+            for (name, help, value) in [
+                (
+                    "director_real_server_in_packets",
+                    "Packets from clients to the real server",
+                    r.in_packets,
+                ),
+                (
+                    "director_real_server_out_packets",
+                    "Packets from the real server to clients",
+                    r.out_packets,
+                ),
+                (
+                    "director_real_server_connect_failures",
+                    "Connects to the real server that failed",
+                    r.connect_failures,
+                ),
+            ] {
+                counters.push((name.into(), help.into(), None, who.clone(), value));
+            }
             for (h, name) in [
                 (Health::Up, "up"),
                 (Health::Down, "down"),
