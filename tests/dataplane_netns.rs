@@ -54,27 +54,31 @@ fn serve_names(lab: &NetLab, stop: &Arc<AtomicBool>) {
     for (name, address) in both {
         let tcp_at: SocketAddr = format!("{address}:80").parse().unwrap();
         let udp_at: SocketAddr = format!("{address}:53").parse().unwrap();
-        let (tcp, udp) = in_namespace(&lab.ns(name), move || {
+        let alt_at = SocketAddr::new(tcp_at.ip(), 8080);
+        let (tcp, alt, udp) = in_namespace(&lab.ns(name), move || {
             (
                 TcpListener::bind(tcp_at).unwrap(),
+                TcpListener::bind(alt_at).unwrap(),
                 UdpSocket::bind(udp_at).unwrap(),
             )
         })
         .unwrap();
-        tcp.set_nonblocking(true).unwrap();
         udp.set_read_timeout(Some(Duration::from_millis(100)))
             .unwrap();
-        let stop_tcp = stop.clone();
-        std::thread::spawn(move || {
-            while !stop_tcp.load(Ordering::Relaxed) {
-                match tcp.accept() {
-                    Ok((stream, _)) => {
-                        std::thread::spawn(move || echo_name(stream, name));
+        for listener in [tcp, alt] {
+            listener.set_nonblocking(true).unwrap();
+            let stop_tcp = stop.clone();
+            std::thread::spawn(move || {
+                while !stop_tcp.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            std::thread::spawn(move || echo_name(stream, name));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
-            }
-        });
+            });
+        }
         let stop_udp = stop.clone();
         std::thread::spawn(move || {
             let mut buffer = [0u8; 512];
@@ -450,14 +454,14 @@ async fn removing_a_server_mid_stream_closes_nothing() {
             "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 80\n"
         ));
         if name == "rs1" {
-            config.push_str("[virtual_server.real_server.tcp_check]\nconnect_port = 8080\nconnect_timeout = 1\nretry = 0\ndelay_before_retry = 1\n");
+            config.push_str("[virtual_server.real_server.tcp_check]\nconnect_port = 9090\nconnect_timeout = 1\nretry = 0\ndelay_before_retry = 1\n");
         }
     }
     let Some(bench) = bench("dp-remove", &config, &[]) else {
         return;
     };
     let check_port = in_namespace(&bench.lab.ns("rs1"), || {
-        TcpListener::bind("192.0.2.11:8080").unwrap()
+        TcpListener::bind("192.0.2.11:9090").unwrap()
     })
     .unwrap();
     let service = format!("{VIP}:80");
@@ -641,4 +645,61 @@ async fn an_upper_threshold_overflows_to_the_next_server_until_connections_end()
             .is_some_and(|r| r.inactive == 0 && r.active == 0 && !r.overloaded)
     });
     assert_eq!(ask(&mut connect(&bench, "192.0.2.51")), "rs1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_zero_service_catches_every_port_and_keeps_clients_across_ports() {
+    // Port 0 takes every TCP port of the VIP except 80, which has a service
+    // of its own (rs3 only); clients stay on one server whatever the port.
+    let mut config = format!(
+        "[[virtual_server]]\naddress = \"{VIP}\"\nport = 0\nscheduler = \"rr\"\npersistence_timeout = 30\n"
+    );
+    for (name, address) in &SERVERS[..2] {
+        config.push_str(&format!(
+            "[[virtual_server.real_server]]\nname = \"{name}\"\naddress = \"{address}\"\nport = 0\n"
+        ));
+    }
+    config.push_str(&format!(
+        "[[virtual_server]]\naddress = \"{VIP}\"\nport = 80\n[[virtual_server.real_server]]\nname = \"rs3\"\naddress = \"192.0.2.13\"\nport = 80\n"
+    ));
+    let Some(mut bench) = bench("dp-port0", &config, &[]) else {
+        return;
+    };
+    snapshot_until(&bench, "services", |s| s.services.len() == 2);
+    let via = |bench: &Bench, source: &str, port: u16| {
+        let source: SocketAddr = format!("{source}:0").parse().unwrap();
+        let target: SocketAddr = format!("{VIP}:{port}").parse().unwrap();
+        ask(&mut connect_to(bench, source, target))
+    };
+    let first = via(&bench, "192.0.2.51", 8080);
+    let second = via(&bench, "192.0.2.52", 8080);
+    assert!(["rs1", "rs2"].contains(&first.as_str()), "{first}");
+    assert_ne!(first, second, "rr placed two new clients apart");
+    for _ in 0..3 {
+        assert_eq!(via(&bench, "192.0.2.51", 8080), first);
+        assert_eq!(via(&bench, "192.0.2.52", 8080), second);
+    }
+    assert_eq!(
+        via(&bench, "192.0.2.51", 80),
+        "rs3",
+        "port 80 belongs to its own service"
+    );
+    let rows = command(&bench, Command::Connections).unwrap();
+    let rows: Vec<director::ipvs::model::ConnRow> = serde_json::from_str(&rows).unwrap();
+    let template_vip: SocketAddr = format!("{VIP}:0").parse().unwrap();
+    let asked: SocketAddr = format!("{VIP}:8080").parse().unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| r.state == "NONE" && r.virtual_address == template_vip));
+    assert!(rows
+        .iter()
+        .any(|r| r.virtual_address == asked && r.destination.port() == 8080));
+    let tables = bench.lab.sh("dir", "nft list tables");
+    assert!(tables.contains("director_all_ports"), "{tables}");
+    bench.lab.stop("dir", libc::SIGTERM);
+    let tables = bench.lab.sh("dir", "nft list tables");
+    assert!(
+        !tables.contains("director_all_ports"),
+        "rules removed on stop: {tables}"
+    );
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{Port, Seconds, Weight};
+use super::values::{Port, Seconds, ServicePort, Weight};
 pub use super::vrrp::*;
 
 /// A whole configuration.
@@ -199,8 +199,8 @@ pub struct VirtualServer {
     pub name: Option<String>,
     /// The virtual address (usually a VRRP virtual address).
     pub address: IpAddr,
-    /// The virtual port.
-    pub port: Port,
+    /// The virtual port; 0 catches every port (persistent services only).
+    pub port: ServicePort,
     /// Transport protocol.
     #[serde(default)]
     pub protocol: Protocol,
@@ -240,8 +240,8 @@ pub struct RealServer {
     pub name: Option<String>,
     /// Backend address.
     pub address: IpAddr,
-    /// Backend port.
-    pub port: Port,
+    /// Backend port; 0 on a port-0 service means the port the client asked for.
+    pub port: ServicePort,
     /// Scheduling weight; 0 sends it no new connections.
     #[serde(default = "default_weight")]
     pub weight: Weight,

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::model::{Config, VrrpInstance, VrrpVersion};
+use super::model::{Config, Protocol, VrrpInstance, VrrpVersion};
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +170,18 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 message: format!("virtual_server {} is defined twice", service.display_name()),
             });
         }
+        if service.port.0 == 0 && service.persistence_timeout.is_none() {
+            problems.push(Problem {
+                path: at(vec![Segment::Key("port")]),
+                message: "a port-0 (all ports) service must be persistent: set persistence_timeout, as IPVS requires".into(),
+            });
+        }
+        if service.port.0 == 0 && service.protocol == Protocol::Udp {
+            problems.push(Problem {
+                path: at(vec![Segment::Key("protocol")]),
+                message: "port-0 UDP services need the kernel plane; the userspace plane catches all ports for TCP only".into(),
+            });
+        }
         let family_bits = if service.address.is_ipv4() { 32 } else { 128 };
         if service
             .persistence_granularity
@@ -197,6 +209,17 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                         real.display_name(),
                         service.display_name()
                     ),
+                });
+            }
+            if real.port.0 == 0
+                && real
+                    .tcp_check
+                    .as_ref()
+                    .is_some_and(|c| c.connect_port.is_none())
+            {
+                problems.push(Problem {
+                    path: real_at("tcp_check"),
+                    message: "a real server on port 0 needs connect_port in its check".into(),
                 });
             }
             if real.uthreshold > 0 && real.lthreshold > real.uthreshold {

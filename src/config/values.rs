@@ -64,6 +64,12 @@ ranged_integer!(
     /// A TCP or UDP port.
     Port, u16, "port", 1, 65535
 );
+ranged_integer!(
+    /// A virtual or real server's port; 0 on a persistent virtual service
+    /// means every port (IPVS's port-0 service), and on its real servers
+    /// "the port the client asked for".
+    ServicePort, u16, "port", 0, 65535
+);
 
 /// A non-negative duration written as seconds, integer or fractional (`1`, `0.5`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]

@@ -107,7 +107,7 @@ fn check_specs(config: &Config) -> Vec<CheckSpec> {
     for (s, service) in config.virtual_servers.iter().enumerate() {
         for (r, real) in service.real_servers.iter().enumerate() {
             if let Some(check) = &real.tcp_check {
-                let port = check.connect_port.unwrap_or(real.port).0;
+                let port = check.connect_port.map_or(real.port.0, |p| p.0);
                 specs.push(CheckSpec {
                     service: s,
                     server: r,

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use super::reader::Reader;
 use super::tree::Node;
-use crate::config::values::{Port, Seconds, Weight};
+use crate::config::values::{Port, Seconds, ServicePort, Weight};
 use crate::config::{Forwarding, Protocol, RealServer, SchedulerName, TcpCheck, VirtualServer};
 
 const SERVICE_KNOWN: &[&str] = &[
@@ -80,7 +80,7 @@ const TCP_KNOWN: &[&str] = &[
     "delay_loop",
 ];
 
-fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, Port)> {
+fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, ServicePort)> {
     let words = node.words();
     let (Some(address), Some(port)) = (words.first(), words.get(1)) else {
         reader.error(
@@ -102,7 +102,7 @@ fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, Port)> {
     let port = match port
         .parse::<i64>()
         .map_err(|_| format!("port {port:?} is not a number"))
-        .and_then(Port::new)
+        .and_then(ServicePort::new)
     {
         Ok(p) => p,
         Err(message) => {

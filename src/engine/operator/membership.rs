@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::Effects;
-use crate::config::values::{Port, Weight};
+use crate::config::values::{ServicePort, Weight};
 use crate::config::RealServer;
 use crate::engine::state::{EngineState, ServerRuntime};
 
@@ -19,7 +19,7 @@ impl EngineState {
         name: Option<String>,
     ) -> Result<(String, Effects), String> {
         let weight = Weight::new(i64::from(weight))?;
-        let port = Port::new(i64::from(port))?;
+        let port = ServicePort::new(i64::from(port))?;
         let index = self
             .services
             .iter()

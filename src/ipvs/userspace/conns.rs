@@ -300,7 +300,9 @@ impl ConnTable {
         let mut released = Vec::new();
         for map in [&mut self.live, &mut self.lingering] {
             map.retain(|_, conn| {
-                if conn.binding.dest != dest {
+                let same = conn.binding.dest == dest
+                    || (dest.port() == 0 && conn.binding.dest.ip() == dest.ip());
+                if !same {
                     return true;
                 }
                 unbind(conn);

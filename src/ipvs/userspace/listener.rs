@@ -54,6 +54,23 @@ pub fn bind_tcp(address: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(4096)
 }
 
+/// A transparent TCP listener on `address` port 0 (an ephemeral port):
+/// TPROXY hands it connections for every port of a port-0 service.
+pub fn bind_tcp_transparent(address: std::net::IpAddr) -> std::io::Result<TcpListener> {
+    let at = SocketAddr::new(address, 0);
+    let socket = Socket::new(Domain::for_address(at), Type::STREAM, None)?;
+    if at.is_ipv4() {
+        socket.set_ip_transparent_v4(true)?;
+    } else {
+        socket.set_ip_transparent_v6(true)?;
+    }
+    freebind(SockRef::from(&socket), at)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&at.into())?;
+    socket.listen(4096)?;
+    TcpListener::from_std(socket.into())
+}
+
 /// A UDP socket on `address`.
 pub fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(address), Type::DGRAM, None)?;

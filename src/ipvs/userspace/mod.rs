@@ -6,6 +6,7 @@
 //! As a proxy it cannot carry established connections across a VRRP
 //! failover: clients of the old master reconnect.
 
+mod all_ports;
 mod buffers;
 mod clock;
 mod conns;
@@ -44,6 +45,8 @@ const SWEEP: Duration = Duration::from_millis(250);
 pub struct Plane {
     services: Vec<Arc<ServiceRuntime>>,
     tasks: Vec<JoinHandle<()>>,
+    /// The TPROXY rules of port-0 services, removed when the plane goes.
+    all_ports: Option<all_ports::AllPorts>,
 }
 
 /// Bind every service in the current table and start serving; each follows
@@ -57,7 +60,9 @@ pub fn start(
     let mut plane = Plane {
         services: Vec::new(),
         tasks: Vec::new(),
+        all_ports: None,
     };
+    let mut redirects = Vec::new();
     for service in &current.services {
         let address = service.address;
         let runtime = Arc::new(ServiceRuntime::new(
@@ -69,6 +74,34 @@ pub fn start(
         ));
         let error = |cause| PlaneError { address, cause };
         let task = match service.protocol {
+            Protocol::Tcp if address.port() == 0 => {
+                let listener = listener::bind_tcp_transparent(address.ip()).map_err(error)?;
+                let listener_port = listener.local_addr().map_err(error)?.port();
+                let excluded = current
+                    .services
+                    .iter()
+                    .filter(|s| {
+                        s.protocol == Protocol::Tcp
+                            && s.address.ip() == address.ip()
+                            && s.address.port() != 0
+                    })
+                    .map(|s| s.address.port())
+                    .collect();
+                redirects.push(all_ports::Redirect {
+                    address: address.ip(),
+                    listener_port,
+                    excluded,
+                });
+                tokio::spawn(listener::accept_loop(listener, runtime.clone()))
+            }
+            Protocol::Udp if address.port() == 0 => {
+                return Err(PlaneError {
+                    address,
+                    cause: std::io::Error::other(
+                        "port-0 UDP services need the kernel plane; the userspace plane redirects TCP only",
+                    ),
+                })
+            }
             Protocol::Tcp => {
                 let listener = listener::bind_tcp(address).map_err(error)?;
                 tokio::spawn(listener::accept_loop(listener, runtime.clone()))
@@ -80,6 +113,13 @@ pub fn start(
         };
         plane.tasks.push(task);
         plane.services.push(runtime);
+    }
+    if !redirects.is_empty() {
+        let installed = all_ports::AllPorts::install(&redirects).map_err(|e| PlaneError {
+            address: SocketAddr::new(redirects[0].address, 0),
+            cause: std::io::Error::other(e),
+        })?;
+        plane.all_ports = Some(installed);
     }
     let services = plane.services.clone();
     plane.tasks.push(tokio::spawn(async move {

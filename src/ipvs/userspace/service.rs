@@ -2,7 +2,7 @@
 //! first, then the scheduler), and the table of its connections. One mutex
 //! per service guards placement; nothing is shared between services.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -32,6 +32,9 @@ pub struct Placed {
     pub id: u64,
     /// Where it goes.
     pub dest: PlaneDest,
+    /// The address to connect to: the real server's, with the port the
+    /// client asked for when the real server's port is 0.
+    pub connect_to: SocketAddr,
     /// The service's counters.
     pub service_stats: Arc<DestStats>,
     /// What its task updates as it carries data.
@@ -114,10 +117,11 @@ impl ServiceRuntime {
     pub fn place(
         &self,
         client: SocketAddr,
-        target: IpAddr,
+        asked: SocketAddr,
         state: ConnState,
         tried: &[SocketAddr],
     ) -> Result<Placed, Refusal> {
+        let target = asked.ip();
         let current = self.table.borrow().clone();
         let service = current
             .service(self.address, self.protocol)
@@ -182,11 +186,17 @@ impl ServiceRuntime {
             core.templates.bind(key, dest.address, now, p.timeout);
         }
         service.stats.conns.fetch_add(1, Ordering::Relaxed);
+        // A real server on port 0 takes the port the client asked for.
+        let connect_to = if dest.address.port() == 0 {
+            SocketAddr::new(dest.address.ip(), asked.port())
+        } else {
+            dest.address
+        };
         let binding = Binding {
             protocol: self.protocol,
             client,
-            virtual_address: self.address,
-            dest: dest.address,
+            virtual_address: asked,
+            dest: connect_to,
             stats: dest.stats.clone(),
             thresholds: dest.thresholds,
             template: key,
@@ -194,6 +204,7 @@ impl ServiceRuntime {
         let (id, activity) = core.conns.open(binding, state, now_ms);
         Ok(Placed {
             id,
+            connect_to,
             dest: dest.clone(),
             service_stats: service.stats.clone(),
             activity,

@@ -22,15 +22,24 @@ use crate::ipvs::model::DestStats;
 /// Carry `client` (from `peer`) to a real server until both sides close.
 pub async fn serve(runtime: Arc<ServiceRuntime>, client: TcpStream, peer: SocketAddr) {
     // The listener is bound to the virtual address itself, so that is what
-    // the client asked for (no getsockname needed).
-    let target = runtime.address.ip();
+    // the client asked for (no getsockname needed), except on a port-0
+    // service, whose connections arrive by TPROXY still addressed to the
+    // port the client chose.
+    let asked = if runtime.address.port() == 0 {
+        match client.local_addr() {
+            Ok(local) => local,
+            Err(_) => return,
+        }
+    } else {
+        runtime.address
+    };
     let mut tried = Vec::new();
     let (placed, backend) = loop {
         // No server may take it: dropping the client closes it.
-        let Ok(placed) = runtime.place(peer, target, ConnState::SynSent, &tried) else {
+        let Ok(placed) = runtime.place(peer, asked, ConnState::SynSent, &tried) else {
             return;
         };
-        let connect = TcpStream::connect(placed.dest.address);
+        let connect = TcpStream::connect(placed.connect_to);
         match tokio::time::timeout(runtime.timeouts.connect, connect).await {
             Ok(Ok(backend)) => break (placed, backend),
             _ => {

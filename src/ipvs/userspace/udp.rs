@@ -71,16 +71,14 @@ async fn open_flow(
     client: SocketAddr,
     local: SocketAddr,
 ) -> Option<Flow> {
-    let placed = runtime
-        .place(client, local.ip(), ConnState::Udp, &[])
-        .ok()?;
-    let unspecified: SocketAddr = if placed.dest.address.is_ipv4() {
+    let placed = runtime.place(client, local, ConnState::Udp, &[]).ok()?;
+    let unspecified: SocketAddr = if placed.connect_to.is_ipv4() {
         (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let backend = match UdpSocket::bind(unspecified).await {
-        Ok(b) if b.connect(placed.dest.address).await.is_ok() => Arc::new(b),
+        Ok(b) if b.connect(placed.connect_to).await.is_ok() => Arc::new(b),
         _ => {
             placed.dest.stats.connect_failed();
             return None;
