@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::netlab::NetLab;
-use common::{attach_retrying, namespaces_available, prefix, snapshot_where};
+use common::{attach_retrying, namespaces_available, prefix, snapshot_blocking};
 use director::engine::{Command, EngineHandle, Request, Snapshot};
 use director::lab::netns::in_namespace;
 
@@ -207,14 +207,7 @@ fn snapshot_until(
     what: &str,
     condition: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    eprintln!("waiting for: {what}");
-    tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(snapshot_where(
-            &bench.engine,
-            Duration::from_secs(15),
-            condition,
-        ))
-    })
+    snapshot_blocking(&bench.engine, what, condition)
 }
 
 fn command(bench: &Bench, command: Command) -> Result<String, String> {

@@ -1,5 +1,8 @@
 //! Health checks: the retry policy (pure) and the probes (I/O).
 
+pub mod http;
+pub mod md5;
+pub mod misc;
 pub mod ping;
 pub mod policy;
 pub mod runner;

@@ -6,8 +6,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::http::HttpProbe;
 use super::policy::{Policy, PolicyParams};
-use super::tcp::probe;
+use super::{http, misc, tcp};
 use crate::ipvs::model::Health;
 
 /// One probe's outcome, reported to the engine.
@@ -17,38 +18,84 @@ pub struct CheckReport {
     pub service: usize,
     /// Index of the real server within it.
     pub server: usize,
+    /// Which of the real server's checkers (configuration order).
+    pub checker: usize,
     /// The probe's result: `Ok` or the failure's description.
     pub result: Result<(), String>,
+    /// The weight a `misc_dynamic` script asked for.
+    pub weight: Option<u32>,
     /// The new health, when this result changed it.
     pub changed: Option<Health>,
 }
 
+/// The kind of probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// TCP_CHECK: a connect.
+    Tcp,
+    /// HTTP_GET: requests and their answers.
+    Http(HttpProbe),
+    /// MISC_CHECK: a script.
+    Misc {
+        /// The command line.
+        command: String,
+        /// How long it may run.
+        timeout: Duration,
+        /// Whether its exit code sets the weight.
+        dynamic: bool,
+    },
+}
+
 /// What to probe and how.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CheckSpec {
     /// Index of the virtual service.
     pub service: usize,
     /// Index of the real server.
     pub server: usize,
-    /// Where to connect.
+    /// Which of the real server's checkers.
+    pub checker: usize,
+    /// Where to connect (network probes).
     pub target: SocketAddr,
-    /// How long a connect may take.
+    /// How long a connect (or a whole HTTP exchange) may take.
     pub connect_timeout: Duration,
+    /// The probe.
+    pub probe: Probe,
     /// Retry and delay rules.
     pub policy: PolicyParams,
 }
 
-/// Probe `spec.target` until the handle is aborted, reporting each result.
+async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
+    match &spec.probe {
+        Probe::Tcp => (tcp::probe(spec.target, spec.connect_timeout).await, None),
+        Probe::Http(http_probe) => (
+            http::probe(spec.target, http_probe, spec.connect_timeout).await,
+            None,
+        ),
+        Probe::Misc {
+            command,
+            timeout,
+            dynamic,
+        } => {
+            let result = misc::probe(command, *timeout, *dynamic).await;
+            (result.health, result.weight)
+        }
+    }
+}
+
+/// Probe until the handle is aborted, reporting each result.
 pub fn spawn(spec: CheckSpec, reports: mpsc::Sender<CheckReport>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut policy = Policy::new(spec.policy);
         loop {
-            let result = probe(spec.target, spec.connect_timeout).await;
+            let (result, weight) = run_probe(&spec).await;
             let verdict = policy.observe(result.is_ok());
             let report = CheckReport {
                 service: spec.service,
                 server: spec.server,
+                checker: spec.checker,
                 result,
+                weight,
                 changed: verdict.changed,
             };
             if reports.send(report).await.is_err() {

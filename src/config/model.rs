@@ -258,6 +258,97 @@ pub struct RealServer {
     pub lthreshold: u32,
     /// A TCP connect health check.
     pub tcp_check: Option<TcpCheck>,
+    /// An HTTP health check (keepalived HTTP_GET).
+    pub http_get: Option<HttpGet>,
+    /// A script health check (keepalived MISC_CHECK).
+    pub misc_check: Option<MiscCheck>,
+}
+
+/// keepalived's HTTP_GET: healthy when every url answers as expected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpGet {
+    /// The urls to fetch; all must pass.
+    #[serde(rename = "url")]
+    pub urls: Vec<HttpUrl>,
+    /// Port to connect to; the real server's port when absent.
+    pub connect_port: Option<Port>,
+    /// Seconds the connect and the whole exchange may take.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Seconds,
+    /// Retries after a failure before the server is marked down.
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
+    /// Host header; the server's address when absent.
+    pub virtualhost: Option<String>,
+    /// Speak HTTP/1.1 instead of HTTP/1.0 (keepalived `http_protocol 1.1`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub http_1_1: bool,
+}
+
+/// One `url` block of HTTP_GET.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpUrl {
+    /// The path to request.
+    pub path: String,
+    /// Accepted status codes, each a code (`"200"`) or a range
+    /// (`"200-299"`); any 2xx when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_code: Vec<String>,
+    /// MD5 of the expected body, as keepalived's `genhash` prints it.
+    pub digest: Option<String>,
+}
+
+impl HttpUrl {
+    /// The accepted status ranges, or what is wrong with one of them.
+    pub fn status_ranges(&self) -> Result<Vec<(u16, u16)>, String> {
+        self.status_code
+            .iter()
+            .map(|code| {
+                let (low, high) = code.split_once('-').unwrap_or((code, code));
+                let parse = |s: &str| {
+                    s.trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|c| (100..=599).contains(c))
+                        .ok_or_else(|| {
+                            format!(
+                                "status_code {code:?} is not a code or a range of codes (100-599)"
+                            )
+                        })
+                };
+                let (low, high) = (parse(low)?, parse(high)?);
+                if low > high {
+                    return Err(format!("status_code {code:?} runs backwards"));
+                }
+                Ok((low, high))
+            })
+            .collect()
+    }
+}
+
+/// keepalived's MISC_CHECK: healthy when a script exits 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MiscCheck {
+    /// The command line (no shell; quote words with spaces).
+    pub misc_path: String,
+    /// Seconds it may run before it is killed with its process group;
+    /// the service's delay_loop when absent, as keepalived does.
+    pub misc_timeout: Option<Seconds>,
+    /// The exit code sets the weight: 0 healthy, 1 down, 2–255 weight code-2.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub misc_dynamic: bool,
+    /// Retries after a failure before the server is marked down.
+    #[serde(default)]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
 }
 
 /// keepalived's TCP_CHECK: the server is healthy when a TCP connect succeeds.

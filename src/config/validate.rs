@@ -222,6 +222,27 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     message: "a real server on port 0 needs connect_port in its check".into(),
                 });
             }
+            for url in real.http_get.iter().flat_map(|h| &h.urls) {
+                if let Err(message) = url.status_ranges() {
+                    problems.push(Problem {
+                        path: real_at("http_get"),
+                        message,
+                    });
+                }
+                if url
+                    .digest
+                    .as_ref()
+                    .is_some_and(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
+                {
+                    problems.push(Problem {
+                        path: real_at("http_get"),
+                        message: format!(
+                            "digest of {} must be 32 hex digits (an MD5, as genhash prints it)",
+                            url.path
+                        ),
+                    });
+                }
+            }
             if real.uthreshold > 0 && real.lthreshold > real.uthreshold {
                 problems.push(Problem {
                     path: real_at("lthreshold"),

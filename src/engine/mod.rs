@@ -1,7 +1,9 @@
 //! The engine: the one owner of runtime state. Commands come in, snapshots go out.
 
+mod check_specs;
 pub mod command;
 pub mod handle;
+mod health;
 pub mod journal;
 pub mod notify;
 pub mod operator;

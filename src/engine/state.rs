@@ -6,13 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::journal::{unix_ms, EventKind, Journal};
+use super::check_specs::checker_count;
+use super::journal::{unix_ms, Journal};
 use super::rates::RateSet;
 use super::snapshot::{
     AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, TrafficView,
     SNAPSHOT_VERSION,
 };
-use crate::check::runner::CheckReport;
 use crate::config::{Config, RealServer, SchedulerName, VirtualServer, VrrpInstance, VrrpVersion};
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
@@ -103,8 +103,13 @@ pub struct ServerRuntime {
     /// Removed by an operator; kept (out of the table and the snapshot) so
     /// that check reports keep their indices.
     pub removed: bool,
-    /// The checker's verdict.
+    /// The checkers' combined verdict: down if any is down, up when all
+    /// are up.
     pub health: Health,
+    /// Each checker's own verdict, in configuration order.
+    pub checker_health: Vec<Health>,
+    /// The weight a `misc_dynamic` script last asked for.
+    pub dynamic_weight: Option<u32>,
     /// The last check's outcome and when, ms since the epoch.
     pub last_check: Option<(String, u64)>,
     /// Counters shared with the data plane.
@@ -115,12 +120,15 @@ pub struct ServerRuntime {
 impl ServerRuntime {
     /// A server in its configured state.
     pub fn new(config: RealServer) -> ServerRuntime {
+        let checkers = checker_count(&config);
         ServerRuntime {
             weight: config.weight.0,
             config,
             drained: false,
             removed: false,
             health: Health::Unknown,
+            checker_health: vec![Health::Unknown; checkers],
+            dynamic_weight: None,
             last_check: None,
             stats: Arc::new(DestStats::default()),
             rates: RateSet::default(),
@@ -151,7 +159,7 @@ impl ServerRuntime {
         if self.drained || self.health == Health::Down {
             0
         } else {
-            self.weight
+            self.dynamic_weight.unwrap_or(self.weight)
         }
     }
 }
@@ -284,37 +292,6 @@ impl EngineState {
                 })
                 .collect(),
         }
-    }
-
-    /// Take a check result; returns whether the data-plane table changed.
-    pub fn on_check(&mut self, report: CheckReport) -> bool {
-        let Some(service) = self.services.get_mut(report.service) else {
-            return false;
-        };
-        let service_name = service.config.display_name();
-        let Some(server) = service.servers.get_mut(report.server) else {
-            return false;
-        };
-        let text = match &report.result {
-            Ok(()) => "ok".to_string(),
-            Err(e) => e.clone(),
-        };
-        server.last_check = Some((text.clone(), unix_ms()));
-        let Some(health) = report.changed else {
-            return false;
-        };
-        server.health = health;
-        let name = server.config.display_name();
-        let consequence = match (health, server.config.inhibit_on_failure) {
-            (Health::Down, true) => "; weight 0 (inhibit_on_failure)",
-            (Health::Down, false) => "; removed from the table",
-            _ => "",
-        };
-        self.journal.record(
-            EventKind::Health,
-            format!("{service_name}/{name} is {health:?}: {text}{consequence}"),
-        );
-        true
     }
 
     /// Update every rate estimate.

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::check_specs::check_specs;
 use super::handle::EngineHandle;
 use super::notify::Notifier;
 use super::run_loop::{Engine, Inputs};
 use super::state::EngineState;
 use super::tracking::{spawn_monitors, TrackState};
 use super::vrrp_shell::VrrpShell;
-use crate::check::policy::PolicyParams;
-use crate::check::runner::{self, CheckSpec};
+use crate::check::runner;
 use crate::config::Config;
 use crate::ipvs::userspace::{self, Timeouts};
 use crate::netlink::address::Addresses;
@@ -100,29 +100,6 @@ pub async fn start(
         stop: stop_tx,
         task,
     })
-}
-
-fn check_specs(config: &Config) -> Vec<CheckSpec> {
-    let mut specs = Vec::new();
-    for (s, service) in config.virtual_servers.iter().enumerate() {
-        for (r, real) in service.real_servers.iter().enumerate() {
-            if let Some(check) = &real.tcp_check {
-                let port = check.connect_port.map_or(real.port.0, |p| p.0);
-                specs.push(CheckSpec {
-                    service: s,
-                    server: r,
-                    target: std::net::SocketAddr::new(real.address, port),
-                    connect_timeout: check.connect_timeout.0,
-                    policy: PolicyParams {
-                        retry: check.retry,
-                        delay_before_retry: check.delay_before_retry.0,
-                        delay_loop: service.delay_loop.0,
-                    },
-                });
-            }
-        }
-    }
-    specs
 }
 
 fn spawn_receiver(

@@ -85,3 +85,20 @@ pub fn conns(snapshot: &Snapshot, server: &str) -> u64 {
         .map_or_else(|| panic!("no server {server}"), |s| s.conns)
 }
 pub mod netlab;
+
+/// `snapshot_where` (15 s) from synchronous test code on a multi-thread
+/// runtime; `what` is printed so a timeout names what was awaited.
+pub fn snapshot_blocking(
+    handle: &EngineHandle,
+    what: &str,
+    condition: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
+    eprintln!("waiting for: {what}");
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(snapshot_where(
+            handle,
+            Duration::from_secs(15),
+            condition,
+        ))
+    })
+}

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::config::{Config, Forwarding, SchedulerName, VrrpInstance, VrrpVersion};
+use crate::config::{
+    Config, Forwarding, HttpGet, MiscCheck, SchedulerName, VrrpInstance, VrrpVersion,
+};
 
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
@@ -133,11 +135,68 @@ pub fn to_keepalived(config: &Config) -> String {
                     check.delay_before_retry
                 );
             }
+            if let Some(check) = &real.http_get {
+                http_block(&mut out, check);
+            }
+            if let Some(check) = &real.misc_check {
+                misc_block(&mut out, check);
+            }
             let _ = writeln!(out, "    }}");
         }
         let _ = writeln!(out, "}}\n");
     }
     out
+}
+
+fn http_block(out: &mut String, check: &HttpGet) {
+    let _ = writeln!(out, "        HTTP_GET {{");
+    for url in &check.urls {
+        let _ = writeln!(out, "            url {{\n                path {}", url.path);
+        if !url.status_code.is_empty() {
+            let _ = writeln!(
+                out,
+                "                status_code {}",
+                url.status_code.join(" ")
+            );
+        }
+        if let Some(digest) = &url.digest {
+            let _ = writeln!(out, "                digest {digest}");
+        }
+        let _ = writeln!(out, "            }}");
+    }
+    if let Some(port) = check.connect_port {
+        let _ = writeln!(out, "            connect_port {port}");
+    }
+    if let Some(host) = &check.virtualhost {
+        let _ = writeln!(out, "            virtualhost {host}");
+    }
+    if check.http_1_1 {
+        let _ = writeln!(out, "            http_protocol 1.1");
+    }
+    let _ = writeln!(
+        out,
+        "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
+        check.connect_timeout, check.retry, check.delay_before_retry
+    );
+}
+
+fn misc_block(out: &mut String, check: &MiscCheck) {
+    let _ = writeln!(
+        out,
+        "        MISC_CHECK {{\n            misc_path {}",
+        quoted(&check.misc_path)
+    );
+    if let Some(timeout) = check.misc_timeout {
+        let _ = writeln!(out, "            misc_timeout {timeout}");
+    }
+    if check.misc_dynamic {
+        let _ = writeln!(out, "            misc_dynamic");
+    }
+    let _ = writeln!(
+        out,
+        "            retry {}\n            delay_before_retry {}\n        }}",
+        check.retry, check.delay_before_retry
+    );
 }
 
 fn instance_block(out: &mut String, i: &VrrpInstance) {

@@ -2,9 +2,10 @@
 
 use std::net::IpAddr;
 
+use super::checks_map;
 use super::reader::Reader;
 use super::tree::Node;
-use crate::config::values::{Port, Seconds, ServicePort, Weight};
+use crate::config::values::{Seconds, ServicePort, Weight};
 use crate::config::{Forwarding, Protocol, RealServer, SchedulerName, TcpCheck, VirtualServer};
 
 const SERVICE_KNOWN: &[&str] = &[
@@ -63,21 +64,6 @@ const REAL_KNOWN: &[&str] = &[
     "connect_timeout",
     "delay_loop",
     "warmup",
-];
-
-const TCP_KNOWN: &[&str] = &[
-    "connect_ip",
-    "connect_port",
-    "bindto",
-    "bind_port",
-    "connect_timeout",
-    "retry",
-    "nb_get_retry",
-    "delay_before_retry",
-    "warmup",
-    "fwmark",
-    "log_all_failures",
-    "delay_loop",
 ];
 
 fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, ServicePort)> {
@@ -272,20 +258,25 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
         uthreshold: 0,
         lthreshold: 0,
         tcp_check: None,
+        http_get: None,
+        misc_check: None,
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "weight" => real.weight = reader.ranged(item, Weight::new).unwrap_or(real.weight),
             "inhibit_on_failure" => real.inhibit_on_failure = true,
             "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item)),
-            "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK"
-            | "PING_CHECK" | "FILE_CHECK" => reader.warn(
-                &item.keyword.at,
-                format!(
-                    "{} is accepted but not yet supported: this real server runs unchecked",
-                    item.keyword.text
-                ),
-            ),
+            "HTTP_GET" => real.http_get = Some(checks_map::http_get(reader, item)),
+            "MISC_CHECK" => real.misc_check = checks_map::misc_check(reader, item),
+            "SSL_GET" | "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK" | "PING_CHECK" | "FILE_CHECK" => {
+                reader.warn(
+                    &item.keyword.at,
+                    format!(
+                        "{} is accepted but not yet supported: this real server runs unchecked",
+                        item.keyword.text
+                    ),
+                )
+            }
             "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
@@ -307,22 +298,19 @@ fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
         delay_before_retry: Seconds::from_secs(1),
     };
     for item in reader.block(node) {
+        let mut timing = checks_map::Timing {
+            connect_port: &mut check.connect_port,
+            connect_timeout: &mut check.connect_timeout,
+            retry: &mut check.retry,
+            delay_before_retry: &mut check.delay_before_retry,
+        };
+        if timing.take(reader, item) {
+            continue;
+        }
         match item.keyword.text.as_str() {
-            "connect_port" => check.connect_port = reader.ranged(item, Port::new),
-            "connect_timeout" => {
-                check.connect_timeout = reader.seconds(item).unwrap_or(check.connect_timeout)
-            }
-            "retry" => check.retry = reader.parse(item, "a count").unwrap_or(check.retry),
-            "nb_get_retry" => {
-                reader.deprecated(item, "retry");
-                check.retry = reader.parse(item, "a count").unwrap_or(check.retry);
-            }
-            "delay_before_retry" => {
-                check.delay_before_retry = reader.seconds(item).unwrap_or(check.delay_before_retry)
-            }
             "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
             | "delay_loop" => reader.not_yet(item),
-            _ => reader.unknown(item, "TCP_CHECK", TCP_KNOWN),
+            _ => reader.unknown(item, "TCP_CHECK", checks_map::NETWORK_KNOWN),
         }
     }
     check

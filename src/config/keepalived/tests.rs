@@ -200,3 +200,58 @@ fn import_writes_toml_that_loads_to_the_same_configuration() {
     let native = crate::config::parse_str("imported.toml", &toml).unwrap();
     assert_eq!(native, keepalived.unwrap());
 }
+
+const CHECKED: &str = r#"
+virtual_server 192.0.2.100 80 {
+    lvs_sched rr
+    real_server 192.0.2.11 80 {
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200-299 301
+                digest 640205b7b0fc66c1ea91c463fac6334d
+            }
+            connect_timeout 3
+            nb_get_retry 2
+            virtualhost www.example.com
+        }
+        MISC_CHECK {
+            misc_path "/usr/local/bin/check rs1 --fast"
+            misc_timeout 4
+            misc_dynamic
+        }
+    }
+}
+"#;
+
+#[test]
+fn http_get_and_misc_check_map_and_survive_export() {
+    let (config, diagnostics) = load_str("checked.conf", CHECKED);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let config = config.unwrap();
+    let real = &config.virtual_servers[0].real_servers[0];
+    let http = real.http_get.as_ref().unwrap();
+    assert_eq!(
+        http.urls[0].status_ranges().unwrap(),
+        vec![(200, 299), (301, 301)]
+    );
+    assert_eq!(http.retry, 2);
+    assert_eq!(http.virtualhost.as_deref(), Some("www.example.com"));
+    let misc = real.misc_check.as_ref().unwrap();
+    assert_eq!(misc.misc_path, "/usr/local/bin/check rs1 --fast");
+    assert!(misc.misc_dynamic);
+    let written = export::to_keepalived(&config);
+    let (again, _) = load_str("exported.conf", &written);
+    assert_eq!(again.unwrap(), config, "{written}");
+}
+
+#[test]
+fn a_bad_status_code_is_an_error_at_its_url() {
+    let text = CHECKED.replace("200-299 301", "299-200");
+    let (config, diagnostics) = load_str("checked.conf", &text);
+    assert!(config.is_none());
+    let errors = errors(&diagnostics);
+    assert!(errors[0].contains("runs backwards"), "{errors:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("checked.conf:4:5"), "{errors:?}");
+}

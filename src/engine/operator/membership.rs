@@ -65,6 +65,8 @@ impl EngineState {
             uthreshold: 0,
             lthreshold: 0,
             tcp_check: None,
+            http_get: None,
+            misc_check: None,
         });
         let message = format!(
             "{service_name}/{}: added with weight {} (no health check: add one to the configuration)",

@@ -1,0 +1,199 @@
+//! HTTP_GET: healthy when every `url` answers with an accepted status code
+//! and, when a `digest` is given, a body whose MD5 matches it (as
+//! keepalived's `genhash` prints it). One request per url, HTTP/1.0 (or
+//! 1.1 with `Connection: close`), the whole exchange bounded by the
+//! connect timeout, the body by `MAX_BODY`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::md5;
+
+/// The most of a body a check reads.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// One `url` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlCheck {
+    /// The path requested.
+    pub path: String,
+    /// Accepted status codes as inclusive ranges; 200–299 when empty.
+    pub status: Vec<(u16, u16)>,
+    /// Expected MD5 of the body, lower-case hex.
+    pub digest: Option<String>,
+}
+
+/// What an HTTP_GET asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpProbe {
+    /// The urls, all of which must pass.
+    pub urls: Vec<UrlCheck>,
+    /// The Host header; the target's address when absent.
+    pub virtualhost: Option<String>,
+    /// Speak HTTP/1.1 instead of 1.0.
+    pub http_1_1: bool,
+}
+
+/// Whether `status` is accepted by `ranges` (200–299 when there are none).
+pub fn status_accepted(status: u16, ranges: &[(u16, u16)]) -> bool {
+    if ranges.is_empty() {
+        (200..300).contains(&status)
+    } else {
+        ranges
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&status))
+    }
+}
+
+/// The status code and body of a complete HTTP response.
+pub fn parse_response(bytes: &[u8]) -> Result<(u16, &[u8]), String> {
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the response has no end of headers")?;
+    let head = String::from_utf8_lossy(&bytes[..head_end]);
+    let status_line = head.lines().next().unwrap_or_default();
+    let mut words = status_line.split_whitespace();
+    let version = words.next().unwrap_or_default();
+    if !version.starts_with("HTTP/") {
+        return Err(format!("not an HTTP response: {status_line:?}"));
+    }
+    let status = words
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| format!("no status code in {status_line:?}"))?;
+    Ok((status, &bytes[head_end + 4..]))
+}
+
+async fn fetch(target: SocketAddr, request: &str) -> Result<Vec<u8>, String> {
+    let mut stream = TcpStream::connect(target)
+        .await
+        .map_err(|e| format!("connect {target}: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| format!("send to {target}: {e}"))?;
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("read from {target}: {e}"))?;
+        if n == 0 {
+            return Ok(response);
+        }
+        if response.len() + n > MAX_BODY {
+            return Err(format!("{target}: the response exceeds {MAX_BODY} bytes"));
+        }
+        response.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Check every url of `probe` on `target` within `timeout` each.
+pub async fn probe(target: SocketAddr, probe: &HttpProbe, timeout: Duration) -> Result<(), String> {
+    let host = probe
+        .virtualhost
+        .clone()
+        .unwrap_or_else(|| target.to_string());
+    let version = if probe.http_1_1 { "1.1" } else { "1.0" };
+    for url in &probe.urls {
+        let request = format!(
+            "GET {} HTTP/{version}\r\nHost: {host}\r\nUser-Agent: director-check\r\nConnection: close\r\n\r\n",
+            url.path
+        );
+        let response = tokio::time::timeout(timeout, fetch(target, &request))
+            .await
+            .map_err(|_| {
+                format!(
+                    "GET {} on {target}: no complete answer within {timeout:?}",
+                    url.path
+                )
+            })??;
+        let (status, body) = parse_response(&response)?;
+        if !status_accepted(status, &url.status) {
+            return Err(format!("GET {} on {target}: status {status}", url.path));
+        }
+        if let Some(expected) = &url.digest {
+            let actual = md5::hex(body);
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(format!(
+                    "GET {} on {target}: body digest {actual}, expected {expected}",
+                    url.path
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    async fn server(status: &'static str, body: &'static str) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = [0u8; 1024];
+                let _ = stream.read(&mut buffer).await;
+                let reply = format!(
+                    "HTTP/1.0 {status}\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            }
+        });
+        at
+    }
+
+    fn url(status: Vec<(u16, u16)>, digest: Option<&str>) -> HttpProbe {
+        HttpProbe {
+            urls: vec![UrlCheck {
+                path: "/health".into(),
+                status,
+                digest: digest.map(Into::into),
+            }],
+            virtualhost: None,
+            http_1_1: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn status_and_digest_decide() {
+        let ok = server("200 OK", "alive\n").await;
+        let timeout = Duration::from_secs(2);
+        assert_eq!(probe(ok, &url(vec![], None), timeout).await, Ok(()));
+        let digest = md5::hex(b"alive\n");
+        assert_eq!(
+            probe(ok, &url(vec![], Some(&digest)), timeout).await,
+            Ok(())
+        );
+        let wrong = probe(ok, &url(vec![], Some("00")), timeout)
+            .await
+            .unwrap_err();
+        assert!(wrong.contains("body digest"), "{wrong}");
+        let failing = server("503 Service Unavailable", "").await;
+        let err = probe(failing, &url(vec![], None), timeout)
+            .await
+            .unwrap_err();
+        assert!(err.contains("status 503"), "{err}");
+        assert_eq!(
+            probe(failing, &url(vec![(500, 599)], None), timeout).await,
+            Ok(()),
+            "a range may accept it"
+        );
+    }
+
+    #[test]
+    fn responses_without_headers_end_are_refused() {
+        assert!(parse_response(b"HTTP/1.0 200 OK\r\n").is_err());
+        assert!(parse_response(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+        assert_eq!(parse_response(b"HTTP/1.1 204 No\r\n\r\n").unwrap().0, 204);
+    }
+}

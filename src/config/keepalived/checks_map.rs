@@ -1,0 +1,202 @@
+//! Mapping HTTP_GET and MISC_CHECK blocks onto the model.
+
+use super::reader::Reader;
+use super::tree::Node;
+use crate::config::values::{Port, Seconds};
+use crate::config::{HttpGet, HttpUrl, MiscCheck};
+
+/// Options every network checker (TCP_CHECK, HTTP_GET…) knows.
+pub const NETWORK_KNOWN: &[&str] = &[
+    "connect_ip",
+    "connect_port",
+    "bindto",
+    "bind_port",
+    "connect_timeout",
+    "retry",
+    "nb_get_retry",
+    "delay_before_retry",
+    "warmup",
+    "fwmark",
+    "log_all_failures",
+    "delay_loop",
+];
+
+const HTTP_ONLY: &[&str] = &[
+    "url",
+    "virtualhost",
+    "http_protocol",
+    "enable_sni",
+    "tls_compliant",
+];
+
+const URL_KNOWN: &[&str] = &[
+    "path",
+    "digest",
+    "status_code",
+    "regex",
+    "regex_no_match",
+    "regex_options",
+    "virtualhost",
+];
+
+const MISC_KNOWN: &[&str] = &[
+    "misc_path",
+    "misc_timeout",
+    "misc_dynamic",
+    "user",
+    "warmup",
+    "retry",
+    "delay_before_retry",
+    "delay_loop",
+    "log_all_failures",
+];
+
+/// The options every network checker shares, borrowed from the checker
+/// being read.
+pub struct Timing<'c> {
+    /// `connect_port`.
+    pub connect_port: &'c mut Option<Port>,
+    /// `connect_timeout`.
+    pub connect_timeout: &'c mut Seconds,
+    /// `retry` (or the deprecated `nb_get_retry`).
+    pub retry: &'c mut u32,
+    /// `delay_before_retry`.
+    pub delay_before_retry: &'c mut Seconds,
+}
+
+impl Timing<'_> {
+    /// Read `item` if it is one of the shared options; whether it was.
+    pub fn take(&mut self, reader: &mut Reader, item: &Node) -> bool {
+        match item.keyword.text.as_str() {
+            "connect_port" => *self.connect_port = reader.ranged(item, Port::new),
+            "connect_timeout" => {
+                *self.connect_timeout = reader.seconds(item).unwrap_or(*self.connect_timeout)
+            }
+            "retry" => *self.retry = reader.parse(item, "a count").unwrap_or(*self.retry),
+            "nb_get_retry" => {
+                reader.deprecated(item, "retry");
+                *self.retry = reader.parse(item, "a count").unwrap_or(*self.retry);
+            }
+            "delay_before_retry" => {
+                *self.delay_before_retry = reader.seconds(item).unwrap_or(*self.delay_before_retry)
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `HTTP_GET { url { … } … }`.
+pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
+    let mut check = HttpGet {
+        urls: Vec::new(),
+        connect_port: None,
+        connect_timeout: Seconds::from_secs(5),
+        retry: 1,
+        delay_before_retry: Seconds::from_secs(1),
+        virtualhost: None,
+        http_1_1: false,
+    };
+    for item in reader.block(node) {
+        let mut timing = Timing {
+            connect_port: &mut check.connect_port,
+            connect_timeout: &mut check.connect_timeout,
+            retry: &mut check.retry,
+            delay_before_retry: &mut check.delay_before_retry,
+        };
+        if timing.take(reader, item) {
+            continue;
+        }
+        match item.keyword.text.as_str() {
+            "url" => check.urls.push(url(reader, item)),
+            "virtualhost" => check.virtualhost = reader.value(item).map(|t| t.text.clone()),
+            "http_protocol" => match reader.value(item).map(|t| t.text.clone()) {
+                Some(v) if v == "1.1" => check.http_1_1 = true,
+                Some(v) if v == "1.0" || v == "1.0C" => check.http_1_1 = false,
+                Some(v) => {
+                    let at = item.args[0].at.clone();
+                    reader.error(
+                        &at,
+                        format!("http_protocol must be 1.0, 1.0C or 1.1, not {v:?}"),
+                    );
+                }
+                None => {}
+            },
+            "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
+            | "delay_loop" | "enable_sni" | "tls_compliant" => reader.not_yet(item),
+            _ => reader.unknown(item, "HTTP_GET", &[NETWORK_KNOWN, HTTP_ONLY].concat()),
+        }
+    }
+    if check.urls.is_empty() {
+        reader.error(
+            &node.keyword.at,
+            "HTTP_GET needs at least one `url` block".into(),
+        );
+    }
+    check
+}
+
+fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
+    let mut url = HttpUrl {
+        path: "/".into(),
+        status_code: Vec::new(),
+        digest: None,
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "path" => {
+                if let Some(path) = reader.value(item) {
+                    url.path = path.text.clone();
+                }
+            }
+            "digest" => url.digest = reader.value(item).map(|t| t.text.to_lowercase()),
+            "status_code" => url
+                .status_code
+                .extend(item.args.iter().map(|t| t.text.clone())),
+            "regex" | "regex_no_match" | "regex_options" | "virtualhost" => reader.not_yet(item),
+            _ => reader.unknown(item, "url", URL_KNOWN),
+        }
+    }
+    // Bad status codes are reported by validation, for both syntaxes.
+    url
+}
+
+/// `MISC_CHECK { misc_path "…" … }`.
+pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
+    let mut path = None;
+    let mut check = MiscCheck {
+        misc_path: String::new(),
+        misc_timeout: None,
+        misc_dynamic: false,
+        retry: 0,
+        delay_before_retry: Seconds::from_secs(1),
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            // One quoted word is a whole command line, as keepalived reads it.
+            "misc_path" if item.args.len() == 1 => {
+                path = reader.value(item).map(|t| t.text.clone())
+            }
+            "misc_path" => path = reader.rest(item),
+            "misc_timeout" => check.misc_timeout = reader.seconds(item),
+            "misc_dynamic" => check.misc_dynamic = true,
+            "retry" => check.retry = reader.parse(item, "a count").unwrap_or(0),
+            "delay_before_retry" => {
+                check.delay_before_retry = reader.seconds(item).unwrap_or(check.delay_before_retry)
+            }
+            "user" => reader.not_yet(item),
+            "warmup" | "delay_loop" | "log_all_failures" => reader.not_yet(item),
+            _ => reader.unknown(item, "MISC_CHECK", MISC_KNOWN),
+        }
+    }
+    match path {
+        Some(p) => {
+            check.misc_path = p;
+            Some(check)
+        }
+        None => {
+            reader.error(&node.keyword.at, "MISC_CHECK needs `misc_path`".into());
+            None
+        }
+    }
+}

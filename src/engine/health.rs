@@ -1,0 +1,85 @@
+//! Check reports into the engine state: each checker's verdict, their
+//! combination, `misc_dynamic` weights, and the journal entry.
+
+use super::journal::{unix_ms, EventKind};
+use super::state::EngineState;
+use crate::check::runner::CheckReport;
+use crate::ipvs::model::Health;
+
+/// Down if any checker is down, up when every checker is up, unknown
+/// otherwise (treated as up by the table).
+pub fn combined(verdicts: &[Health]) -> Health {
+    if verdicts.contains(&Health::Down) {
+        Health::Down
+    } else if !verdicts.is_empty() && verdicts.iter().all(|h| *h == Health::Up) {
+        Health::Up
+    } else {
+        Health::Unknown
+    }
+}
+
+impl EngineState {
+    /// Take a check result; returns whether the data-plane table changed.
+    pub fn on_check(&mut self, report: CheckReport) -> bool {
+        let Some(service) = self.services.get_mut(report.service) else {
+            return false;
+        };
+        let service_name = service.config.display_name();
+        let Some(server) = service.servers.get_mut(report.server) else {
+            return false;
+        };
+        let name = server.config.display_name();
+        let text = match &report.result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e.clone(),
+        };
+        server.last_check = Some((text.clone(), unix_ms()));
+        let mut table_changed = false;
+        if report.result.is_ok()
+            && report.weight.is_some()
+            && report.weight != server.dynamic_weight
+        {
+            server.dynamic_weight = report.weight;
+            table_changed = true;
+            let weight = report.weight.unwrap_or_default();
+            self.journal.record(
+                EventKind::Health,
+                format!("{service_name}/{name}: weight {weight} (misc_dynamic)"),
+            );
+        }
+        let Some(verdict) = report.changed else {
+            return table_changed;
+        };
+        if let Some(slot) = server.checker_health.get_mut(report.checker) {
+            *slot = verdict;
+        }
+        let health = combined(&server.checker_health);
+        if health == server.health {
+            return table_changed;
+        }
+        server.health = health;
+        let consequence = match (health, server.config.inhibit_on_failure) {
+            (Health::Down, true) => "; weight 0 (inhibit_on_failure)",
+            (Health::Down, false) => "; removed from the table",
+            _ => "",
+        };
+        self.journal.record(
+            EventKind::Health,
+            format!("{service_name}/{name} is {health:?}: {text}{consequence}"),
+        );
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_failing_checker_takes_the_server_down() {
+        assert_eq!(combined(&[Health::Up, Health::Down]), Health::Down);
+        assert_eq!(combined(&[Health::Up, Health::Up]), Health::Up);
+        assert_eq!(combined(&[Health::Up, Health::Unknown]), Health::Unknown);
+        assert_eq!(combined(&[]), Health::Unknown);
+    }
+}

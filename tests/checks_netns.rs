@@ -1,0 +1,186 @@
+//! HTTP_GET and MISC_CHECK against real servers in namespaces: status
+//! codes, body digests, a script's exit code, `misc_dynamic` weights and a
+//! hung script. Needs root.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::netlab::NetLab;
+use common::{attach_retrying, namespaces_available, prefix, snapshot_blocking};
+use director::check::md5;
+use director::engine::snapshot::ServerView;
+use director::engine::Snapshot;
+use director::ipvs::model::Health;
+use director::lab::netns::in_namespace;
+
+/// An HTTP server whose status and body the test changes.
+struct Backend {
+    status: Arc<AtomicU16>,
+    body: Arc<Mutex<String>>,
+}
+
+fn http_backend(lab: &NetLab, node: &str, address: &str, stop: &Arc<AtomicBool>) -> Backend {
+    let at = format!("{address}:80");
+    let listener = in_namespace(&lab.ns(node), move || TcpListener::bind(at).unwrap()).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let backend = Backend {
+        status: Arc::new(AtomicU16::new(200)),
+        body: Arc::new(Mutex::new(format!("{node} ok\n"))),
+    };
+    let (status, body, stop) = (backend.status.clone(), backend.body.clone(), stop.clone());
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let body = body.lock().unwrap().clone();
+            let code = status.load(Ordering::Relaxed);
+            let reply = format!(
+                "HTTP/1.0 {code} X\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    backend
+}
+
+fn rs<'a>(snapshot: &'a Snapshot, name: &str) -> &'a ServerView {
+    snapshot.server("web", name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_get_and_misc_check_follow_the_servers() {
+    if !namespaces_available("http_get_and_misc_check_follow_the_servers") {
+        return;
+    }
+    let lab = NetLab::new(&prefix("chk"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("rs1", &["192.0.2.11/24"]);
+    lab.node("rs2", &["192.0.2.12/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let rs1 = http_backend(&lab, "rs1", "192.0.2.11", &stop);
+    let _rs2 = http_backend(&lab, "rs2", "192.0.2.12", &stop);
+    let code = lab.dir.join("code");
+    std::fs::write(&code, "0").unwrap();
+    let script = lab.dir.join("check.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nexit $(cat {})\n", code.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["755", &script.display().to_string()])
+        .status()
+        .unwrap();
+    let digest = md5::hex(b"rs1 ok\n");
+    let config = format!(
+        r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.5
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.11"
+port = 80
+[virtual_server.real_server.http_get]
+connect_timeout = 1
+retry = 0
+delay_before_retry = 0.5
+[[virtual_server.real_server.http_get.url]]
+path = "/health"
+status_code = ["200-299"]
+digest = "{digest}"
+[[virtual_server.real_server]]
+name = "rs2"
+address = "192.0.2.12"
+port = 80
+weight = 3
+[virtual_server.real_server.misc_check]
+misc_path = "{}"
+misc_timeout = 1
+misc_dynamic = true
+delay_before_retry = 0.5
+"#,
+        script.display()
+    );
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    let mut lab = lab;
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    let engine = attach_retrying(&socket).await;
+    snapshot_blocking(&engine, "both up", |s| {
+        rs(s, "rs1").health == Health::Up && rs(s, "rs2").health == Health::Up
+    });
+
+    // HTTP_GET: a 503 takes rs1 out; a changed body fails the digest; back.
+    rs1.status.store(503, Ordering::Relaxed);
+    let snap = snapshot_blocking(&engine, "rs1 down on 503", |s| {
+        rs(s, "rs1").health == Health::Down
+    });
+    assert!(!rs(&snap, "rs1").in_table);
+    assert!(rs(&snap, "rs1")
+        .last_check
+        .as_deref()
+        .unwrap()
+        .contains("status 503"));
+    rs1.status.store(200, Ordering::Relaxed);
+    *rs1.body.lock().unwrap() = "rs1 changed\n".into();
+    let snap = snapshot_blocking(&engine, "digest mismatch", |s| {
+        rs(s, "rs1")
+            .last_check
+            .as_deref()
+            .is_some_and(|c| c.contains("body digest"))
+    });
+    assert_eq!(rs(&snap, "rs1").health, Health::Down);
+    *rs1.body.lock().unwrap() = "rs1 ok\n".into();
+    snapshot_blocking(&engine, "rs1 back", |s| rs(s, "rs1").health == Health::Up);
+
+    // MISC_CHECK with misc_dynamic: 1 is down, 7 is up with weight 5.
+    std::fs::write(&code, "1").unwrap();
+    snapshot_blocking(&engine, "rs2 down on exit 1", |s| {
+        rs(s, "rs2").health == Health::Down
+    });
+    std::fs::write(&code, "7").unwrap();
+    snapshot_blocking(&engine, "rs2 up at weight 5", |s| {
+        rs(s, "rs2").health == Health::Up && rs(s, "rs2").weight == 5
+    });
+
+    // A hung script is killed at misc_timeout and counts as a failure.
+    std::fs::write(&script, "#!/bin/sh\nsleep 30\n").unwrap();
+    let snap = snapshot_blocking(&engine, "hung script fails", |s| {
+        rs(s, "rs2").health == Health::Down
+    });
+    assert!(rs(&snap, "rs2")
+        .last_check
+        .as_deref()
+        .unwrap()
+        .contains("timed out"));
+    stop.store(true, Ordering::Relaxed);
+}
