@@ -184,3 +184,157 @@ delay_before_retry = 0.5
         .contains("timed out"));
     stop.store(true, Ordering::Relaxed);
 }
+
+/// Serve UDP on `at` in `node` with `answer` until `stop`; `None` from
+/// `answer` closes the socket (so the port is unreachable).
+fn udp_server(
+    lab: &NetLab,
+    node: &str,
+    at: &str,
+    stop: &Arc<AtomicBool>,
+    answer: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + 'static,
+) {
+    let at = at.to_string();
+    let socket = in_namespace(&lab.ns(node), move || {
+        std::net::UdpSocket::bind(at).unwrap()
+    })
+    .unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let stop = stop.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 512];
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((n, from)) = socket.recv_from(&mut buffer) else {
+                continue;
+            };
+            match answer(&buffer[..n]) {
+                Some(reply) => {
+                    let _ = socket.send_to(&reply, from);
+                }
+                None => return, // dropping the socket closes the port
+            }
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_udp_smtp_and_dns_checks_follow_the_servers() {
+    if !namespaces_available("ping_udp_smtp_and_dns_checks_follow_the_servers") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("chk2"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("rs3", &["192.0.2.13/24"]);
+    lab.node("rs4", &["192.0.2.14/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let udp_up = Arc::new(AtomicBool::new(true));
+    let up = udp_up.clone();
+    udp_server(&lab, "rs3", "192.0.2.13:53", &stop, move |_| {
+        up.load(Ordering::Relaxed).then(|| b"ok".to_vec())
+    });
+    let dns_ok = Arc::new(AtomicBool::new(true));
+    let ok = dns_ok.clone();
+    udp_server(&lab, "rs3", "192.0.2.13:5353", &stop, move |query| {
+        let mut reply = query[..2].to_vec();
+        if ok.load(Ordering::Relaxed) {
+            reply.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+        } else {
+            reply.extend_from_slice(&[0x81, 0x83, 0, 1, 0, 0, 0, 0, 0, 0]);
+        }
+        Some(reply)
+    });
+    let greeting = Arc::new(Mutex::new("220 mx ESMTP\r\n".to_string()));
+    let smtp = in_namespace(&lab.ns("rs3"), || {
+        TcpListener::bind("192.0.2.13:25").unwrap()
+    })
+    .unwrap();
+    smtp.set_nonblocking(true).unwrap();
+    let (words, stop_smtp) = (greeting.clone(), stop.clone());
+    std::thread::spawn(move || {
+        while !stop_smtp.load(Ordering::Relaxed) {
+            let Ok((mut stream, _)) = smtp.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            let hello = words.lock().unwrap().clone();
+            let _ = stream.write_all(hello.as_bytes());
+            let mut buffer = [0u8; 256];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(b"250 hello\r\n");
+        }
+    });
+    let config = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.5
+[[virtual_server.real_server]]
+name = "udp"
+address = "192.0.2.13"
+port = 53
+[virtual_server.real_server.udp_check]
+connect_timeout = 0.5
+retry = 0
+payload = "3f"
+[[virtual_server.real_server]]
+name = "dns"
+address = "192.0.2.13"
+port = 5353
+[virtual_server.real_server.dns_check]
+connect_timeout = 1
+retry = 0
+type = "A"
+name = "www.example.org"
+[[virtual_server.real_server]]
+name = "smtp"
+address = "192.0.2.13"
+port = 25
+[virtual_server.real_server.smtp_check]
+connect_timeout = 1
+retry = 0
+helo_name = "director.test"
+[[virtual_server.real_server]]
+name = "ping"
+address = "192.0.2.14"
+port = 80
+[virtual_server.real_server.ping_check]
+connect_timeout = 0.5
+retry = 0
+"#;
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    let engine = attach_retrying(&socket).await;
+    let all = ["udp", "dns", "smtp", "ping"];
+    snapshot_blocking(&engine, "all up", |s| {
+        all.iter().all(|n| rs(s, n).health == Health::Up)
+    });
+    udp_up.store(false, Ordering::Relaxed);
+    dns_ok.store(false, Ordering::Relaxed);
+    *greeting.lock().unwrap() = "421 go away\r\n".into();
+    lab.sh("rs4", "ip link set dev eth0 down");
+    let snap = snapshot_blocking(&engine, "all down", |s| {
+        all.iter().all(|n| rs(s, n).health == Health::Down)
+    });
+    let why = |n: &str| rs(&snap, n).last_check.clone().unwrap_or_default();
+    assert!(why("dns").contains("response code 3"), "{}", why("dns"));
+    assert!(why("smtp").contains("greeting 421"), "{}", why("smtp"));
+    assert!(why("udp").contains("udp 192.0.2.13:53"), "{}", why("udp"));
+    stop.store(true, Ordering::Relaxed);
+}

@@ -1,9 +1,12 @@
 //! Health checks: the retry policy (pure) and the probes (I/O).
 
+pub mod dns;
 pub mod http;
 pub mod md5;
 pub mod misc;
 pub mod ping;
 pub mod policy;
 pub mod runner;
+pub mod smtp;
 pub mod tcp;
+pub mod udp;

@@ -8,7 +8,8 @@ use tokio::task::JoinHandle;
 
 use super::http::HttpProbe;
 use super::policy::{Policy, PolicyParams};
-use super::{http, misc, tcp};
+use super::udp::UdpProbe;
+use super::{dns, http, misc, ping, smtp, tcp, udp};
 use crate::ipvs::model::Health;
 
 /// One probe's outcome, reported to the engine.
@@ -35,6 +36,22 @@ pub enum Probe {
     Tcp,
     /// HTTP_GET: requests and their answers.
     Http(HttpProbe),
+    /// PING_CHECK: an ICMP echo.
+    Ping,
+    /// UDP_CHECK: a datagram.
+    Udp(UdpProbe),
+    /// SMTP_CHECK: greeting and HELO.
+    Smtp {
+        /// The name given in HELO.
+        helo_name: String,
+    },
+    /// DNS_CHECK: a query.
+    Dns {
+        /// The name asked for.
+        name: String,
+        /// The record type's number.
+        kind: u16,
+    },
     /// MISC_CHECK: a script.
     Misc {
         /// The command line.
@@ -70,6 +87,22 @@ async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
         Probe::Tcp => (tcp::probe(spec.target, spec.connect_timeout).await, None),
         Probe::Http(http_probe) => (
             http::probe(spec.target, http_probe, spec.connect_timeout).await,
+            None,
+        ),
+        Probe::Ping => (
+            ping::ping(spec.target.ip(), spec.connect_timeout).await,
+            None,
+        ),
+        Probe::Udp(udp_probe) => (
+            udp::probe(spec.target, udp_probe, spec.connect_timeout).await,
+            None,
+        ),
+        Probe::Smtp { helo_name } => (
+            smtp::probe(spec.target, helo_name, spec.connect_timeout).await,
+            None,
+        ),
+        Probe::Dns { name, kind } => (
+            dns::probe(spec.target, name, *kind, spec.connect_timeout).await,
             None,
         ),
         Probe::Misc {

@@ -262,6 +262,91 @@ pub struct RealServer {
     pub http_get: Option<HttpGet>,
     /// A script health check (keepalived MISC_CHECK).
     pub misc_check: Option<MiscCheck>,
+    /// An ICMP echo health check (keepalived PING_CHECK).
+    pub ping_check: Option<PingCheck>,
+    /// A UDP health check (keepalived UDP_CHECK).
+    pub udp_check: Option<UdpCheck>,
+    /// An SMTP health check (keepalived SMTP_CHECK).
+    pub smtp_check: Option<SmtpCheck>,
+    /// A DNS health check (keepalived DNS_CHECK).
+    pub dns_check: Option<DnsCheck>,
+}
+
+/// keepalived's PING_CHECK: healthy when the server answers an ICMP echo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingCheck {
+    /// Seconds an echo reply may take.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Seconds,
+    /// Retries after a failure before the server is marked down.
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
+}
+
+/// keepalived's UDP_CHECK: a datagram to the server's port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UdpCheck {
+    /// Port to send to; the real server's port when absent.
+    pub connect_port: Option<Port>,
+    /// Seconds to wait for a reply (or an ICMP refusal).
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Seconds,
+    /// Retries after a failure before the server is marked down.
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
+    /// The datagram, in hex; empty when absent.
+    pub payload: Option<String>,
+    /// Require a reply: `""` any reply, or the hex it must start with.
+    pub require_reply: Option<String>,
+}
+
+/// keepalived's SMTP_CHECK: a 220 greeting and a 250 answer to HELO.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpCheck {
+    /// Port to connect to; the real server's port when absent.
+    pub connect_port: Option<Port>,
+    /// Seconds the whole exchange may take.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Seconds,
+    /// Retries after a failure before the server is marked down.
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
+    /// The name given in HELO; this host's name when absent.
+    pub helo_name: Option<String>,
+}
+
+/// keepalived's DNS_CHECK: a query that must be answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsCheck {
+    /// Port to query; the real server's port when absent.
+    pub connect_port: Option<Port>,
+    /// Seconds a reply may take.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Seconds,
+    /// Retries after a failure before the server is marked down.
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    #[serde(default = "default_delay_before_retry")]
+    pub delay_before_retry: Seconds,
+    /// Record type (A, NS, CNAME, SOA, MX, TXT, AAAA); SOA when absent.
+    #[serde(rename = "type")]
+    pub record_type: Option<String>,
+    /// The name asked for; the root (".") when absent.
+    pub name: Option<String>,
 }
 
 /// keepalived's HTTP_GET: healthy when every url answers as expected.

@@ -243,6 +243,28 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     });
                 }
             }
+            if let Some(udp) = &real.udp_check {
+                for hex in [&udp.payload, &udp.require_reply].into_iter().flatten() {
+                    if let Err(message) = crate::check::udp::parse_hex(hex) {
+                        problems.push(Problem {
+                            path: real_at("udp_check"),
+                            message: format!("UDP_CHECK: {message}"),
+                        });
+                    }
+                }
+            }
+            if let Some(kind) = real
+                .dns_check
+                .as_ref()
+                .and_then(|d| d.record_type.as_deref())
+            {
+                if crate::check::dns::type_number(kind).is_none() {
+                    problems.push(Problem {
+                        path: real_at("dns_check"),
+                        message: format!("DNS_CHECK type {kind:?} is not one of A, NS, CNAME, SOA, MX, TXT, AAAA"),
+                    });
+                }
+            }
             if real.uthreshold > 0 && real.lthreshold > real.uthreshold {
                 problems.push(Problem {
                     path: real_at("lthreshold"),

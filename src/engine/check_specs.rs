@@ -4,16 +4,27 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::check::dns;
 use crate::check::http::{HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
+use crate::check::udp::{parse_hex, UdpProbe};
 use crate::config::{Config, RealServer};
 
 /// How many checkers a real server has.
 pub fn checker_count(real: &RealServer) -> usize {
-    usize::from(real.tcp_check.is_some())
-        + usize::from(real.http_get.is_some())
-        + usize::from(real.misc_check.is_some())
+    [
+        real.tcp_check.is_some(),
+        real.http_get.is_some(),
+        real.misc_check.is_some(),
+        real.ping_check.is_some(),
+        real.udp_check.is_some(),
+        real.smtp_check.is_some(),
+        real.dns_check.is_some(),
+    ]
+    .into_iter()
+    .filter(|present| *present)
+    .count()
 }
 
 /// Every checker of `config`.
@@ -66,6 +77,61 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                     virtualhost: check.virtualhost.clone(),
                     http_1_1: check.http_1_1,
                 });
+                push(
+                    at(check.connect_port.map(|p| p.0)),
+                    check.connect_timeout.0,
+                    probe,
+                    check.retry,
+                    check.delay_before_retry.0,
+                );
+            }
+            if let Some(check) = &real.ping_check {
+                push(
+                    at(None),
+                    check.connect_timeout.0,
+                    Probe::Ping,
+                    check.retry,
+                    check.delay_before_retry.0,
+                );
+            }
+            if let Some(check) = &real.udp_check {
+                // Validated at load: the hex parses.
+                let hex =
+                    |h: &Option<String>| h.as_deref().map(|h| parse_hex(h).unwrap_or_default());
+                let probe = Probe::Udp(UdpProbe {
+                    payload: hex(&check.payload).unwrap_or_default(),
+                    require_reply: hex(&check.require_reply),
+                });
+                push(
+                    at(check.connect_port.map(|p| p.0)),
+                    check.connect_timeout.0,
+                    probe,
+                    check.retry,
+                    check.delay_before_retry.0,
+                );
+            }
+            if let Some(check) = &real.smtp_check {
+                let helo_name = check
+                    .helo_name
+                    .clone()
+                    .unwrap_or_else(crate::daemon::hostname);
+                push(
+                    at(check.connect_port.map(|p| p.0)),
+                    check.connect_timeout.0,
+                    Probe::Smtp { helo_name },
+                    check.retry,
+                    check.delay_before_retry.0,
+                );
+            }
+            if let Some(check) = &real.dns_check {
+                let kind = check
+                    .record_type
+                    .as_deref()
+                    .map_or(Some(6), dns::type_number);
+                let probe = Probe::Dns {
+                    name: check.name.clone().unwrap_or_else(|| ".".into()),
+                    kind: kind.unwrap_or(6),
+                };
                 push(
                     at(check.connect_port.map(|p| p.0)),
                     check.connect_timeout.0,

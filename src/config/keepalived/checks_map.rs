@@ -3,7 +3,7 @@
 use super::reader::Reader;
 use super::tree::Node;
 use crate::config::values::{Port, Seconds};
-use crate::config::{HttpGet, HttpUrl, MiscCheck};
+use crate::config::{DnsCheck, HttpGet, HttpUrl, MiscCheck, PingCheck, SmtpCheck, UdpCheck};
 
 /// Options every network checker (TCP_CHECK, HTTP_GET…) knows.
 pub const NETWORK_KNOWN: &[&str] = &[
@@ -199,4 +199,155 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
             None
         }
     }
+}
+
+/// The common part of a checker block: the shared options go to `timing`,
+/// the rest to `other`, which returns whether it knew the keyword.
+pub fn read_block<F>(
+    reader: &mut Reader,
+    node: &Node,
+    section: &str,
+    extra: &[&str],
+    mut timing: Timing<'_>,
+    mut other: F,
+) where
+    F: FnMut(&mut Reader, &Node) -> bool,
+{
+    for item in reader.block(node) {
+        if timing.take(reader, item) || other(reader, item) {
+            continue;
+        }
+        match item.keyword.text.as_str() {
+            "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
+            | "delay_loop" => reader.not_yet(item),
+            _ => reader.unknown(item, section, &[NETWORK_KNOWN, extra].concat()),
+        }
+    }
+}
+
+/// `PING_CHECK { … }`.
+pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
+    let mut check = PingCheck {
+        connect_timeout: Seconds::from_secs(5),
+        retry: 1,
+        delay_before_retry: Seconds::from_secs(1),
+    };
+    let mut port = None;
+    let timing = Timing {
+        connect_port: &mut port,
+        connect_timeout: &mut check.connect_timeout,
+        retry: &mut check.retry,
+        delay_before_retry: &mut check.delay_before_retry,
+    };
+    read_block(reader, node, "PING_CHECK", &[], timing, |_, _| false);
+    check
+}
+
+/// `UDP_CHECK { payload …; require_reply … }`.
+pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
+    let mut check = UdpCheck {
+        connect_port: None,
+        connect_timeout: Seconds::from_secs(5),
+        retry: 1,
+        delay_before_retry: Seconds::from_secs(1),
+        payload: None,
+        require_reply: None,
+    };
+    let (mut payload, mut require_reply) = (None, None);
+    let timing = Timing {
+        connect_port: &mut check.connect_port,
+        connect_timeout: &mut check.connect_timeout,
+        retry: &mut check.retry,
+        delay_before_retry: &mut check.delay_before_retry,
+    };
+    let extra = ["payload", "require_reply"];
+    read_block(reader, node, "UDP_CHECK", &extra, timing, |reader, item| {
+        match item.keyword.text.as_str() {
+            "payload" => payload = reader.value(item).map(|t| t.text.clone()),
+            "require_reply" => {
+                require_reply = Some(
+                    item.args
+                        .first()
+                        .map(|t| t.text.clone())
+                        .unwrap_or_default(),
+                )
+            }
+            _ => return false,
+        }
+        true
+    });
+    check.payload = payload;
+    check.require_reply = require_reply;
+    check
+}
+
+/// `SMTP_CHECK { helo_name … }`.
+pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
+    let mut check = SmtpCheck {
+        connect_port: None,
+        connect_timeout: Seconds::from_secs(5),
+        retry: 1,
+        delay_before_retry: Seconds::from_secs(1),
+        helo_name: None,
+    };
+    let mut helo = None;
+    let timing = Timing {
+        connect_port: &mut check.connect_port,
+        connect_timeout: &mut check.connect_timeout,
+        retry: &mut check.retry,
+        delay_before_retry: &mut check.delay_before_retry,
+    };
+    read_block(
+        reader,
+        node,
+        "SMTP_CHECK",
+        &["helo_name"],
+        timing,
+        |reader, item| {
+            if item.keyword.text != "helo_name" {
+                return false;
+            }
+            helo = reader.value(item).map(|t| t.text.clone());
+            true
+        },
+    );
+    check.helo_name = helo;
+    check
+}
+
+/// `DNS_CHECK { type …; name … }`.
+pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
+    let mut check = DnsCheck {
+        connect_port: None,
+        connect_timeout: Seconds::from_secs(5),
+        retry: 1,
+        delay_before_retry: Seconds::from_secs(1),
+        record_type: None,
+        name: None,
+    };
+    let (mut kind, mut name) = (None, None);
+    let timing = Timing {
+        connect_port: &mut check.connect_port,
+        connect_timeout: &mut check.connect_timeout,
+        retry: &mut check.retry,
+        delay_before_retry: &mut check.delay_before_retry,
+    };
+    read_block(
+        reader,
+        node,
+        "DNS_CHECK",
+        &["type", "name"],
+        timing,
+        |reader, item| {
+            match item.keyword.text.as_str() {
+                "type" => kind = reader.value(item).map(|t| t.text.to_uppercase()),
+                "name" => name = reader.value(item).map(|t| t.text.clone()),
+                _ => return false,
+            }
+            true
+        },
+    );
+    check.record_type = kind;
+    check.name = name;
+    check
 }

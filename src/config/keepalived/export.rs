@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::config::values::{Port, Seconds};
 use crate::config::{
-    Config, Forwarding, HttpGet, MiscCheck, SchedulerName, VrrpInstance, VrrpVersion,
+    Config, Forwarding, HttpGet, MiscCheck, RealServer, SchedulerName, VrrpInstance, VrrpVersion,
 };
 
 fn quoted(text: &str) -> String {
@@ -124,15 +125,12 @@ pub fn to_keepalived(config: &Config) -> String {
             }
             if let Some(check) = &real.tcp_check {
                 let _ = writeln!(out, "        TCP_CHECK {{");
-                if let Some(port) = check.connect_port {
-                    let _ = writeln!(out, "            connect_port {port}");
-                }
-                let _ = writeln!(
-                    out,
-                    "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
+                timing(
+                    &mut out,
+                    check.connect_port,
                     check.connect_timeout,
                     check.retry,
-                    check.delay_before_retry
+                    check.delay_before_retry,
                 );
             }
             if let Some(check) = &real.http_get {
@@ -141,6 +139,7 @@ pub fn to_keepalived(config: &Config) -> String {
             if let Some(check) = &real.misc_check {
                 misc_block(&mut out, check);
             }
+            network_blocks(&mut out, real);
             let _ = writeln!(out, "    }}");
         }
         let _ = writeln!(out, "}}\n");
@@ -164,20 +163,82 @@ fn http_block(out: &mut String, check: &HttpGet) {
         }
         let _ = writeln!(out, "            }}");
     }
-    if let Some(port) = check.connect_port {
-        let _ = writeln!(out, "            connect_port {port}");
-    }
     if let Some(host) = &check.virtualhost {
         let _ = writeln!(out, "            virtualhost {host}");
     }
     if check.http_1_1 {
         let _ = writeln!(out, "            http_protocol 1.1");
     }
+    timing(
+        out,
+        check.connect_port,
+        check.connect_timeout,
+        check.retry,
+        check.delay_before_retry,
+    );
+}
+
+/// The shared options of a network checker, closing its block.
+fn timing(out: &mut String, port: Option<Port>, timeout: Seconds, retry: u32, delay: Seconds) {
+    if let Some(port) = port {
+        let _ = writeln!(out, "            connect_port {port}");
+    }
     let _ = writeln!(
         out,
-        "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
-        check.connect_timeout, check.retry, check.delay_before_retry
+        "            connect_timeout {timeout}\n            retry {retry}\n            delay_before_retry {delay}\n        }}"
     );
+}
+
+fn network_blocks(out: &mut String, real: &RealServer) {
+    if let Some(c) = &real.ping_check {
+        let _ = writeln!(out, "        PING_CHECK {{");
+        timing(out, None, c.connect_timeout, c.retry, c.delay_before_retry);
+    }
+    if let Some(c) = &real.udp_check {
+        let _ = writeln!(out, "        UDP_CHECK {{");
+        if let Some(payload) = &c.payload {
+            let _ = writeln!(out, "            payload {payload}");
+        }
+        if let Some(reply) = &c.require_reply {
+            let _ = writeln!(out, "            require_reply {reply}");
+        }
+        timing(
+            out,
+            c.connect_port,
+            c.connect_timeout,
+            c.retry,
+            c.delay_before_retry,
+        );
+    }
+    if let Some(c) = &real.smtp_check {
+        let _ = writeln!(out, "        SMTP_CHECK {{");
+        if let Some(helo) = &c.helo_name {
+            let _ = writeln!(out, "            helo_name {helo}");
+        }
+        timing(
+            out,
+            c.connect_port,
+            c.connect_timeout,
+            c.retry,
+            c.delay_before_retry,
+        );
+    }
+    if let Some(c) = &real.dns_check {
+        let _ = writeln!(out, "        DNS_CHECK {{");
+        if let Some(kind) = &c.record_type {
+            let _ = writeln!(out, "            type {kind}");
+        }
+        if let Some(name) = &c.name {
+            let _ = writeln!(out, "            name {name}");
+        }
+        timing(
+            out,
+            c.connect_port,
+            c.connect_timeout,
+            c.retry,
+            c.delay_before_retry,
+        );
+    }
 }
 
 fn misc_block(out: &mut String, check: &MiscCheck) {

@@ -260,6 +260,10 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
         tcp_check: None,
         http_get: None,
         misc_check: None,
+        ping_check: None,
+        udp_check: None,
+        smtp_check: None,
+        dns_check: None,
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
@@ -268,15 +272,17 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item)),
             "HTTP_GET" => real.http_get = Some(checks_map::http_get(reader, item)),
             "MISC_CHECK" => real.misc_check = checks_map::misc_check(reader, item),
-            "SSL_GET" | "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK" | "PING_CHECK" | "FILE_CHECK" => {
-                reader.warn(
-                    &item.keyword.at,
-                    format!(
-                        "{} is accepted but not yet supported: this real server runs unchecked",
-                        item.keyword.text
-                    ),
-                )
-            }
+            "PING_CHECK" => real.ping_check = Some(checks_map::ping_check(reader, item)),
+            "UDP_CHECK" => real.udp_check = Some(checks_map::udp_check(reader, item)),
+            "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item)),
+            "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item)),
+            "SSL_GET" | "FILE_CHECK" => reader.warn(
+                &item.keyword.at,
+                format!(
+                    "{} is accepted but not yet supported: this real server runs unchecked",
+                    item.keyword.text
+                ),
+            ),
             "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
@@ -297,21 +303,12 @@ fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
         retry: 1,
         delay_before_retry: Seconds::from_secs(1),
     };
-    for item in reader.block(node) {
-        let mut timing = checks_map::Timing {
-            connect_port: &mut check.connect_port,
-            connect_timeout: &mut check.connect_timeout,
-            retry: &mut check.retry,
-            delay_before_retry: &mut check.delay_before_retry,
-        };
-        if timing.take(reader, item) {
-            continue;
-        }
-        match item.keyword.text.as_str() {
-            "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
-            | "delay_loop" => reader.not_yet(item),
-            _ => reader.unknown(item, "TCP_CHECK", checks_map::NETWORK_KNOWN),
-        }
-    }
+    let timing = checks_map::Timing {
+        connect_port: &mut check.connect_port,
+        connect_timeout: &mut check.connect_timeout,
+        retry: &mut check.retry,
+        delay_before_retry: &mut check.delay_before_retry,
+    };
+    checks_map::read_block(reader, node, "TCP_CHECK", &[], timing, |_, _| false);
     check
 }

@@ -220,6 +220,23 @@ virtual_server 192.0.2.100 80 {
             misc_timeout 4
             misc_dynamic
         }
+        PING_CHECK {
+            connect_timeout 2
+        }
+        UDP_CHECK {
+            connect_port 53
+            payload 0a0b
+            require_reply
+        }
+        SMTP_CHECK {
+            connect_port 25
+            helo_name director.example
+        }
+        DNS_CHECK {
+            connect_port 53
+            type a
+            name www.example.org
+        }
     }
 }
 "#;
@@ -240,6 +257,18 @@ fn http_get_and_misc_check_map_and_survive_export() {
     let misc = real.misc_check.as_ref().unwrap();
     assert_eq!(misc.misc_path, "/usr/local/bin/check rs1 --fast");
     assert!(misc.misc_dynamic);
+    assert_eq!(
+        real.udp_check.as_ref().unwrap().require_reply.as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        real.dns_check.as_ref().unwrap().record_type.as_deref(),
+        Some("A")
+    );
+    assert_eq!(
+        real.smtp_check.as_ref().unwrap().helo_name.as_deref(),
+        Some("director.example")
+    );
     let written = export::to_keepalived(&config);
     let (again, _) = load_str("exported.conf", &written);
     assert_eq!(again.unwrap(), config, "{written}");

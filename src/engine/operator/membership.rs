@@ -67,6 +67,10 @@ impl EngineState {
             tcp_check: None,
             http_get: None,
             misc_check: None,
+            ping_check: None,
+            udp_check: None,
+            smtp_check: None,
+            dns_check: None,
         });
         let message = format!(
             "{service_name}/{}: added with weight {} (no health check: add one to the configuration)",

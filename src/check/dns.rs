@@ -1,0 +1,133 @@
+//! DNS_CHECK: ask the server for `name`'s records of `type` over UDP. It is
+//! healthy when an answer with the query's id comes back with no error and
+//! at least one answer record.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+
+/// Record types keepalived's DNS_CHECK accepts, with their numbers.
+pub const TYPES: [(&str, u16); 7] = [
+    ("A", 1),
+    ("NS", 2),
+    ("CNAME", 5),
+    ("SOA", 6),
+    ("MX", 15),
+    ("TXT", 16),
+    ("AAAA", 28),
+];
+
+/// The number of a record type name.
+pub fn type_number(name: &str) -> Option<u16> {
+    TYPES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
+}
+
+/// A query for `name` (dotted; "." is the root) of `kind`, with `id`.
+pub fn query(id: u16, name: &str, kind: u16) -> Result<Vec<u8>, String> {
+    let mut packet = Vec::with_capacity(32 + name.len());
+    packet.extend_from_slice(&id.to_be_bytes());
+    packet.extend_from_slice(&[0x01, 0x00]); // recursion desired
+    packet.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]); // one question
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
+        if label.len() > 63 {
+            return Err(format!("DNS label {label:?} is longer than 63 bytes"));
+        }
+        packet.push(label.len() as u8);
+        packet.extend_from_slice(label.as_bytes());
+    }
+    packet.push(0);
+    packet.extend_from_slice(&kind.to_be_bytes());
+    packet.extend_from_slice(&[0, 1]); // class IN
+    Ok(packet)
+}
+
+/// Whether `reply` answers query `id` without error and with answers.
+pub fn judge(reply: &[u8], id: u16) -> Result<(), String> {
+    if reply.len() < 12 {
+        return Err("dns: a reply shorter than its header".into());
+    }
+    if u16::from_be_bytes([reply[0], reply[1]]) != id {
+        return Err("dns: a reply to another query".into());
+    }
+    if reply[2] & 0x80 == 0 {
+        return Err("dns: not a response".into());
+    }
+    let rcode = reply[3] & 0x0f;
+    if rcode != 0 {
+        return Err(format!("dns: response code {rcode}"));
+    }
+    let answers = u16::from_be_bytes([reply[6], reply[7]]);
+    if answers == 0 {
+        return Err("dns: no answer records".into());
+    }
+    Ok(())
+}
+
+/// Probe `target` once.
+pub async fn probe(
+    target: SocketAddr,
+    name: &str,
+    kind: u16,
+    timeout: Duration,
+) -> Result<(), String> {
+    let id = (std::process::id() as u16) ^ (kind << 3);
+    let packet = query(id, name, kind)?;
+    let local: SocketAddr = if target.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(local)
+        .await
+        .map_err(|e| format!("dns socket: {e}"))?;
+    socket
+        .connect(target)
+        .await
+        .map_err(|e| format!("dns {target}: {e}"))?;
+    socket
+        .send(&packet)
+        .await
+        .map_err(|e| format!("dns send to {target}: {e}"))?;
+    let mut reply = [0u8; 4096];
+    match tokio::time::timeout(timeout, socket.recv(&mut reply)).await {
+        Ok(Ok(n)) => judge(&reply[..n], id).map_err(|e| format!("{e} from {target}")),
+        Ok(Err(e)) => Err(format!("dns {target}: {e}")),
+        Err(_) => Err(format!("dns {target}: no reply within {timeout:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_encode_the_name_as_labels() {
+        let q = query(0x1234, "www.example.org", 1).unwrap();
+        assert_eq!(&q[..2], &[0x12, 0x34]);
+        assert_eq!(&q[12..17], b"\x03www\x07");
+        assert_eq!(&q[q.len() - 4..], &[0, 1, 0, 1]);
+        let root = query(1, ".", 6).unwrap();
+        assert_eq!(root.len(), 12 + 1 + 4);
+    }
+
+    #[test]
+    fn replies_are_judged_by_id_code_and_answers() {
+        let mut reply = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        assert_eq!(judge(&reply, 0x1234), Ok(()));
+        assert!(judge(&reply, 0x9999).is_err());
+        reply[3] = 0x83; // NXDOMAIN
+        assert!(judge(&reply, 0x1234).unwrap_err().contains("code 3"));
+        reply[3] = 0x80;
+        reply[7] = 0;
+        assert!(judge(&reply, 0x1234).unwrap_err().contains("no answer"));
+        assert_eq!(type_number("aaaa"), Some(28));
+    }
+}
