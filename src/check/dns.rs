@@ -5,8 +5,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
-
 /// Record types keepalived's DNS_CHECK accepts, with their numbers.
 pub const TYPES: [(&str, u16); 7] = [
     ("A", 1),
@@ -80,18 +78,7 @@ pub async fn probe(
 ) -> Result<(), String> {
     let id = (std::process::id() as u16) ^ (kind << 3);
     let packet = query(id, name, kind)?;
-    let local: SocketAddr = if target.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(|e| format!("dns socket: {e}"))?;
-    socket
-        .connect(target)
-        .await
-        .map_err(|e| format!("dns {target}: {e}"))?;
+    let socket = super::udp::connected(target).await?;
     socket
         .send(&packet)
         .await

@@ -17,8 +17,9 @@ pub struct UdpProbe {
     pub require_reply: Option<Vec<u8>>,
 }
 
-/// Probe `target` once.
-pub async fn probe(target: SocketAddr, probe: &UdpProbe, timeout: Duration) -> Result<(), String> {
+/// A UDP socket connected to `target`, so that an ICMP unreachable shows
+/// up as an error on it.
+pub async fn connected(target: SocketAddr) -> Result<UdpSocket, String> {
     let local: SocketAddr = if target.is_ipv4() {
         (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
@@ -31,6 +32,12 @@ pub async fn probe(target: SocketAddr, probe: &UdpProbe, timeout: Duration) -> R
         .connect(target)
         .await
         .map_err(|e| format!("udp {target}: {e}"))?;
+    Ok(socket)
+}
+
+/// Probe `target` once.
+pub async fn probe(target: SocketAddr, probe: &UdpProbe, timeout: Duration) -> Result<(), String> {
+    let socket = connected(target).await?;
     socket
         .send(&probe.payload)
         .await

@@ -272,6 +272,54 @@ pub struct RealServer {
     pub dns_check: Option<DnsCheck>,
 }
 
+/// The options every network checker has, read alike by the engine and the
+/// keepalived.conf writer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckTiming {
+    /// Port to probe; the real server's port when absent.
+    pub connect_port: Option<Port>,
+    /// Seconds a probe may take.
+    pub connect_timeout: Seconds,
+    /// Retries after a failure before the server is marked down.
+    pub retry: u32,
+    /// Seconds between a failure and the next attempt.
+    pub delay_before_retry: Seconds,
+}
+
+/// A checker with the shared network options.
+pub trait Timed {
+    /// Its shared options.
+    fn timing(&self) -> CheckTiming;
+}
+
+macro_rules! timed {
+    ($($check:ty),*) => {
+        $(impl Timed for $check {
+            fn timing(&self) -> CheckTiming {
+                CheckTiming {
+                    connect_port: self.connect_port,
+                    connect_timeout: self.connect_timeout,
+                    retry: self.retry,
+                    delay_before_retry: self.delay_before_retry,
+                }
+            }
+        })*
+    };
+}
+
+timed!(TcpCheck, HttpGet, UdpCheck, SmtpCheck, DnsCheck);
+
+impl Timed for PingCheck {
+    fn timing(&self) -> CheckTiming {
+        CheckTiming {
+            connect_port: None,
+            connect_timeout: self.connect_timeout,
+            retry: self.retry,
+            delay_before_retry: self.delay_before_retry,
+        }
+    }
+}
+
 /// keepalived's PING_CHECK: healthy when the server answers an ICMP echo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -485,6 +533,26 @@ impl VirtualServer {
 }
 
 impl RealServer {
+    /// A real server with `weight` and no checker or threshold.
+    pub fn new(address: IpAddr, port: ServicePort, weight: Weight) -> RealServer {
+        RealServer {
+            name: None,
+            address,
+            port,
+            weight,
+            inhibit_on_failure: false,
+            uthreshold: 0,
+            lthreshold: 0,
+            tcp_check: None,
+            http_get: None,
+            misc_check: None,
+            ping_check: None,
+            udp_check: None,
+            smtp_check: None,
+            dns_check: None,
+        }
+    }
+
     /// The name shown to operators.
     pub fn display_name(&self) -> String {
         self.name

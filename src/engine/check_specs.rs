@@ -9,7 +9,8 @@ use crate::check::http::{HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
 use crate::check::udp::{parse_hex, UdpProbe};
-use crate::config::{Config, RealServer};
+use crate::config::values::Seconds;
+use crate::config::{CheckTiming, Config, HttpGet, RealServer, Timed};
 
 /// How many checkers a real server has.
 pub fn checker_count(real: &RealServer) -> usize {
@@ -27,72 +28,57 @@ pub fn checker_count(real: &RealServer) -> usize {
     .count()
 }
 
+fn http_probe(check: &HttpGet) -> Probe {
+    let urls = check
+        .urls
+        .iter()
+        .map(|u| UrlCheck {
+            path: u.path.clone(),
+            // Validated at load; a bad range cannot reach here.
+            status: u.status_ranges().unwrap_or_default(),
+            digest: u.digest.clone(),
+        })
+        .collect();
+    Probe::Http(HttpProbe {
+        urls,
+        virtualhost: check.virtualhost.clone(),
+        http_1_1: check.http_1_1,
+    })
+}
+
 /// Every checker of `config`.
 pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
     let mut specs = Vec::new();
     for (s, service) in config.virtual_servers.iter().enumerate() {
         for (r, real) in service.real_servers.iter().enumerate() {
-            let at = |port: Option<u16>| SocketAddr::new(real.address, port.unwrap_or(real.port.0));
-            let mut push = |target, connect_timeout, probe, retry, delay_before_retry: Duration| {
+            let mut push = |timing: CheckTiming, probe| {
                 let checker = specs
                     .iter()
                     .filter(|c: &&CheckSpec| c.service == s && c.server == r)
                     .count();
+                let port = timing.connect_port.map_or(real.port.0, |p| p.0);
                 specs.push(CheckSpec {
                     service: s,
                     server: r,
                     checker,
-                    target,
-                    connect_timeout,
+                    target: SocketAddr::new(real.address, port),
+                    connect_timeout: timing.connect_timeout.0,
                     probe,
                     policy: PolicyParams {
-                        retry,
-                        delay_before_retry,
+                        retry: timing.retry,
+                        delay_before_retry: timing.delay_before_retry.0,
                         delay_loop: service.delay_loop.0,
                     },
                 });
             };
             if let Some(check) = &real.tcp_check {
-                push(
-                    at(check.connect_port.map(|p| p.0)),
-                    check.connect_timeout.0,
-                    Probe::Tcp,
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                push(check.timing(), Probe::Tcp);
             }
             if let Some(check) = &real.http_get {
-                let urls = check
-                    .urls
-                    .iter()
-                    .map(|u| UrlCheck {
-                        path: u.path.clone(),
-                        // Validated at load; a bad range cannot reach here.
-                        status: u.status_ranges().unwrap_or_default(),
-                        digest: u.digest.clone(),
-                    })
-                    .collect();
-                let probe = Probe::Http(HttpProbe {
-                    urls,
-                    virtualhost: check.virtualhost.clone(),
-                    http_1_1: check.http_1_1,
-                });
-                push(
-                    at(check.connect_port.map(|p| p.0)),
-                    check.connect_timeout.0,
-                    probe,
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                push(check.timing(), http_probe(check));
             }
             if let Some(check) = &real.ping_check {
-                push(
-                    at(None),
-                    check.connect_timeout.0,
-                    Probe::Ping,
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                push(check.timing(), Probe::Ping);
             }
             if let Some(check) = &real.udp_check {
                 // Validated at load: the hex parses.
@@ -102,43 +88,26 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                     payload: hex(&check.payload).unwrap_or_default(),
                     require_reply: hex(&check.require_reply),
                 });
-                push(
-                    at(check.connect_port.map(|p| p.0)),
-                    check.connect_timeout.0,
-                    probe,
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                push(check.timing(), probe);
             }
             if let Some(check) = &real.smtp_check {
                 let helo_name = check
                     .helo_name
                     .clone()
                     .unwrap_or_else(crate::daemon::hostname);
-                push(
-                    at(check.connect_port.map(|p| p.0)),
-                    check.connect_timeout.0,
-                    Probe::Smtp { helo_name },
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                push(check.timing(), Probe::Smtp { helo_name });
             }
             if let Some(check) = &real.dns_check {
-                let kind = check
-                    .record_type
-                    .as_deref()
-                    .map_or(Some(6), dns::type_number);
                 let probe = Probe::Dns {
                     name: check.name.clone().unwrap_or_else(|| ".".into()),
-                    kind: kind.unwrap_or(6),
+                    // Validated at load: the type is known; SOA by default.
+                    kind: check
+                        .record_type
+                        .as_deref()
+                        .and_then(dns::type_number)
+                        .unwrap_or(6),
                 };
-                push(
-                    at(check.connect_port.map(|p| p.0)),
-                    check.connect_timeout.0,
-                    probe,
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                push(check.timing(), probe);
             }
             if let Some(check) = &real.misc_check {
                 let probe = Probe::Misc {
@@ -146,13 +115,13 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                     timeout: check.misc_timeout.unwrap_or(service.delay_loop).0,
                     dynamic: check.misc_dynamic,
                 };
-                push(
-                    at(None),
-                    Duration::ZERO,
-                    probe,
-                    check.retry,
-                    check.delay_before_retry.0,
-                );
+                let timing = CheckTiming {
+                    connect_port: None,
+                    connect_timeout: Seconds(Duration::ZERO),
+                    retry: check.retry,
+                    delay_before_retry: check.delay_before_retry,
+                };
+                push(timing, probe);
             }
         }
     }

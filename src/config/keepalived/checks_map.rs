@@ -51,6 +51,19 @@ const MISC_KNOWN: &[&str] = &[
     "log_all_failures",
 ];
 
+/// Borrow the shared options of a checker being read.
+macro_rules! timing_of {
+    ($check:ident) => {
+        $crate::config::keepalived::checks_map::Timing {
+            connect_port: &mut $check.connect_port,
+            connect_timeout: &mut $check.connect_timeout,
+            retry: &mut $check.retry,
+            delay_before_retry: &mut $check.delay_before_retry,
+        }
+    };
+}
+pub(super) use timing_of;
+
 /// The options every network checker shares, borrowed from the checker
 /// being read.
 pub struct Timing<'c> {
@@ -98,12 +111,7 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
         http_1_1: false,
     };
     for item in reader.block(node) {
-        let mut timing = Timing {
-            connect_port: &mut check.connect_port,
-            connect_timeout: &mut check.connect_timeout,
-            retry: &mut check.retry,
-            delay_before_retry: &mut check.delay_before_retry,
-        };
+        let mut timing = timing_of!(check);
         if timing.take(reader, item) {
             continue;
         }
@@ -254,12 +262,7 @@ pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
         require_reply: None,
     };
     let (mut payload, mut require_reply) = (None, None);
-    let timing = Timing {
-        connect_port: &mut check.connect_port,
-        connect_timeout: &mut check.connect_timeout,
-        retry: &mut check.retry,
-        delay_before_retry: &mut check.delay_before_retry,
-    };
+    let timing = timing_of!(check);
     let extra = ["payload", "require_reply"];
     read_block(reader, node, "UDP_CHECK", &extra, timing, |reader, item| {
         match item.keyword.text.as_str() {
@@ -291,12 +294,7 @@ pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
         helo_name: None,
     };
     let mut helo = None;
-    let timing = Timing {
-        connect_port: &mut check.connect_port,
-        connect_timeout: &mut check.connect_timeout,
-        retry: &mut check.retry,
-        delay_before_retry: &mut check.delay_before_retry,
-    };
+    let timing = timing_of!(check);
     read_block(
         reader,
         node,
@@ -326,12 +324,7 @@ pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
         name: None,
     };
     let (mut kind, mut name) = (None, None);
-    let timing = Timing {
-        connect_port: &mut check.connect_port,
-        connect_timeout: &mut check.connect_timeout,
-        retry: &mut check.retry,
-        delay_before_retry: &mut check.delay_before_retry,
-    };
+    let timing = timing_of!(check);
     read_block(
         reader,
         node,

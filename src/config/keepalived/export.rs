@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::config::values::{Port, Seconds};
 use crate::config::{
-    Config, Forwarding, HttpGet, MiscCheck, RealServer, SchedulerName, VrrpInstance, VrrpVersion,
+    CheckTiming, Config, Forwarding, HttpGet, MiscCheck, RealServer, SchedulerName, Timed,
+    VrrpInstance, VrrpVersion,
 };
 
 fn quoted(text: &str) -> String {
@@ -125,13 +125,7 @@ pub fn to_keepalived(config: &Config) -> String {
             }
             if let Some(check) = &real.tcp_check {
                 let _ = writeln!(out, "        TCP_CHECK {{");
-                timing(
-                    &mut out,
-                    check.connect_port,
-                    check.connect_timeout,
-                    check.retry,
-                    check.delay_before_retry,
-                );
+                timing(&mut out, check.timing());
             }
             if let Some(check) = &real.http_get {
                 http_block(&mut out, check);
@@ -169,30 +163,25 @@ fn http_block(out: &mut String, check: &HttpGet) {
     if check.http_1_1 {
         let _ = writeln!(out, "            http_protocol 1.1");
     }
-    timing(
-        out,
-        check.connect_port,
-        check.connect_timeout,
-        check.retry,
-        check.delay_before_retry,
-    );
+    timing(out, check.timing());
 }
 
 /// The shared options of a network checker, closing its block.
-fn timing(out: &mut String, port: Option<Port>, timeout: Seconds, retry: u32, delay: Seconds) {
-    if let Some(port) = port {
+fn timing(out: &mut String, timing: CheckTiming) {
+    if let Some(port) = timing.connect_port {
         let _ = writeln!(out, "            connect_port {port}");
     }
     let _ = writeln!(
         out,
-        "            connect_timeout {timeout}\n            retry {retry}\n            delay_before_retry {delay}\n        }}"
+        "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
+        timing.connect_timeout, timing.retry, timing.delay_before_retry
     );
 }
 
 fn network_blocks(out: &mut String, real: &RealServer) {
     if let Some(c) = &real.ping_check {
         let _ = writeln!(out, "        PING_CHECK {{");
-        timing(out, None, c.connect_timeout, c.retry, c.delay_before_retry);
+        timing(out, c.timing());
     }
     if let Some(c) = &real.udp_check {
         let _ = writeln!(out, "        UDP_CHECK {{");
@@ -202,26 +191,14 @@ fn network_blocks(out: &mut String, real: &RealServer) {
         if let Some(reply) = &c.require_reply {
             let _ = writeln!(out, "            require_reply {reply}");
         }
-        timing(
-            out,
-            c.connect_port,
-            c.connect_timeout,
-            c.retry,
-            c.delay_before_retry,
-        );
+        timing(out, c.timing());
     }
     if let Some(c) = &real.smtp_check {
         let _ = writeln!(out, "        SMTP_CHECK {{");
         if let Some(helo) = &c.helo_name {
             let _ = writeln!(out, "            helo_name {helo}");
         }
-        timing(
-            out,
-            c.connect_port,
-            c.connect_timeout,
-            c.retry,
-            c.delay_before_retry,
-        );
+        timing(out, c.timing());
     }
     if let Some(c) = &real.dns_check {
         let _ = writeln!(out, "        DNS_CHECK {{");
@@ -231,13 +208,7 @@ fn network_blocks(out: &mut String, real: &RealServer) {
         if let Some(name) = &c.name {
             let _ = writeln!(out, "            name {name}");
         }
-        timing(
-            out,
-            c.connect_port,
-            c.connect_timeout,
-            c.retry,
-            c.delay_before_retry,
-        );
+        timing(out, c.timing());
     }
 }
 

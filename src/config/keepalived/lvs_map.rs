@@ -249,22 +249,7 @@ fn granularity(reader: &mut Reader, node: &Node) -> Option<u8> {
 
 fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
     let (address, port) = endpoint(reader, node)?;
-    let mut real = RealServer {
-        name: None,
-        address,
-        port,
-        weight: Weight(1),
-        inhibit_on_failure: false,
-        uthreshold: 0,
-        lthreshold: 0,
-        tcp_check: None,
-        http_get: None,
-        misc_check: None,
-        ping_check: None,
-        udp_check: None,
-        smtp_check: None,
-        dns_check: None,
-    };
+    let mut real = RealServer::new(address, port, Weight(1));
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "weight" => real.weight = reader.ranged(item, Weight::new).unwrap_or(real.weight),
@@ -303,12 +288,7 @@ fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
         retry: 1,
         delay_before_retry: Seconds::from_secs(1),
     };
-    let timing = checks_map::Timing {
-        connect_port: &mut check.connect_port,
-        connect_timeout: &mut check.connect_timeout,
-        retry: &mut check.retry,
-        delay_before_retry: &mut check.delay_before_retry,
-    };
+    let timing = checks_map::timing_of!(check);
     checks_map::read_block(reader, node, "TCP_CHECK", &[], timing, |_, _| false);
     check
 }

@@ -4,7 +4,7 @@
 //! supported, as not applicable (and why), or as deprecated; a keyword close
 //! to a known one is an error with a suggestion.
 
-mod checks_map;
+pub(crate) mod checks_map;
 mod export;
 pub mod lexer;
 mod lvs_map;

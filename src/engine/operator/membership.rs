@@ -56,22 +56,9 @@ impl EngineState {
                 table_changed(),
             ));
         }
-        let server = ServerRuntime::new(RealServer {
-            name,
-            address,
-            port,
-            weight,
-            inhibit_on_failure: false,
-            uthreshold: 0,
-            lthreshold: 0,
-            tcp_check: None,
-            http_get: None,
-            misc_check: None,
-            ping_check: None,
-            udp_check: None,
-            smtp_check: None,
-            dns_check: None,
-        });
+        let mut config = RealServer::new(address, port, weight);
+        config.name = name;
+        let server = ServerRuntime::new(config);
         let message = format!(
             "{service_name}/{}: added with weight {} (no health check: add one to the configuration)",
             server.config.display_name(),
