@@ -1,6 +1,9 @@
 //! keepalived's retry rule as a pure state machine: after a failure the probe
 //! is retried `retry` times, `delay_before_retry` apart, before the server is
-//! declared down; one success brings it back.
+//! declared down; one success brings it back. `fall` and `rise`, when set,
+//! replace those counts with consecutive failures to go down and consecutive
+//! successes to come back, so a flapping server does not flap the table.
+//! Under `alpha` a server starts down and must earn its place.
 
 use std::time::Duration;
 
@@ -15,6 +18,12 @@ pub struct PolicyParams {
     pub delay_before_retry: Duration,
     /// Wait between checks otherwise.
     pub delay_loop: Duration,
+    /// Consecutive successes to come back up (1 when absent).
+    pub rise: Option<u32>,
+    /// Consecutive failures to go down (`retry + 1` when absent).
+    pub fall: Option<u32>,
+    /// Start down instead of unknown (keepalived `alpha`).
+    pub alpha: bool,
 }
 
 /// What one probe result leads to.
@@ -32,6 +41,7 @@ pub struct Policy {
     params: PolicyParams,
     health: Health,
     failures: u32,
+    successes: u32,
 }
 
 impl Policy {
@@ -39,8 +49,13 @@ impl Policy {
     pub fn new(params: PolicyParams) -> Policy {
         Policy {
             params,
-            health: Health::Unknown,
+            health: if params.alpha {
+                Health::Down
+            } else {
+                Health::Unknown
+            },
             failures: 0,
+            successes: 0,
         }
     }
 
@@ -52,13 +67,20 @@ impl Policy {
     /// Take one probe result.
     pub fn observe(&mut self, success: bool) -> Verdict {
         let before = self.health;
+        let to_fall = self.params.fall.unwrap_or(self.params.retry + 1).max(1);
+        let to_rise = self.params.rise.unwrap_or(1).max(1);
         let next_in = if success {
             self.failures = 0;
-            self.health = Health::Up;
+            self.successes = self.successes.saturating_add(1);
+            // Unknown becomes up at once; down needs `rise` in a row.
+            if self.health != Health::Down || self.successes >= to_rise {
+                self.health = Health::Up;
+            }
             self.params.delay_loop
         } else {
-            self.failures += 1;
-            if self.failures > self.params.retry {
+            self.successes = 0;
+            self.failures = self.failures.saturating_add(1);
+            if self.failures >= to_fall {
                 self.health = Health::Down;
                 self.params.delay_loop
             } else {
@@ -76,12 +98,52 @@ impl Policy {
 mod tests {
     use super::*;
 
-    fn policy(retry: u32) -> Policy {
-        Policy::new(PolicyParams {
+    fn params(retry: u32) -> PolicyParams {
+        PolicyParams {
             retry,
             delay_before_retry: Duration::from_secs(1),
             delay_loop: Duration::from_secs(6),
-        })
+            rise: None,
+            fall: None,
+            alpha: false,
+        }
+    }
+
+    fn policy(retry: u32) -> Policy {
+        Policy::new(params(retry))
+    }
+
+    #[test]
+    fn rise_and_fall_stop_a_flapping_server_from_flapping_the_table() {
+        let mut p = Policy::new(PolicyParams {
+            rise: Some(3),
+            fall: Some(3),
+            ..params(0)
+        });
+        p.observe(true);
+        assert_eq!(p.health(), Health::Up);
+        for round in 0..20 {
+            assert_eq!(p.observe(round % 2 == 1).changed, None, "round {round}");
+        }
+        // Three failures in a row take it down; three successes bring it back.
+        assert_eq!(p.observe(false).changed, None);
+        assert_eq!(p.observe(false).changed, None);
+        assert_eq!(p.observe(false).changed, Some(Health::Down));
+        assert_eq!(p.observe(true).changed, None);
+        assert_eq!(p.observe(true).changed, None);
+        assert_eq!(p.observe(true).changed, Some(Health::Up));
+    }
+
+    #[test]
+    fn alpha_starts_down_until_the_checks_pass() {
+        let mut p = Policy::new(PolicyParams {
+            alpha: true,
+            rise: Some(2),
+            ..params(1)
+        });
+        assert_eq!(p.health(), Health::Down);
+        assert_eq!(p.observe(true).changed, None);
+        assert_eq!(p.observe(true).changed, Some(Health::Up));
     }
 
     #[test]

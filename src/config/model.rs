@@ -224,6 +224,9 @@ pub struct VirtualServer {
     /// persistence entry (`persistence_granularity`, ipvsadm `-M`);
     /// 32 (IPv4) or 128 (IPv6) when absent.
     pub persistence_granularity: Option<u8>,
+    /// Real servers start down until their checks pass (keepalived `alpha`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub alpha: bool,
     /// Seconds between health checks of each real server.
     #[serde(default = "default_delay_loop")]
     pub delay_loop: Seconds,
@@ -256,6 +259,13 @@ pub struct RealServer {
     /// quarters of `uthreshold`; keepalived `lthreshold`, ipvsadm `-y`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lthreshold: u32,
+    /// Consecutive passing checks to come back up (1 when absent).
+    pub rise: Option<u32>,
+    /// Consecutive failing checks to go down (the checker's retry + 1 when absent).
+    pub fall: Option<u32>,
+    /// Start down until the checks pass (keepalived `alpha`); the
+    /// service's `alpha` when absent.
+    pub alpha: Option<bool>,
     /// A TCP connect health check.
     pub tcp_check: Option<TcpCheck>,
     /// An HTTP health check (keepalived HTTP_GET).
@@ -533,6 +543,27 @@ impl VirtualServer {
 }
 
 impl RealServer {
+    /// Whether it starts down (its own `alpha`, else the service's).
+    pub fn starts_down(&self, service: &VirtualServer) -> bool {
+        self.alpha.unwrap_or(service.alpha) && self.checker_count() > 0
+    }
+
+    /// How many checkers it has.
+    pub fn checker_count(&self) -> usize {
+        [
+            self.tcp_check.is_some(),
+            self.http_get.is_some(),
+            self.misc_check.is_some(),
+            self.ping_check.is_some(),
+            self.udp_check.is_some(),
+            self.smtp_check.is_some(),
+            self.dns_check.is_some(),
+        ]
+        .into_iter()
+        .filter(|present| *present)
+        .count()
+    }
+
     /// A real server with `weight` and no checker or threshold.
     pub fn new(address: IpAddr, port: ServicePort, weight: Weight) -> RealServer {
         RealServer {
@@ -543,6 +574,9 @@ impl RealServer {
             inhibit_on_failure: false,
             uthreshold: 0,
             lthreshold: 0,
+            rise: None,
+            fall: None,
+            alpha: None,
             tcp_check: None,
             http_get: None,
             misc_check: None,

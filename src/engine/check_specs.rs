@@ -10,23 +10,7 @@ use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
 use crate::check::udp::{parse_hex, UdpProbe};
 use crate::config::values::Seconds;
-use crate::config::{CheckTiming, Config, HttpGet, RealServer, Timed};
-
-/// How many checkers a real server has.
-pub fn checker_count(real: &RealServer) -> usize {
-    [
-        real.tcp_check.is_some(),
-        real.http_get.is_some(),
-        real.misc_check.is_some(),
-        real.ping_check.is_some(),
-        real.udp_check.is_some(),
-        real.smtp_check.is_some(),
-        real.dns_check.is_some(),
-    ]
-    .into_iter()
-    .filter(|present| *present)
-    .count()
-}
+use crate::config::{CheckTiming, Config, HttpGet, Timed};
 
 fn http_probe(check: &HttpGet) -> Probe {
     let urls = check
@@ -68,6 +52,9 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                         retry: timing.retry,
                         delay_before_retry: timing.delay_before_retry.0,
                         delay_loop: service.delay_loop.0,
+                        rise: real.rise,
+                        fall: real.fall,
+                        alpha: real.starts_down(service),
                     },
                 });
             };

@@ -6,7 +6,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::check_specs::checker_count;
 use super::journal::{unix_ms, Journal};
 use super::rates::RateSet;
 use super::snapshot::{
@@ -118,16 +117,22 @@ pub struct ServerRuntime {
 }
 
 impl ServerRuntime {
-    /// A server in its configured state.
-    pub fn new(config: RealServer) -> ServerRuntime {
-        let checkers = checker_count(&config);
+    /// A server in its configured state;
+    /// `starts_down`: keepalived's `alpha`, the server waits for its checks.
+    pub fn new(config: RealServer, starts_down: bool) -> ServerRuntime {
+        let checkers = config.checker_count();
+        let initial = if starts_down {
+            Health::Down
+        } else {
+            Health::Unknown
+        };
         ServerRuntime {
             weight: config.weight.0,
             config,
             drained: false,
             removed: false,
-            health: Health::Unknown,
-            checker_health: vec![Health::Unknown; checkers],
+            health: initial,
+            checker_health: vec![initial; checkers],
             dynamic_weight: None,
             last_check: None,
             stats: Arc::new(DestStats::default()),
@@ -238,7 +243,10 @@ impl EngineState {
                     .real_servers
                     .iter()
                     .cloned()
-                    .map(ServerRuntime::new)
+                    .map(|real| {
+                        let starts_down = real.starts_down(vs);
+                        ServerRuntime::new(real, starts_down)
+                    })
                     .collect(),
                 stats: Arc::new(DestStats::default()),
                 rates: RateSet::default(),

@@ -93,6 +93,9 @@ pub fn to_keepalived(config: &Config) -> String {
         if service.hash_port {
             let _ = writeln!(out, "    {flag_prefix}-port");
         }
+        if service.alpha {
+            let _ = writeln!(out, "    alpha");
+        }
         if let Some(timeout) = service.persistence_timeout {
             let _ = writeln!(out, "    persistence_timeout {timeout}");
         }
@@ -116,6 +119,9 @@ pub fn to_keepalived(config: &Config) -> String {
             );
             if real.inhibit_on_failure {
                 let _ = writeln!(out, "        inhibit_on_failure");
+            }
+            if real.alpha == Some(true) {
+                let _ = writeln!(out, "        alpha");
             }
             if real.uthreshold > 0 {
                 let _ = writeln!(out, "        uthreshold {}", real.uthreshold);

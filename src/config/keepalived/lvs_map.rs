@@ -132,6 +132,7 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
         forwarding: Forwarding::Nat,
         persistence_timeout: None,
         persistence_granularity: None,
+        alpha: false,
         delay_loop: Seconds::from_secs(60),
         real_servers: Vec::new(),
     };
@@ -202,9 +203,9 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
                     service.real_servers.push(real);
                 }
             }
+            "alpha" => service.alpha = true,
             "ha_suspend"
             | "virtualhost"
-            | "alpha"
             | "omega"
             | "quorum"
             | "hysteresis"
@@ -271,10 +272,9 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
-            "notify_up" | "notify_down" | "lvs_method" | "alpha" | "retry"
-            | "delay_before_retry" | "connect_timeout" | "delay_loop" | "warmup" => {
-                reader.not_yet(item)
-            }
+            "alpha" => real.alpha = Some(true),
+            "notify_up" | "notify_down" | "lvs_method" | "retry" | "delay_before_retry"
+            | "connect_timeout" | "delay_loop" | "warmup" => reader.not_yet(item),
             _ => reader.unknown(item, "real_server", REAL_KNOWN),
         }
     }

@@ -58,7 +58,7 @@ impl EngineState {
         }
         let mut config = RealServer::new(address, port, weight);
         config.name = name;
-        let server = ServerRuntime::new(config);
+        let server = ServerRuntime::new(config, false);
         let message = format!(
             "{service_name}/{}: added with weight {} (no health check: add one to the configuration)",
             server.config.display_name(),

@@ -203,3 +203,19 @@ fn bad_additions_are_refused_and_say_why() {
     let heavy = s.apply(&add("192.0.2.30", 70_000), Instant::now()).0;
     assert!(heavy.unwrap_err().contains("65535"), "weight range named");
 }
+
+#[test]
+fn under_alpha_a_checked_server_starts_out_of_the_table() {
+    let text = CONFIG.replace(
+        "weight = 2\n",
+        "weight = 2\nalpha = true\n[virtual_server.real_server.tcp_check]\n",
+    );
+    let config = parse_str("t.toml", &text).unwrap();
+    let s = EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()]);
+    let table = s.plane_table();
+    assert_eq!(table.services[0].dests.len(), 1, "rs1 waits for its check");
+    assert_eq!(
+        s.snapshot().server("web", "rs1").unwrap().health,
+        crate::ipvs::model::Health::Down
+    );
+}
