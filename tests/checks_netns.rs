@@ -338,3 +338,108 @@ retry = 0
     assert!(why("udp").contains("udp 192.0.2.13:53"), "{}", why("udp"));
     stop.store(true, Ordering::Relaxed);
 }
+
+/// The body of `GET /` through `target`, fetched from the client namespace.
+fn fetch(lab: &NetLab, target: &str) -> String {
+    let target: std::net::SocketAddr = target.parse().unwrap();
+    in_namespace(&lab.ns("client"), move || {
+        let mut stream = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+        stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok::<String, std::io::Error>(
+            response
+                .split("\r\n\r\n")
+                .nth(1)
+                .unwrap_or_default()
+                .to_string(),
+        )
+    })
+    .unwrap()
+    .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sorry_server_stands_in_and_quorum_scripts_run() {
+    if !namespaces_available("the_sorry_server_stands_in_and_quorum_scripts_run") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("sorry"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("rs1", &["192.0.2.11/24"]);
+    lab.node("rs2", &["192.0.2.12/24"]);
+    lab.node("client", &["192.0.2.50/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let rs1 = http_backend(&lab, "rs1", "192.0.2.11", &stop);
+    let _sorry = http_backend(&lab, "rs2", "192.0.2.12", &stop);
+    let mark = |name: &str| lab.dir.join(name);
+    let (down, up, notified) = (mark("quorum-down"), mark("quorum-up"), mark("rs1-down"));
+    let config = format!(
+        r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.5
+omega = true
+quorum_up = "/usr/bin/touch {up}"
+quorum_down = "/usr/bin/touch {down}"
+sorry_server = {{ address = "192.0.2.12", port = 80 }}
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.11"
+port = 80
+notify_down = "/usr/bin/touch {notified}"
+[virtual_server.real_server.http_get]
+connect_timeout = 1
+retry = 0
+[[virtual_server.real_server.http_get.url]]
+path = "/"
+"#,
+        up = up.display(),
+        down = down.display(),
+        notified = notified.display()
+    );
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    let engine = attach_retrying(&socket).await;
+    snapshot_blocking(&engine, "rs1 up", |s| rs(s, "rs1").health == Health::Up);
+    assert_eq!(fetch(&lab, "192.0.2.100:80"), "rs1 ok\n");
+
+    rs1.status.store(500, Ordering::Relaxed);
+    let snap = snapshot_blocking(&engine, "sorry server in", |s| s.services[0].sorry_active);
+    assert!(!snap.services[0].quorum_up);
+    assert_eq!(
+        fetch(&lab, "192.0.2.100:80"),
+        "rs2 ok\n",
+        "the sorry server answers"
+    );
+    let appeared =
+        |path: &std::path::Path| common::wait_until(Duration::from_secs(5), || path.exists());
+    assert!(appeared(&down), "quorum_down ran");
+    assert!(appeared(&notified), "notify_down ran");
+
+    rs1.status.store(200, Ordering::Relaxed);
+    snapshot_blocking(&engine, "rs1 back", |s| !s.services[0].sorry_active);
+    assert!(appeared(&up), "quorum_up ran");
+    assert_eq!(fetch(&lab, "192.0.2.100:80"), "rs1 ok\n");
+    // omega: stopping director with the quorum up runs quorum_down.
+    std::fs::remove_file(&down).unwrap();
+    lab.stop("dir", libc::SIGTERM);
+    assert!(down.exists(), "quorum_down ran on stop (omega)");
+    stop.store(true, Ordering::Relaxed);
+}

@@ -6,6 +6,7 @@ pub mod md5;
 pub mod misc;
 pub mod ping;
 pub mod policy;
+pub mod quorum;
 pub mod runner;
 pub mod smtp;
 pub mod tcp;

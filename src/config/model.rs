@@ -224,6 +224,23 @@ pub struct VirtualServer {
     /// persistence entry (`persistence_granularity`, ipvsadm `-M`);
     /// 32 (IPv4) or 128 (IPv6) when absent.
     pub persistence_granularity: Option<u8>,
+    /// The total weight of live real servers the service needs (keepalived
+    /// `quorum`, default 1).
+    #[serde(default = "default_quorum")]
+    pub quorum: u32,
+    /// Lose the quorum below `quorum - hysteresis`, regain it at
+    /// `quorum + hysteresis`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hysteresis: u32,
+    /// Run when the quorum is gained.
+    pub quorum_up: Option<String>,
+    /// Run when the quorum is lost (and on stop under `omega`).
+    pub quorum_down: Option<String>,
+    /// Run `quorum_down` when director stops (keepalived `omega`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub omega: bool,
+    /// Where connections go while every real server is down.
+    pub sorry_server: Option<SorryServer>,
     /// Real servers start down until their checks pass (keepalived `alpha`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub alpha: bool,
@@ -233,6 +250,20 @@ pub struct VirtualServer {
     /// The real servers behind the service.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "real_server")]
     pub real_servers: Vec<RealServer>,
+}
+
+/// The server that takes connections while every real server is down.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SorryServer {
+    /// Its address.
+    pub address: IpAddr,
+    /// Its port.
+    pub port: ServicePort,
+}
+
+fn default_quorum() -> u32 {
+    1
 }
 
 /// One real server (backend).
@@ -259,6 +290,10 @@ pub struct RealServer {
     /// quarters of `uthreshold`; keepalived `lthreshold`, ipvsadm `-y`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lthreshold: u32,
+    /// Run when its checks bring it up.
+    pub notify_up: Option<String>,
+    /// Run when its checks take it down.
+    pub notify_down: Option<String>,
     /// Consecutive passing checks to come back up (1 when absent).
     pub rise: Option<u32>,
     /// Consecutive failing checks to go down (the checker's retry + 1 when absent).
@@ -574,6 +609,8 @@ impl RealServer {
             inhibit_on_failure: false,
             uthreshold: 0,
             lthreshold: 0,
+            notify_up: None,
+            notify_down: None,
             rise: None,
             fall: None,
             alpha: None,

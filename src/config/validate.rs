@@ -182,6 +182,16 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 message: "port-0 UDP services need the kernel plane; the userspace plane catches all ports for TCP only".into(),
             });
         }
+        if service
+            .sorry_server
+            .as_ref()
+            .is_some_and(|sorry| sorry.address.is_ipv4() != service.address.is_ipv4())
+        {
+            problems.push(Problem {
+                path: at(vec![Segment::Key("sorry_server")]),
+                message: "the sorry server's address family must match its virtual server's".into(),
+            });
+        }
         let family_bits = if service.address.is_ipv4() { 32 } else { 128 };
         if service
             .persistence_granularity

@@ -58,6 +58,12 @@ impl EngineState {
             return table_changed;
         }
         server.health = health;
+        let script = match health {
+            Health::Up => server.config.notify_up.clone(),
+            Health::Down => server.config.notify_down.clone(),
+            Health::Unknown => None,
+        };
+        self.pending_scripts.extend(script);
         let consequence = match (health, server.config.inhibit_on_failure) {
             (Health::Down, true) => "; weight 0 (inhibit_on_failure)",
             (Health::Down, false) => "; removed from the table",

@@ -7,6 +7,7 @@ mod health;
 pub mod journal;
 pub mod notify;
 pub mod operator;
+mod quorum;
 pub mod rates;
 mod run_loop;
 pub mod snapshot;

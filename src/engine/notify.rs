@@ -66,6 +66,27 @@ pub fn fifo_line(kind: &str, name: &str, state: State, priority: u8) -> String {
 }
 
 impl Notifier {
+    /// Run `line` (a real server's notify_up/down, a quorum script) in its
+    /// own task, with the script timeout.
+    pub fn script(&self, line: String) {
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            let outcome = script::run(&line, &[], timeout).await;
+            if !outcome.success() {
+                eprintln!("director: {line}: {outcome}");
+            }
+        });
+    }
+
+    /// Run `line` and wait for it (at most the script timeout): for scripts
+    /// that must finish before director exits.
+    pub async fn script_now(&self, line: &str) {
+        let outcome = script::run(line, &[], self.timeout).await;
+        if !outcome.success() {
+            eprintln!("director: {line}: {outcome}");
+        }
+    }
+
     /// An instance entered `state`.
     pub fn instance(&self, config: &VrrpInstance, state: State, priority: u8) {
         let specific = match state {

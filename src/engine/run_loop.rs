@@ -141,6 +141,10 @@ impl Engine {
         for index in 0..self.shells.len() {
             self.feed(index, Input::Shutdown, now);
         }
+        // omega: a service that had its quorum says it is gone.
+        for line in self.state.omega_scripts() {
+            self.notifier.script_now(&line).await;
+        }
         self.state
             .journal
             .record(EventKind::Engine, "engine stopped".into());
@@ -151,7 +155,11 @@ impl Engine {
     }
 
     /// Push the current table to the data plane.
-    pub fn push_table(&self) {
+    pub fn push_table(&mut self) {
+        self.state.refresh_quorums();
+        for line in self.state.take_scripts() {
+            self.notifier.script(line);
+        }
         self.table.send_replace(Arc::new(self.state.plane_table()));
     }
 

@@ -127,6 +127,12 @@ pub struct ServiceView {
     pub persistence_bits: Option<u8>,
     /// Counters and rates of the whole service.
     pub traffic: TrafficView,
+    /// Whether the live weight meets the quorum.
+    pub quorum_up: bool,
+    /// The sorry server, `address:port`, when configured.
+    pub sorry_server: Option<String>,
+    /// Whether the sorry server is taking connections now.
+    pub sorry_active: bool,
     /// Real servers, configuration order.
     pub servers: Vec<ServerView>,
 }

@@ -12,6 +12,7 @@ use super::snapshot::{
     AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, TrafficView,
     SNAPSHOT_VERSION,
 };
+use crate::check::quorum::Quorum;
 use crate::config::{Config, RealServer, SchedulerName, VirtualServer, VrrpInstance, VrrpVersion};
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
@@ -179,6 +180,27 @@ pub struct ServiceRuntime {
     /// Counters of the whole service, shared with the data plane.
     pub stats: Arc<DestStats>,
     rates: RateSet,
+    /// Its quorum state.
+    pub quorum: Quorum,
+    /// Counters of its sorry server.
+    pub sorry_stats: Arc<DestStats>,
+}
+
+impl ServiceRuntime {
+    /// The total weight of its real servers that take connections.
+    pub fn live_weight(&self) -> u64 {
+        self.servers
+            .iter()
+            .filter(|r| r.in_table())
+            .map(|r| u64::from(r.effective_weight()))
+            .sum()
+    }
+
+    /// Whether the sorry server stands in: configured, and no real server
+    /// takes connections.
+    pub fn sorry_active(&self) -> bool {
+        self.config.sorry_server.is_some() && self.live_weight() == 0
+    }
 }
 
 impl ServiceRuntime {
@@ -199,6 +221,8 @@ pub struct EngineState {
     pub services: Vec<ServiceRuntime>,
     /// The event log.
     pub journal: Journal,
+    /// Scripts to run (notify_up/down, quorum_up/down), oldest first.
+    pub pending_scripts: Vec<String>,
 }
 
 impl EngineState {
@@ -250,6 +274,8 @@ impl EngineState {
                     .collect(),
                 stats: Arc::new(DestStats::default()),
                 rates: RateSet::default(),
+                quorum: Quorum::new(vs.quorum, vs.hysteresis),
+                sorry_stats: Arc::new(DestStats::default()),
             })
             .collect();
         EngineState {
@@ -257,6 +283,7 @@ impl EngineState {
             instances,
             services,
             journal: Journal::default(),
+            pending_scripts: Vec::new(),
         }
     }
 
@@ -296,6 +323,19 @@ impl EngineState {
                             },
                             stats: r.stats.clone(),
                         })
+                        .chain(
+                            s.config
+                                .sorry_server
+                                .as_ref()
+                                .filter(|_| s.sorry_active())
+                                .map(|sorry| PlaneDest {
+                                    address: SocketAddr::new(sorry.address, sorry.port.0),
+                                    weight: 1,
+                                    last_weight: 1,
+                                    thresholds: Thresholds::default(),
+                                    stats: s.sorry_stats.clone(),
+                                }),
+                        )
                         .collect(),
                 })
                 .collect(),
@@ -413,6 +453,12 @@ fn service_view(s: &ServiceRuntime) -> ServiceView {
                 .unwrap_or(if config.address.is_ipv4() { 32 } else { 128 })
         }),
         traffic: traffic(&s.stats.sample(), &s.rates),
+        quorum_up: s.quorum.is_up(),
+        sorry_server: config
+            .sorry_server
+            .as_ref()
+            .map(|sorry| endpoint(sorry.address, sorry.port.0)),
+        sorry_active: s.sorry_active(),
         servers: s
             .servers
             .iter()

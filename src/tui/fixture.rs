@@ -81,6 +81,9 @@ pub fn snapshot() -> Snapshot {
             persistence_secs: None,
             persistence_bits: None,
             traffic: TrafficView::default(),
+            quorum_up: true,
+            sorry_server: None,
+            sorry_active: false,
             servers: vec![
                 server("rs1", 21, 4, false),
                 server("rs2", 22, 0, true),

@@ -181,10 +181,6 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
-            // One quoted word is a whole command line, as keepalived reads it.
-            "misc_path" if item.args.len() == 1 => {
-                path = reader.value(item).map(|t| t.text.clone())
-            }
             "misc_path" => path = reader.rest(item),
             "misc_timeout" => check.misc_timeout = reader.seconds(item),
             "misc_dynamic" => check.misc_dynamic = true,

@@ -96,6 +96,26 @@ pub fn to_keepalived(config: &Config) -> String {
         if service.alpha {
             let _ = writeln!(out, "    alpha");
         }
+        if service.omega {
+            let _ = writeln!(out, "    omega");
+        }
+        if service.quorum != 1 {
+            let _ = writeln!(out, "    quorum {}", service.quorum);
+        }
+        if service.hysteresis != 0 {
+            let _ = writeln!(out, "    hysteresis {}", service.hysteresis);
+        }
+        for (key, script) in [
+            ("quorum_up", &service.quorum_up),
+            ("quorum_down", &service.quorum_down),
+        ] {
+            if let Some(line) = script {
+                let _ = writeln!(out, "    {key} {}", quoted(line));
+            }
+        }
+        if let Some(sorry) = &service.sorry_server {
+            let _ = writeln!(out, "    sorry_server {} {}", sorry.address, sorry.port);
+        }
         if let Some(timeout) = service.persistence_timeout {
             let _ = writeln!(out, "    persistence_timeout {timeout}");
         }
@@ -119,6 +139,14 @@ pub fn to_keepalived(config: &Config) -> String {
             );
             if real.inhibit_on_failure {
                 let _ = writeln!(out, "        inhibit_on_failure");
+            }
+            for (key, script) in [
+                ("notify_up", &real.notify_up),
+                ("notify_down", &real.notify_down),
+            ] {
+                if let Some(line) = script {
+                    let _ = writeln!(out, "        {key} {}", quoted(line));
+                }
             }
             if real.alpha == Some(true) {
                 let _ = writeln!(out, "        alpha");

@@ -6,7 +6,9 @@ use super::checks_map;
 use super::reader::Reader;
 use super::tree::Node;
 use crate::config::values::{Seconds, ServicePort, Weight};
-use crate::config::{Forwarding, Protocol, RealServer, SchedulerName, TcpCheck, VirtualServer};
+use crate::config::{
+    Forwarding, Protocol, RealServer, SchedulerName, SorryServer, TcpCheck, VirtualServer,
+};
 
 const SERVICE_KNOWN: &[&str] = &[
     "delay_loop",
@@ -132,6 +134,12 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
         forwarding: Forwarding::Nat,
         persistence_timeout: None,
         persistence_granularity: None,
+        quorum: 1,
+        hysteresis: 0,
+        quorum_up: None,
+        quorum_down: None,
+        omega: false,
+        sorry_server: None,
         alpha: false,
         delay_loop: Seconds::from_secs(60),
         real_servers: Vec::new(),
@@ -204,14 +212,18 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
                 }
             }
             "alpha" => service.alpha = true,
+            "omega" => service.omega = true,
+            "quorum" => service.quorum = reader.parse(item, "a weight").unwrap_or(1),
+            "hysteresis" => service.hysteresis = reader.parse(item, "a weight").unwrap_or(0),
+            "quorum_up" => service.quorum_up = reader.rest(item),
+            "quorum_down" => service.quorum_down = reader.rest(item),
+            "sorry_server" => {
+                if let Some((address, port)) = endpoint(reader, item) {
+                    service.sorry_server = Some(SorryServer { address, port });
+                }
+            }
             "ha_suspend"
             | "virtualhost"
-            | "omega"
-            | "quorum"
-            | "hysteresis"
-            | "quorum_up"
-            | "quorum_down"
-            | "sorry_server"
             | "sorry_server_inhibit"
             | "ops"
             | "retry"
@@ -273,8 +285,10 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "alpha" => real.alpha = Some(true),
-            "notify_up" | "notify_down" | "lvs_method" | "retry" | "delay_before_retry"
-            | "connect_timeout" | "delay_loop" | "warmup" => reader.not_yet(item),
+            "notify_up" => real.notify_up = reader.rest(item),
+            "notify_down" => real.notify_down = reader.rest(item),
+            "lvs_method" | "retry" | "delay_before_retry" | "connect_timeout" | "delay_loop"
+            | "warmup" => reader.not_yet(item),
             _ => reader.unknown(item, "real_server", REAL_KNOWN),
         }
     }

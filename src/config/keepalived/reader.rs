@@ -119,9 +119,15 @@ impl Reader {
         }
     }
 
-    /// The rest of the line as one string (script command lines).
+    /// The rest of the line as one command line (scripts). A single quoted
+    /// word is a whole command line, as keepalived reads
+    /// `notify_master "/bin/script arg"`; several words are joined, keeping
+    /// quoted ones with spaces as one word.
     pub fn rest(&mut self, node: &Node) -> Option<String> {
         self.value(node)?;
+        if let [only] = node.args.as_slice() {
+            return Some(only.text.clone());
+        }
         Some(
             node.args
                 .iter()

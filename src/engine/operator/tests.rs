@@ -219,3 +219,41 @@ fn under_alpha_a_checked_server_starts_out_of_the_table() {
         crate::ipvs::model::Health::Down
     );
 }
+
+#[test]
+fn losing_every_server_loses_the_quorum_and_brings_in_the_sorry_server() {
+    let text = CONFIG.replace(
+        "port = 80\n[[virtual_server.real_server]]\nname = \"rs1\"",
+        "port = 80\nquorum_down = \"/bin/true down\"\nquorum_up = \"/bin/true up\"\nsorry_server = { address = \"192.0.2.99\", port = 8080 }\n[[virtual_server.real_server]]\nname = \"rs1\"",
+    );
+    let config = parse_str("t.toml", &text).unwrap();
+    let mut s = EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()]);
+    s.refresh_quorums();
+    assert!(s.take_scripts().is_empty(), "the first look is silent");
+    s.apply(&drain("rs1"), Instant::now()).0.unwrap();
+    s.apply(&drain("192.0.2.22:80"), Instant::now()).0.unwrap();
+    s.refresh_quorums();
+    assert_eq!(s.take_scripts(), vec!["/bin/true down".to_string()]);
+    let table = s.plane_table();
+    let sorry: SocketAddr = "192.0.2.99:8080".parse().unwrap();
+    assert!(table.services[0]
+        .dests
+        .iter()
+        .any(|d| d.address == sorry && d.weight == 1));
+    assert!(s.snapshot().services[0].sorry_active);
+    s.apply(
+        &request(Command::Undrain {
+            service: "web".into(),
+            server: "rs1".into(),
+        }),
+        Instant::now(),
+    )
+    .0
+    .unwrap();
+    s.refresh_quorums();
+    assert_eq!(s.take_scripts(), vec!["/bin/true up".to_string()]);
+    assert!(s.plane_table().services[0]
+        .dests
+        .iter()
+        .all(|d| d.address != sorry));
+}
