@@ -121,7 +121,9 @@ pub fn spawn(spec: CheckSpec, reports: mpsc::Sender<CheckReport>) -> JoinHandle<
     tokio::spawn(async move {
         let mut policy = Policy::new(spec.policy);
         loop {
-            let (result, weight) = run_probe(&spec).await;
+            // Boxed: the probe's state (buffers included) exists only while
+            // it runs, so ten thousand idle checkers stay small.
+            let (result, weight) = Box::pin(run_probe(&spec)).await;
             let verdict = policy.observe(result.is_ok());
             let report = CheckReport {
                 service: spec.service,

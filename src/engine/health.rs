@@ -24,24 +24,29 @@ impl EngineState {
         let Some(service) = self.services.get_mut(report.service) else {
             return false;
         };
-        let service_name = service.config.display_name();
+        let service_config = &service.config;
         let Some(server) = service.servers.get_mut(report.server) else {
             return false;
         };
-        let name = server.config.display_name();
-        let text = match &report.result {
-            Ok(()) => "ok".to_string(),
-            Err(e) => e.clone(),
+        // Names are built only for the journal: most reports change nothing.
+        let names = |server: &super::state::ServerRuntime| {
+            (service_config.display_name(), server.config.display_name())
         };
-        server.last_check = Some((text.clone(), unix_ms()));
+        let text = match report.result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e,
+        };
+        match &mut server.last_check {
+            // The usual case: the same result again, only newer.
+            Some((last, at)) if *last == text => *at = unix_ms(),
+            slot => *slot = Some((text.clone(), unix_ms())),
+        }
         let mut table_changed = false;
-        if report.result.is_ok()
-            && report.weight.is_some()
-            && report.weight != server.dynamic_weight
-        {
+        if text == "ok" && report.weight.is_some() && report.weight != server.dynamic_weight {
             server.dynamic_weight = report.weight;
             table_changed = true;
             let weight = report.weight.unwrap_or_default();
+            let (service_name, name) = names(server);
             self.journal.record(
                 EventKind::Health,
                 format!("{service_name}/{name}: weight {weight} (misc_dynamic)"),
@@ -57,13 +62,17 @@ impl EngineState {
         if health == server.health {
             return table_changed;
         }
+        let placed_before = (server.in_table(), server.effective_weight());
         server.health = health;
+        // Unknown counts as up: a first passing check changes nothing in the table.
+        table_changed |= placed_before != (server.in_table(), server.effective_weight());
         let script = match health {
             Health::Up => server.config.notify_up.clone(),
             Health::Down => server.config.notify_down.clone(),
             Health::Unknown => None,
         };
         self.pending_scripts.extend(script);
+        let (service_name, name) = names(server);
         let consequence = match (health, server.config.inhibit_on_failure) {
             (Health::Down, true) => "; weight 0 (inhibit_on_failure)",
             (Health::Down, false) => "; removed from the table",
@@ -73,7 +82,7 @@ impl EngineState {
             EventKind::Health,
             format!("{service_name}/{name} is {health:?}: {text}{consequence}"),
         );
-        true
+        table_changed
     }
 }
 

@@ -116,7 +116,14 @@ impl Engine {
                 }
                 Some((index, received)) = inputs.packets.recv() => self.on_packet(index, received),
                 Some(report) = inputs.checks.recv() => {
-                    if self.state.on_check(report) {
+                    // Take every report already queued, then push the table
+                    // (and publish) once: thousands of checkers finishing
+                    // together cost one table, not one each.
+                    let mut changed = self.state.on_check(report);
+                    while let Ok(more) = inputs.checks.try_recv() {
+                        changed |= self.state.on_check(more);
+                    }
+                    if changed {
                         self.push_table();
                     }
                 }
