@@ -72,6 +72,8 @@ impl Engine {
         self.state
             .journal
             .record(EventKind::Engine, format!("engine started on {node}"));
+        // The services' quorums start from the configured table, silently.
+        self.state.refresh_quorums();
         let now = Instant::now().into_std();
         self.apply_tracking(now);
         for index in 0..self.shells.len() {
