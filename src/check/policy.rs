@@ -24,6 +24,8 @@ pub struct PolicyParams {
     pub fall: Option<u32>,
     /// Start down instead of unknown (keepalived `alpha`).
     pub alpha: bool,
+    /// The first probe waits a random time up to this (keepalived `warmup`).
+    pub warmup: Duration,
 }
 
 /// What one probe result leads to.
@@ -106,6 +108,7 @@ mod tests {
             rise: None,
             fall: None,
             alpha: false,
+            warmup: Duration::ZERO,
         }
     }
 

@@ -11,6 +11,7 @@ use super::policy::{Policy, PolicyParams};
 use super::udp::UdpProbe;
 use super::{dns, http, misc, ping, smtp, tcp, udp};
 use crate::ipvs::model::Health;
+use crate::ipvs::sched::Random;
 
 /// One probe's outcome, reported to the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,11 @@ async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
 pub fn spawn(spec: CheckSpec, reports: mpsc::Sender<CheckReport>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut policy = Policy::new(spec.policy);
+        let warmup = spec.policy.warmup.as_millis() as u64;
+        if warmup > 0 {
+            let delay = Random::from_entropy().below(warmup + 1);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         loop {
             // Boxed: the probe's state (buffers included) exists only while
             // it runs, so ten thousand idle checkers stay small.

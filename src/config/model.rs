@@ -244,6 +244,9 @@ pub struct VirtualServer {
     /// Real servers start down until their checks pass (keepalived `alpha`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub alpha: bool,
+    /// Delay each checker's first probe by a random time up to this, so
+    /// that checks do not all fire together (keepalived `warmup`).
+    pub warmup: Option<Seconds>,
     /// Seconds between health checks of each real server.
     #[serde(default = "default_delay_loop")]
     pub delay_loop: Seconds,
@@ -294,6 +297,8 @@ pub struct RealServer {
     pub notify_up: Option<String>,
     /// Run when its checks take it down.
     pub notify_down: Option<String>,
+    /// Random first-probe delay for its checkers; the service's when absent.
+    pub warmup: Option<Seconds>,
     /// Consecutive passing checks to come back up (1 when absent).
     pub rise: Option<u32>,
     /// Consecutive failing checks to go down (the checker's retry + 1 when absent).
@@ -611,6 +616,7 @@ impl RealServer {
             lthreshold: 0,
             notify_up: None,
             notify_down: None,
+            warmup: None,
             rise: None,
             fall: None,
             alpha: None,

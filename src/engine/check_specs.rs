@@ -55,6 +55,10 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                         rise: real.rise,
                         fall: real.fall,
                         alpha: real.starts_down(service),
+                        warmup: real
+                            .warmup
+                            .or(service.warmup)
+                            .map_or(Duration::ZERO, |w| w.0),
                     },
                 });
             };

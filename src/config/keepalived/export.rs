@@ -99,6 +99,9 @@ pub fn to_keepalived(config: &Config) -> String {
         if service.omega {
             let _ = writeln!(out, "    omega");
         }
+        if let Some(warmup) = service.warmup {
+            let _ = writeln!(out, "    warmup {warmup}");
+        }
         if service.quorum != 1 {
             let _ = writeln!(out, "    quorum {}", service.quorum);
         }
@@ -147,6 +150,9 @@ pub fn to_keepalived(config: &Config) -> String {
                 if let Some(line) = script {
                     let _ = writeln!(out, "        {key} {}", quoted(line));
                 }
+            }
+            if let Some(warmup) = real.warmup {
+                let _ = writeln!(out, "        warmup {warmup}");
             }
             if real.alpha == Some(true) {
                 let _ = writeln!(out, "        alpha");

@@ -141,6 +141,7 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
         omega: false,
         sorry_server: None,
         alpha: false,
+        warmup: None,
         delay_loop: Seconds::from_secs(60),
         real_servers: Vec::new(),
     };
@@ -222,13 +223,13 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
                     service.sorry_server = Some(SorryServer { address, port });
                 }
             }
+            "warmup" => service.warmup = reader.seconds(item),
             "ha_suspend"
             | "virtualhost"
             | "sorry_server_inhibit"
             | "ops"
             | "retry"
             | "delay_before_retry"
-            | "warmup"
             | "connect_timeout"
             | "inhibit_on_failure" => reader.not_yet(item),
             _ => reader.unknown(item, "virtual_server", SERVICE_KNOWN),
@@ -287,8 +288,10 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "alpha" => real.alpha = Some(true),
             "notify_up" => real.notify_up = reader.rest(item),
             "notify_down" => real.notify_down = reader.rest(item),
-            "lvs_method" | "retry" | "delay_before_retry" | "connect_timeout" | "delay_loop"
-            | "warmup" => reader.not_yet(item),
+            "warmup" => real.warmup = reader.seconds(item),
+            "lvs_method" | "retry" | "delay_before_retry" | "connect_timeout" | "delay_loop" => {
+                reader.not_yet(item)
+            }
             _ => reader.unknown(item, "real_server", REAL_KNOWN),
         }
     }

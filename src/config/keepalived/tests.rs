@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::config::diagnostic::Severity;
+use crate::config::values::Seconds;
 use crate::config::{SchedulerName, VrrpVersion};
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -204,7 +205,9 @@ fn import_writes_toml_that_loads_to_the_same_configuration() {
 const CHECKED: &str = r#"
 virtual_server 192.0.2.100 80 {
     lvs_sched rr
+    warmup 5
     real_server 192.0.2.11 80 {
+        warmup 2
         HTTP_GET {
             url {
                 path /health
@@ -253,6 +256,11 @@ fn http_get_and_misc_check_map_and_survive_export() {
         vec![(200, 299), (301, 301)]
     );
     assert_eq!(http.retry, 2);
+    assert_eq!(
+        config.virtual_servers[0].warmup,
+        Some(Seconds::from_secs(5))
+    );
+    assert_eq!(real.warmup, Some(Seconds::from_secs(2)));
     assert_eq!(http.virtualhost.as_deref(), Some("www.example.com"));
     let misc = real.misc_check.as_ref().unwrap();
     assert_eq!(misc.misc_path, "/usr/local/bin/check rs1 --fast");
@@ -282,5 +290,5 @@ fn a_bad_status_code_is_an_error_at_its_url() {
     let errors = errors(&diagnostics);
     assert!(errors[0].contains("runs backwards"), "{errors:?}");
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("checked.conf:4:5"), "{errors:?}");
+    assert!(errors[0].starts_with("checked.conf:5:5"), "{errors:?}");
 }
