@@ -443,3 +443,188 @@ path = "/"
     assert!(down.exists(), "quorum_down ran on stop (omega)");
     stop.store(true, Ordering::Relaxed);
 }
+
+/// Serve HTTPS with `cert`/`key` on `address` ports in `node`.
+fn https_server(
+    lab: &NetLab,
+    node: &str,
+    address: &str,
+    ports: &[u16],
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    stop: &Arc<AtomicBool>,
+) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = vec![CertificateDer::from_pem_file(cert).unwrap()];
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap(),
+    );
+    for port in ports {
+        let at = format!("{address}:{port}");
+        let listener = in_namespace(&lab.ns(node), move || TcpListener::bind(at).unwrap()).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let (config, stop) = (config.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let Ok((socket, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                socket.set_nonblocking(false).unwrap();
+                socket
+                    .set_read_timeout(Some(Duration::from_secs(2)))
+                    .unwrap();
+                let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut stream = rustls::StreamOwned::new(connection, socket);
+                let mut request = [0u8; 1024];
+                if stream.read(&mut request).is_ok() {
+                    let _ =
+                        stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nsecure\n");
+                    stream.conn.send_close_notify();
+                    let _ = stream.flush();
+                }
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_get_verifies_certificates_unless_told_not_to() {
+    if !namespaces_available("ssl_get_verifies_certificates_unless_told_not_to") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("ssl"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("rs1", &["192.0.2.11/24"]);
+    // A self-signed certificate for rs1.test, made here.
+    let (cert, key) = (lab.dir.join("cert.pem"), lab.dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=rs1.test",
+            "-addext",
+            "subjectAltName=DNS:rs1.test",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    https_server(
+        &lab,
+        "rs1",
+        "192.0.2.11",
+        &[443, 8443, 9443],
+        &cert,
+        &key,
+        &stop,
+    );
+    let url = "[[virtual_server.real_server.ssl_get.url]]\npath = \"/\"\ndigest = \"";
+    let digest = md5::hex(b"secure\n");
+    let config = format!(
+        r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 443
+delay_loop = 0.5
+[[virtual_server.real_server]]
+name = "trusted"
+address = "192.0.2.11"
+port = 443
+[virtual_server.real_server.ssl_get]
+connect_timeout = 1
+retry = 0
+virtualhost = "rs1.test"
+enable_sni = true
+ca_file = "{cert}"
+{url}{digest}"
+[[virtual_server.real_server]]
+name = "untrusted"
+address = "192.0.2.11"
+port = 8443
+[virtual_server.real_server.ssl_get]
+connect_timeout = 1
+retry = 0
+virtualhost = "rs1.test"
+{url}{digest}"
+[[virtual_server.real_server]]
+name = "unverified"
+address = "192.0.2.11"
+port = 9443
+[virtual_server.real_server.ssl_get]
+connect_timeout = 1
+retry = 0
+verify_certificate = false
+{url}{digest}"
+"#,
+        cert = cert.display()
+    );
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    let engine = attach_retrying(&socket).await;
+    let snap = snapshot_blocking(&engine, "all three judged", |s| {
+        ["trusted", "untrusted", "unverified"]
+            .iter()
+            .all(|n| rs(s, n).health != Health::Unknown)
+    });
+    assert_eq!(
+        rs(&snap, "trusted").health,
+        Health::Up,
+        "{:?}",
+        rs(&snap, "trusted").last_check
+    );
+    assert_eq!(
+        rs(&snap, "unverified").health,
+        Health::Up,
+        "{:?}",
+        rs(&snap, "unverified").last_check
+    );
+    assert_eq!(rs(&snap, "untrusted").health, Health::Down);
+    let why = rs(&snap, "untrusted")
+        .last_check
+        .clone()
+        .unwrap_or_default();
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+    stop.store(true, Ordering::Relaxed);
+}

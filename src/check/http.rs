@@ -1,4 +1,4 @@
-//! HTTP_GET: healthy when every `url` answers with an accepted status code
+//! HTTP_GET (and SSL_GET, over TLS): healthy when every `url` answers with an accepted status code
 //! and, when a `digest` is given, a body whose MD5 matches it (as
 //! keepalived's `genhash` prints it). One request per url, HTTP/1.0 (or
 //! 1.1 with `Connection: close`), the whole exchange bounded by the
@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::md5;
+use super::tls::{self, TlsOptions};
 
 /// The most of a body a check reads.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -35,6 +36,8 @@ pub struct HttpProbe {
     pub virtualhost: Option<String>,
     /// Speak HTTP/1.1 instead of 1.0.
     pub http_1_1: bool,
+    /// Over TLS (SSL_GET), and how.
+    pub tls: Option<TlsOptions>,
 }
 
 /// Whether `status` is accepted by `ranges` (200–299 when there are none).
@@ -93,6 +96,27 @@ async fn fetch(target: SocketAddr, request: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// One exchange over plain TCP or TLS.
+async fn exchange(
+    target: SocketAddr,
+    request: String,
+    tls: Option<&TlsOptions>,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    let Some(options) = tls else {
+        return tokio::time::timeout(timeout, fetch(target, &request))
+            .await
+            .map_err(|_| format!("{target}: no complete answer within {timeout:?}"))?;
+    };
+    let config = tls::client_config(options)?;
+    let options = options.clone();
+    tokio::task::spawn_blocking(move || {
+        tls::fetch_blocking(target, &request, config, &options, timeout)
+    })
+    .await
+    .map_err(|e| format!("tls {target}: {e}"))?
+}
+
 /// Check every url of `probe` on `target` within `timeout` each.
 pub async fn probe(target: SocketAddr, probe: &HttpProbe, timeout: Duration) -> Result<(), String> {
     let host = probe
@@ -105,14 +129,9 @@ pub async fn probe(target: SocketAddr, probe: &HttpProbe, timeout: Duration) -> 
             "GET {} HTTP/{version}\r\nHost: {host}\r\nUser-Agent: director-check\r\nConnection: close\r\n\r\n",
             url.path
         );
-        let response = tokio::time::timeout(timeout, fetch(target, &request))
+        let response = exchange(target, request, probe.tls.as_ref(), timeout)
             .await
-            .map_err(|_| {
-                format!(
-                    "GET {} on {target}: no complete answer within {timeout:?}",
-                    url.path
-                )
-            })??;
+            .map_err(|e| format!("GET {}: {e}", url.path))?;
         let (status, body) = parse_response(&response)?;
         if !status_accepted(status, &url.status) {
             return Err(format!("GET {} on {target}: status {status}", url.path));
@@ -161,6 +180,7 @@ mod tests {
             }],
             virtualhost: None,
             http_1_1: false,
+            tls: None,
         }
     }
 

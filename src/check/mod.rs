@@ -10,4 +10,5 @@ pub mod quorum;
 pub mod runner;
 pub mod smtp;
 pub mod tcp;
+pub mod tls;
 pub mod udp;

@@ -310,6 +310,8 @@ pub struct RealServer {
     pub tcp_check: Option<TcpCheck>,
     /// An HTTP health check (keepalived HTTP_GET).
     pub http_get: Option<HttpGet>,
+    /// An HTTPS health check (keepalived SSL_GET).
+    pub ssl_get: Option<HttpGet>,
     /// A script health check (keepalived MISC_CHECK).
     pub misc_check: Option<MiscCheck>,
     /// An ICMP echo health check (keepalived PING_CHECK).
@@ -470,6 +472,20 @@ pub struct HttpGet {
     /// Speak HTTP/1.1 instead of HTTP/1.0 (keepalived `http_protocol 1.1`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub http_1_1: bool,
+    /// SSL_GET: send the virtualhost as SNI (keepalived `enable_sni`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub enable_sni: bool,
+    /// SSL_GET: verify the server's certificate (for the virtualhost, or its
+    /// address). On unless switched off; keepalived.conf imports switch it
+    /// off, as keepalived does not verify.
+    #[serde(default = "default_true")]
+    pub verify_certificate: bool,
+    /// SSL_GET: trusted roots (PEM); the system's when absent.
+    pub ca_file: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One `url` block of HTTP_GET.
@@ -593,6 +609,7 @@ impl RealServer {
         [
             self.tcp_check.is_some(),
             self.http_get.is_some(),
+            self.ssl_get.is_some(),
             self.misc_check.is_some(),
             self.ping_check.is_some(),
             self.udp_check.is_some(),
@@ -622,6 +639,7 @@ impl RealServer {
             alpha: None,
             tcp_check: None,
             http_get: None,
+            ssl_get: None,
             misc_check: None,
             ping_check: None,
             udp_check: None,

@@ -8,11 +8,12 @@ use crate::check::dns;
 use crate::check::http::{HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
+use crate::check::tls::TlsOptions;
 use crate::check::udp::{parse_hex, UdpProbe};
 use crate::config::values::Seconds;
 use crate::config::{CheckTiming, Config, HttpGet, Timed};
 
-fn http_probe(check: &HttpGet) -> Probe {
+fn http_probe(check: &HttpGet, tls: bool) -> Probe {
     let urls = check
         .urls
         .iter()
@@ -27,6 +28,12 @@ fn http_probe(check: &HttpGet) -> Probe {
         urls,
         virtualhost: check.virtualhost.clone(),
         http_1_1: check.http_1_1,
+        tls: tls.then(|| TlsOptions {
+            server_name: check.virtualhost.clone(),
+            sni: check.enable_sni,
+            verify: check.verify_certificate,
+            ca_file: check.ca_file.clone(),
+        }),
     })
 }
 
@@ -66,7 +73,10 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                 push(check.timing(), Probe::Tcp);
             }
             if let Some(check) = &real.http_get {
-                push(check.timing(), http_probe(check));
+                push(check.timing(), http_probe(check, false));
+            }
+            if let Some(check) = &real.ssl_get {
+                push(check.timing(), http_probe(check, true));
             }
             if let Some(check) = &real.ping_check {
                 push(check.timing(), Probe::Ping);

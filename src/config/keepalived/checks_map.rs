@@ -99,7 +99,7 @@ impl Timing<'_> {
     }
 }
 
-/// `HTTP_GET { url { … } … }`.
+/// `HTTP_GET { url { … } … }` and `SSL_GET { … }`.
 pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
     let mut check = HttpGet {
         urls: Vec::new(),
@@ -109,6 +109,9 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
         delay_before_retry: Seconds::from_secs(1),
         virtualhost: None,
         http_1_1: false,
+        enable_sni: false,
+        verify_certificate: true,
+        ca_file: None,
     };
     for item in reader.block(node) {
         let mut timing = timing_of!(check);
@@ -130,15 +133,28 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
                 }
                 None => {}
             },
+            "enable_sni" => check.enable_sni = true,
             "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
-            | "delay_loop" | "enable_sni" | "tls_compliant" => reader.not_yet(item),
-            _ => reader.unknown(item, "HTTP_GET", &[NETWORK_KNOWN, HTTP_ONLY].concat()),
+            | "delay_loop" | "tls_compliant" => reader.not_yet(item),
+            _ => reader.unknown(
+                item,
+                &node.keyword.text,
+                &[NETWORK_KNOWN, HTTP_ONLY].concat(),
+            ),
         }
     }
     if check.urls.is_empty() {
         reader.error(
             &node.keyword.at,
-            "HTTP_GET needs at least one `url` block".into(),
+            format!("{} needs at least one `url` block", node.keyword.text),
+        );
+    }
+    if node.keyword.text == "SSL_GET" {
+        // keepalived does not verify certificates; a drop-in keeps that.
+        check.verify_certificate = false;
+        reader.warn(
+            &node.keyword.at,
+            "SSL_GET: certificates are not verified, as keepalived does not verify them; in TOML set verify_certificate = true (and ca_file) to verify".into(),
         );
     }
     check

@@ -168,7 +168,16 @@ pub fn to_keepalived(config: &Config) -> String {
                 timing(&mut out, check.timing());
             }
             if let Some(check) = &real.http_get {
-                http_block(&mut out, check);
+                http_block(&mut out, "HTTP_GET", check);
+            }
+            if let Some(check) = &real.ssl_get {
+                if check.verify_certificate {
+                    let _ = writeln!(
+                        out,
+                        "        ! director verifies this server's certificate; keepalived will not"
+                    );
+                }
+                http_block(&mut out, "SSL_GET", check);
             }
             if let Some(check) = &real.misc_check {
                 misc_block(&mut out, check);
@@ -181,8 +190,8 @@ pub fn to_keepalived(config: &Config) -> String {
     out
 }
 
-fn http_block(out: &mut String, check: &HttpGet) {
-    let _ = writeln!(out, "        HTTP_GET {{");
+fn http_block(out: &mut String, keyword: &str, check: &HttpGet) {
+    let _ = writeln!(out, "        {keyword} {{");
     for url in &check.urls {
         let _ = writeln!(out, "            url {{\n                path {}", url.path);
         if !url.status_code.is_empty() {
@@ -202,6 +211,9 @@ fn http_block(out: &mut String, check: &HttpGet) {
     }
     if check.http_1_1 {
         let _ = writeln!(out, "            http_protocol 1.1");
+    }
+    if check.enable_sni {
+        let _ = writeln!(out, "            enable_sni");
     }
     timing(out, check.timing());
 }

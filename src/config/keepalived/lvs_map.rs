@@ -270,12 +270,13 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "inhibit_on_failure" => real.inhibit_on_failure = true,
             "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item)),
             "HTTP_GET" => real.http_get = Some(checks_map::http_get(reader, item)),
+            "SSL_GET" => real.ssl_get = Some(checks_map::http_get(reader, item)),
             "MISC_CHECK" => real.misc_check = checks_map::misc_check(reader, item),
             "PING_CHECK" => real.ping_check = Some(checks_map::ping_check(reader, item)),
             "UDP_CHECK" => real.udp_check = Some(checks_map::udp_check(reader, item)),
             "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item)),
             "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item)),
-            "SSL_GET" | "FILE_CHECK" => reader.warn(
+            "FILE_CHECK" => reader.warn(
                 &item.keyword.at,
                 format!(
                     "{} is accepted but not yet supported: this real server runs unchecked",

@@ -292,3 +292,17 @@ fn a_bad_status_code_is_an_error_at_its_url() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("checked.conf:5:5"), "{errors:?}");
 }
+
+#[test]
+fn ssl_get_keeps_keepalived_unverified_and_says_so() {
+    let text = "virtual_server 192.0.2.100 443 {\n    real_server 192.0.2.11 443 {\n        SSL_GET {\n            url {\n                path /\n            }\n            enable_sni\n            virtualhost www.example.com\n        }\n    }\n}\n";
+    let (config, diagnostics) = load_str("ssl.conf", text);
+    let ssl = config.unwrap().virtual_servers[0].real_servers[0]
+        .ssl_get
+        .clone()
+        .unwrap();
+    assert!(!ssl.verify_certificate && ssl.enable_sni);
+    assert!(diagnostics
+        .iter()
+        .any(|d| d.to_string().contains("certificates are not verified")));
+}

@@ -1,0 +1,158 @@
+//! The TLS side of SSL_GET: a rustls client (ring) that verifies the real
+//! server's certificate against a CA file or the system's roots, or, when
+//! verification is switched off explicitly, accepts any certificate while
+//! still checking the handshake's signatures. The exchange runs on a
+//! blocking thread with socket timeouts; SSL checks are few.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use super::http::MAX_BODY;
+
+/// Where the system keeps its trusted roots (Debian).
+pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// How an SSL_GET speaks TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Send this name as SNI and verify the certificate for it; the
+    /// server's address otherwise.
+    pub server_name: Option<String>,
+    /// Send SNI at all (keepalived `enable_sni`).
+    pub sni: bool,
+    /// Verify the certificate chain and name.
+    pub verify: bool,
+    /// Trusted roots (PEM); the system's when absent.
+    pub ca_file: Option<String>,
+}
+
+/// Accepts any certificate; used only when verification is switched off.
+#[derive(Debug)]
+struct AcceptAny(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A client configuration for `options`.
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+    let provider = Arc::new(ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("tls: {e}"))?;
+    let mut config = if options.verify {
+        let file = options.ca_file.as_deref().unwrap_or(SYSTEM_ROOTS);
+        let mut roots = RootCertStore::empty();
+        let certificates = CertificateDer::pem_file_iter(file)
+            .map_err(|e| format!("tls: cannot read trusted roots from {file}: {e}"))?;
+        for certificate in certificates {
+            let certificate = certificate
+                .map_err(|e| format!("tls: a certificate in {file} does not parse: {e}"))?;
+            roots
+                .add(certificate)
+                .map_err(|e| format!("tls: a certificate in {file} is unusable: {e}"))?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_no_client_auth()
+    };
+    config.enable_sni = options.sni;
+    Ok(Arc::new(config))
+}
+
+/// Send `request` over TLS to `target` and read the whole response.
+pub fn fetch_blocking(
+    target: SocketAddr,
+    request: &str,
+    config: Arc<ClientConfig>,
+    options: &TlsOptions,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    let name = match &options.server_name {
+        Some(name) => ServerName::try_from(name.clone())
+            .map_err(|_| format!("tls: {name:?} is not a server name"))?,
+        None => ServerName::IpAddress(target.ip().into()),
+    };
+    let connection =
+        ClientConnection::new(config, name).map_err(|e| format!("tls {target}: {e}"))?;
+    let socket = TcpStream::connect_timeout(&target, timeout)
+        .map_err(|e| format!("connect {target}: {e}"))?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| socket.set_write_timeout(Some(timeout)))
+        .map_err(|e| format!("tls {target}: {e}"))?;
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("tls {target}: {e}"))?;
+    let mut response = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Ok(response),
+            Ok(n) => {
+                if response.len() + n > MAX_BODY {
+                    return Err(format!("{target}: the response exceeds {MAX_BODY} bytes"));
+                }
+                response.extend_from_slice(&chunk[..n]);
+            }
+            // A server that closes without close_notify still sent its answer.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(response),
+            Err(e) => return Err(format!("tls {target}: {e}")),
+        }
+    }
+}
