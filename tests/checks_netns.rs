@@ -628,3 +628,81 @@ verify_certificate = false
     assert!(why.to_lowercase().contains("certificate"), "{why}");
     stop.store(true, Ordering::Relaxed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_leaves_and_returns_on_the_exact_check_round() {
+    if !namespaces_available("a_server_leaves_and_returns_on_the_exact_check_round") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("rounds"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("rs1", &["192.0.2.11/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let rs1 = http_backend(&lab, "rs1", "192.0.2.11", &stop);
+    // retry 2: down on the third failure in a row; rise 2: up on the second pass.
+    let config = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.3
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.11"
+port = 80
+rise = 2
+[virtual_server.real_server.http_get]
+connect_timeout = 1
+retry = 2
+delay_before_retry = 0.3
+[[virtual_server.real_server.http_get.url]]
+path = "/"
+"#;
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    let engine = attach_retrying(&socket).await;
+    snapshot_blocking(&engine, "rs1 up", |s| rs(s, "rs1").health == Health::Up);
+    rs1.status.store(503, Ordering::Relaxed);
+    let failing = snapshot_blocking(&engine, "first failure", |s| {
+        rs(s, "rs1").failures_in_a_row >= 1
+    });
+    assert_eq!(
+        rs(&failing, "rs1").health,
+        Health::Up,
+        "one failure is not enough"
+    );
+    let down = snapshot_blocking(&engine, "rs1 down", |s| rs(s, "rs1").health == Health::Down);
+    assert_eq!(
+        rs(&down, "rs1").failures_in_a_row,
+        3,
+        "down exactly on the third failure"
+    );
+    assert!(!rs(&down, "rs1").in_table);
+    rs1.status.store(200, Ordering::Relaxed);
+    let passing = snapshot_blocking(&engine, "first pass", |s| rs(s, "rs1").passes_in_a_row >= 1);
+    assert_eq!(
+        rs(&passing, "rs1").health,
+        Health::Down,
+        "one pass is not enough under rise 2"
+    );
+    let up = snapshot_blocking(&engine, "rs1 back", |s| rs(s, "rs1").health == Health::Up);
+    assert_eq!(
+        rs(&up, "rs1").passes_in_a_row,
+        2,
+        "up exactly on the second pass"
+    );
+    stop.store(true, Ordering::Relaxed);
+}

@@ -32,6 +32,14 @@ impl EngineState {
         let names = |server: &super::state::ServerRuntime| {
             (service_config.display_name(), server.config.display_name())
         };
+        server.checks_run += 1;
+        if report.result.is_ok() {
+            server.passes_in_a_row = server.passes_in_a_row.saturating_add(1);
+            server.failures_in_a_row = 0;
+        } else {
+            server.failures_in_a_row = server.failures_in_a_row.saturating_add(1);
+            server.passes_in_a_row = 0;
+        }
         let text = match report.result {
             Ok(()) => "ok".to_string(),
             Err(e) => e,

@@ -215,6 +215,12 @@ pub struct ServerView {
     pub forwarding: String,
     /// Health verdict.
     pub health: Health,
+    /// Probes reported, all checkers together.
+    pub checks_run: u64,
+    /// Failed probes since the last pass: the check round a server is in.
+    pub failures_in_a_row: u32,
+    /// Passed probes since the last failure.
+    pub passes_in_a_row: u32,
     /// The last check's result ("ok" or the failure).
     pub last_check: Option<String>,
     /// When the last check ran, ms since the Unix epoch.

@@ -110,6 +110,12 @@ pub struct ServerRuntime {
     pub checker_health: Vec<Health>,
     /// The weight a `misc_dynamic` script last asked for.
     pub dynamic_weight: Option<u32>,
+    /// Probes reported, all checkers together.
+    pub checks_run: u64,
+    /// Failed probes since the last pass.
+    pub failures_in_a_row: u32,
+    /// Passed probes since the last failure.
+    pub passes_in_a_row: u32,
     /// The last check's outcome and when, ms since the epoch.
     pub last_check: Option<(String, u64)>,
     /// Counters shared with the data plane.
@@ -135,6 +141,9 @@ impl ServerRuntime {
             health: initial,
             checker_health: vec![initial; checkers],
             dynamic_weight: None,
+            checks_run: 0,
+            failures_in_a_row: 0,
+            passes_in_a_row: 0,
             last_check: None,
             stats: Arc::new(DestStats::default()),
             rates: RateSet::default(),
@@ -501,6 +510,9 @@ fn server_view(r: &ServerRuntime) -> ServerView {
         // The userspace plane proxies: to the real server that is NAT.
         forwarding: "Masq".into(),
         health: r.health,
+        checks_run: r.checks_run,
+        failures_in_a_row: r.failures_in_a_row,
+        passes_in_a_row: r.passes_in_a_row,
         last_check: r.last_check.as_ref().map(|(t, _)| t.clone()),
         last_check_unix_ms: r.last_check.as_ref().map(|(_, at)| *at),
     }

@@ -36,6 +36,9 @@ fn server(name: &str, last_octet: u8, active: u64, drained: bool) -> ServerView 
         lthreshold: 0,
         forwarding: "Masq".into(),
         health: Health::Up,
+        checks_run: 10,
+        failures_in_a_row: 0,
+        passes_in_a_row: 10,
         last_check: Some("ok".into()),
         last_check_unix_ms: Some(1_000),
     }
