@@ -706,3 +706,75 @@ path = "/"
     );
     stop.store(true, Ordering::Relaxed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_check_reads_the_tracked_number() {
+    if !namespaces_available("file_check_reads_the_tracked_number") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("file"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    let (scaled, gate) = (lab.dir.join("scaled"), lab.dir.join("gate"));
+    std::fs::write(&scaled, "0\n").unwrap();
+    std::fs::write(&gate, "0\n").unwrap();
+    let config = format!(
+        r#"
+[[vrrp_track_file]]
+name = "scaled"
+file = "{}"
+weight = 3
+[[vrrp_track_file]]
+name = "gate"
+file = "{}"
+weight = 0
+
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.3
+[[virtual_server.real_server]]
+name = "scaled"
+address = "192.0.2.11"
+port = 80
+weight = 1
+[virtual_server.real_server.file_check]
+track_file = "scaled"
+[[virtual_server.real_server]]
+name = "gate"
+address = "192.0.2.12"
+port = 80
+[virtual_server.real_server.file_check]
+track_file = "gate"
+"#,
+        scaled.display(),
+        gate.display()
+    );
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    let engine = attach_retrying(&socket).await;
+    snapshot_blocking(&engine, "both up", |s| {
+        rs(s, "scaled").health == Health::Up && rs(s, "gate").health == Health::Up
+    });
+    std::fs::write(&scaled, "2\n").unwrap();
+    std::fs::write(&gate, "1\n").unwrap();
+    let snap = snapshot_blocking(&engine, "scaled and gated", |s| {
+        rs(s, "scaled").weight == 7 && rs(s, "gate").health == Health::Down
+    });
+    assert_eq!(rs(&snap, "scaled").health, Health::Up);
+    std::fs::write(&scaled, "0\n").unwrap();
+    snapshot_blocking(&engine, "scaled back to 1", |s| rs(s, "scaled").weight == 1);
+}

@@ -1,6 +1,7 @@
 //! Health checks: the retry policy (pure) and the probes (I/O).
 
 pub mod dns;
+pub mod file;
 pub mod http;
 pub mod md5;
 pub mod misc;

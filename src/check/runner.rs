@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use super::http::HttpProbe;
 use super::policy::{Policy, PolicyParams};
 use super::udp::UdpProbe;
-use super::{dns, http, misc, ping, smtp, tcp, udp};
+use super::{dns, file, http, misc, ping, smtp, tcp, udp};
 use crate::ipvs::model::Health;
 use crate::ipvs::sched::Random;
 
@@ -52,6 +52,17 @@ pub enum Probe {
         name: String,
         /// The record type's number.
         kind: u16,
+    },
+    /// FILE_CHECK: a number in a file.
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Multiplier (0: any non-zero value is down).
+        weight: i32,
+        /// Subtract instead of add.
+        reverse: bool,
+        /// The weight the value adjusts.
+        configured: u32,
     },
     /// MISC_CHECK: a script.
     Misc {
@@ -106,6 +117,15 @@ async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
             dns::probe(spec.target, name, *kind, spec.connect_timeout).await,
             None,
         ),
+        Probe::File {
+            path,
+            weight,
+            reverse,
+            configured,
+        } => {
+            let result = file::probe(path, *weight, *reverse, *configured);
+            (result.health, result.weight)
+        }
         Probe::Misc {
             command,
             timeout,

@@ -310,6 +310,8 @@ pub struct RealServer {
     pub tcp_check: Option<TcpCheck>,
     /// An HTTP health check (keepalived HTTP_GET).
     pub http_get: Option<HttpGet>,
+    /// A tracked-file health check (keepalived FILE_CHECK).
+    pub file_check: Option<FileCheck>,
     /// An HTTPS health check (keepalived SSL_GET).
     pub ssl_get: Option<HttpGet>,
     /// A script health check (keepalived MISC_CHECK).
@@ -370,6 +372,21 @@ impl Timed for PingCheck {
             delay_before_retry: self.delay_before_retry,
         }
     }
+}
+
+/// keepalived's FILE_CHECK: a `vrrp_track_file`'s number decides health or
+/// weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCheck {
+    /// The name of a `vrrp_track_file`.
+    pub track_file: String,
+    /// 0: a non-zero value takes the server down; otherwise the weight
+    /// moves by value × weight. The track file's own weight when absent.
+    pub weight: Option<i32>,
+    /// Subtract instead of add.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reverse: bool,
 }
 
 /// keepalived's PING_CHECK: healthy when the server answers an ICMP echo.
@@ -610,6 +627,7 @@ impl RealServer {
             self.tcp_check.is_some(),
             self.http_get.is_some(),
             self.ssl_get.is_some(),
+            self.file_check.is_some(),
             self.misc_check.is_some(),
             self.ping_check.is_some(),
             self.udp_check.is_some(),
@@ -640,6 +658,7 @@ impl RealServer {
             tcp_check: None,
             http_get: None,
             ssl_get: None,
+            file_check: None,
             misc_check: None,
             ping_check: None,
             udp_check: None,

@@ -275,6 +275,21 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     });
                 }
             }
+            if let Some(check) = &real.file_check {
+                if !config
+                    .vrrp_track_files
+                    .iter()
+                    .any(|t| t.name == check.track_file)
+                {
+                    problems.push(Problem {
+                        path: real_at("file_check"),
+                        message: format!(
+                            "FILE_CHECK names track file {:?}, which no vrrp_track_file defines",
+                            check.track_file
+                        ),
+                    });
+                }
+            }
             if real.uthreshold > 0 && real.lthreshold > real.uthreshold {
                 problems.push(Problem {
                     path: real_at("lthreshold"),

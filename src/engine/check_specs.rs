@@ -110,6 +110,26 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                 };
                 push(check.timing(), probe);
             }
+            let track = |name: &str| config.vrrp_track_files.iter().find(|t| t.name == name);
+            if let Some((check, file)) = real
+                .file_check
+                .as_ref()
+                .and_then(|c| Some((c, track(&c.track_file)?)))
+            {
+                let probe = Probe::File {
+                    path: file.file.clone().into(),
+                    weight: check.weight.unwrap_or(file.weight),
+                    reverse: check.reverse,
+                    configured: real.weight.0,
+                };
+                let timing = CheckTiming {
+                    connect_port: None,
+                    connect_timeout: Seconds(Duration::ZERO),
+                    retry: 0,
+                    delay_before_retry: service.delay_loop,
+                };
+                push(timing, probe);
+            }
             if let Some(check) = &real.misc_check {
                 let probe = Probe::Misc {
                     command: check.misc_path.clone(),

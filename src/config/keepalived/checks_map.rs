@@ -3,7 +3,9 @@
 use super::reader::Reader;
 use super::tree::Node;
 use crate::config::values::{Port, Seconds};
-use crate::config::{DnsCheck, HttpGet, HttpUrl, MiscCheck, PingCheck, SmtpCheck, UdpCheck};
+use crate::config::{
+    DnsCheck, FileCheck, HttpGet, HttpUrl, MiscCheck, PingCheck, SmtpCheck, UdpCheck,
+};
 
 /// Options every network checker (TCP_CHECK, HTTP_GET…) knows.
 pub const NETWORK_KNOWN: &[&str] = &[
@@ -355,4 +357,32 @@ pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
     check.record_type = kind;
     check.name = name;
     check
+}
+
+/// `FILE_CHECK { track_file NAME; weight W [reverse] }`.
+pub fn file_check(reader: &mut Reader, node: &Node) -> Option<FileCheck> {
+    let mut check = FileCheck {
+        track_file: String::new(),
+        weight: None,
+        reverse: false,
+    };
+    for item in reader.block(node) {
+        match item.keyword.text.as_str() {
+            "track_file" => {
+                if let Some(name) = reader.value(item) {
+                    check.track_file = name.text.clone();
+                }
+            }
+            "weight" => {
+                check.weight = reader.parse(item, "a weight");
+                check.reverse = item.args.get(1).is_some_and(|t| t.text == "reverse");
+            }
+            _ => reader.unknown(item, "FILE_CHECK", &["track_file", "weight"]),
+        }
+    }
+    if check.track_file.is_empty() {
+        reader.error(&node.keyword.at, "FILE_CHECK needs `track_file`".into());
+        return None;
+    }
+    Some(check)
 }

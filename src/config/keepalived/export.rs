@@ -183,6 +183,18 @@ pub fn to_keepalived(config: &Config) -> String {
                 misc_block(&mut out, check);
             }
             network_blocks(&mut out, real);
+            if let Some(check) = &real.file_check {
+                let _ = writeln!(
+                    out,
+                    "        FILE_CHECK {{\n            track_file {}",
+                    check.track_file
+                );
+                if let Some(weight) = check.weight {
+                    let reverse = if check.reverse { " reverse" } else { "" };
+                    let _ = writeln!(out, "            weight {weight}{reverse}");
+                }
+                let _ = writeln!(out, "        }}");
+            }
             let _ = writeln!(out, "    }}");
         }
         let _ = writeln!(out, "}}\n");

@@ -276,13 +276,7 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "UDP_CHECK" => real.udp_check = Some(checks_map::udp_check(reader, item)),
             "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item)),
             "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item)),
-            "FILE_CHECK" => reader.warn(
-                &item.keyword.at,
-                format!(
-                    "{} is accepted but not yet supported: this real server runs unchecked",
-                    item.keyword.text
-                ),
-            ),
+            "FILE_CHECK" => real.file_check = checks_map::file_check(reader, item),
             "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),

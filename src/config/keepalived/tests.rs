@@ -306,3 +306,29 @@ fn ssl_get_keeps_keepalived_unverified_and_says_so() {
         .iter()
         .any(|d| d.to_string().contains("certificates are not verified")));
 }
+
+#[test]
+fn file_check_names_a_track_file_that_must_exist() {
+    let good = "vrrp_track_file gate {\n    file /run/gate\n}\nvirtual_server 192.0.2.100 80 {\n    real_server 192.0.2.11 80 {\n        FILE_CHECK {\n            track_file gate\n            weight 2 reverse\n        }\n    }\n}\n";
+    let (config, diagnostics) = load_str("file.conf", good);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let config = config.unwrap();
+    let check = config.virtual_servers[0].real_servers[0]
+        .file_check
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (check.track_file.as_str(), check.weight, check.reverse),
+        ("gate", Some(2), true)
+    );
+    let written = export::to_keepalived(&config);
+    assert_eq!(
+        load_str("again.conf", &written).0.unwrap(),
+        config,
+        "{written}"
+    );
+    let bad = good.replace("            track_file gate", "            track_file nothere");
+    let (config, diagnostics) = load_str("file.conf", &bad);
+    assert!(config.is_none());
+    assert!(errors(&diagnostics)[0].contains("no vrrp_track_file defines"));
+}
