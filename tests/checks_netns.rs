@@ -57,6 +57,27 @@ fn http_backend(lab: &NetLab, node: &str, address: &str, stop: &Arc<AtomicBool>)
     backend
 }
 
+/// Run `director run` on `config` (TOML) in the lab's "dir" node and
+/// attach to it.
+async fn start_director(lab: &mut NetLab, config: &str) -> director::engine::EngineHandle {
+    let conf = lab.dir.join("dir.toml");
+    std::fs::write(&conf, config).unwrap();
+    let socket = lab.dir.join("dir.sock");
+    lab.spawn(
+        "dir",
+        "dir",
+        env!("CARGO_BIN_EXE_director"),
+        &[
+            "run",
+            "--config",
+            &conf.display().to_string(),
+            "--control",
+            &socket.display().to_string(),
+        ],
+    );
+    attach_retrying(&socket).await
+}
+
 fn rs<'a>(snapshot: &'a Snapshot, name: &str) -> &'a ServerView {
     snapshot.server("web", name).unwrap()
 }
@@ -66,7 +87,7 @@ async fn http_get_and_misc_check_follow_the_servers() {
     if !namespaces_available("http_get_and_misc_check_follow_the_servers") {
         return;
     }
-    let lab = NetLab::new(&prefix("chk"));
+    let mut lab = NetLab::new(&prefix("chk"));
     lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
     lab.node("rs1", &["192.0.2.11/24"]);
     lab.node("rs2", &["192.0.2.12/24"]);
@@ -118,23 +139,7 @@ delay_before_retry = 0.5
 "#,
         script.display()
     );
-    let conf = lab.dir.join("dir.toml");
-    std::fs::write(&conf, config).unwrap();
-    let socket = lab.dir.join("dir.sock");
-    let mut lab = lab;
-    lab.spawn(
-        "dir",
-        "dir",
-        env!("CARGO_BIN_EXE_director"),
-        &[
-            "run",
-            "--config",
-            &conf.display().to_string(),
-            "--control",
-            &socket.display().to_string(),
-        ],
-    );
-    let engine = attach_retrying(&socket).await;
+    let engine = start_director(&mut lab, &config).await;
     snapshot_blocking(&engine, "both up", |s| {
         rs(s, "rs1").health == Health::Up && rs(s, "rs2").health == Health::Up
     });
@@ -305,22 +310,7 @@ port = 80
 connect_timeout = 0.5
 retry = 0
 "#;
-    let conf = lab.dir.join("dir.toml");
-    std::fs::write(&conf, config).unwrap();
-    let socket = lab.dir.join("dir.sock");
-    lab.spawn(
-        "dir",
-        "dir",
-        env!("CARGO_BIN_EXE_director"),
-        &[
-            "run",
-            "--config",
-            &conf.display().to_string(),
-            "--control",
-            &socket.display().to_string(),
-        ],
-    );
-    let engine = attach_retrying(&socket).await;
+    let engine = start_director(&mut lab, config).await;
     let all = ["udp", "dns", "smtp", "ping"];
     snapshot_blocking(&engine, "all up", |s| {
         all.iter().all(|n| rs(s, n).health == Health::Up)
@@ -401,22 +391,7 @@ path = "/"
         down = down.display(),
         notified = notified.display()
     );
-    let conf = lab.dir.join("dir.toml");
-    std::fs::write(&conf, config).unwrap();
-    let socket = lab.dir.join("dir.sock");
-    lab.spawn(
-        "dir",
-        "dir",
-        env!("CARGO_BIN_EXE_director"),
-        &[
-            "run",
-            "--config",
-            &conf.display().to_string(),
-            "--control",
-            &socket.display().to_string(),
-        ],
-    );
-    let engine = attach_retrying(&socket).await;
+    let engine = start_director(&mut lab, &config).await;
     snapshot_blocking(&engine, "rs1 up", |s| rs(s, "rs1").health == Health::Up);
     assert_eq!(fetch(&lab, "192.0.2.100:80"), "rs1 ok\n");
 
@@ -587,22 +562,7 @@ verify_certificate = false
 "#,
         cert = cert.display()
     );
-    let conf = lab.dir.join("dir.toml");
-    std::fs::write(&conf, config).unwrap();
-    let socket = lab.dir.join("dir.sock");
-    lab.spawn(
-        "dir",
-        "dir",
-        env!("CARGO_BIN_EXE_director"),
-        &[
-            "run",
-            "--config",
-            &conf.display().to_string(),
-            "--control",
-            &socket.display().to_string(),
-        ],
-    );
-    let engine = attach_retrying(&socket).await;
+    let engine = start_director(&mut lab, &config).await;
     let snap = snapshot_blocking(&engine, "all three judged", |s| {
         ["trusted", "untrusted", "unverified"]
             .iter()
@@ -658,22 +618,7 @@ delay_before_retry = 0.3
 [[virtual_server.real_server.http_get.url]]
 path = "/"
 "#;
-    let conf = lab.dir.join("dir.toml");
-    std::fs::write(&conf, config).unwrap();
-    let socket = lab.dir.join("dir.sock");
-    lab.spawn(
-        "dir",
-        "dir",
-        env!("CARGO_BIN_EXE_director"),
-        &[
-            "run",
-            "--config",
-            &conf.display().to_string(),
-            "--control",
-            &socket.display().to_string(),
-        ],
-    );
-    let engine = attach_retrying(&socket).await;
+    let engine = start_director(&mut lab, config).await;
     snapshot_blocking(&engine, "rs1 up", |s| rs(s, "rs1").health == Health::Up);
     rs1.status.store(503, Ordering::Relaxed);
     let failing = snapshot_blocking(&engine, "first failure", |s| {
@@ -750,22 +695,7 @@ track_file = "gate"
         scaled.display(),
         gate.display()
     );
-    let conf = lab.dir.join("dir.toml");
-    std::fs::write(&conf, config).unwrap();
-    let socket = lab.dir.join("dir.sock");
-    lab.spawn(
-        "dir",
-        "dir",
-        env!("CARGO_BIN_EXE_director"),
-        &[
-            "run",
-            "--config",
-            &conf.display().to_string(),
-            "--control",
-            &socket.display().to_string(),
-        ],
-    );
-    let engine = attach_retrying(&socket).await;
+    let engine = start_director(&mut lab, &config).await;
     snapshot_blocking(&engine, "both up", |s| {
         rs(s, "scaled").health == Health::Up && rs(s, "gate").health == Health::Up
     });

@@ -327,7 +327,10 @@ fn file_check_names_a_track_file_that_must_exist() {
         config,
         "{written}"
     );
-    let bad = good.replace("            track_file gate", "            track_file nothere");
+    let bad = good.replace(
+        "            track_file gate",
+        "            track_file nothere",
+    );
     let (config, diagnostics) = load_str("file.conf", &bad);
     assert!(config.is_none());
     assert!(errors(&diagnostics)[0].contains("no vrrp_track_file defines"));
