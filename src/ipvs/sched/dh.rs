@@ -5,7 +5,7 @@
 //! overloaded the kernel refuses the connection, it does not look further.
 
 use super::hash::fold;
-use super::{DestLoad, Request, Scheduler};
+use super::{unchanged, DestLoad, Request, Scheduler};
 use std::net::SocketAddr;
 
 const BUCKETS: usize = 256;
@@ -19,10 +19,9 @@ pub struct DestinationHashing {
 
 impl DestinationHashing {
     fn refresh(&mut self, dests: &[DestLoad]) {
-        let members: Vec<SocketAddr> = dests.iter().map(|d| d.address).collect();
-        if members != self.members || self.buckets.is_empty() {
+        if !unchanged(&self.members, dests, |d| d.address) || self.buckets.is_empty() {
             self.buckets = (0..BUCKETS).map(|i| i % dests.len().max(1)).collect();
-            self.members = members;
+            self.members = dests.iter().map(|d| d.address).collect();
         }
     }
 }

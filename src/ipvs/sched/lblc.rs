@@ -23,19 +23,47 @@ pub fn locally_overloaded(dest: &DestLoad, dests: &[DestLoad]) -> bool {
             .any(|d| d.active.saturating_mul(2) < u64::from(d.weight))
 }
 
+/// How often stale entries are looked for (the kernel's periodic check).
+pub const CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// When the periodic check for stale entries is due; not on every
+/// connection.
+#[derive(Debug, Default)]
+pub struct ExpiryCheck {
+    last: Option<Instant>,
+}
+
+impl ExpiryCheck {
+    /// Whether to look for stale entries `now`; records that it did.
+    pub fn due(&mut self, now: Instant) -> bool {
+        let due = self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= CHECK_EVERY);
+        if due {
+            self.last = Some(now);
+        }
+        due
+    }
+}
+
 /// The remembered choices.
 #[derive(Debug, Default)]
 pub struct LocalityLeastConnection {
     entries: HashMap<IpAddr, (SocketAddr, Instant)>,
+    expiry: ExpiryCheck,
 }
 
 impl Scheduler for LocalityLeastConnection {
     fn pick(&mut self, request: &Request, dests: &[DestLoad]) -> Option<usize> {
-        self.entries
-            .retain(|_, (_, used)| request.now.duration_since(*used) < EXPIRATION);
+        if self.expiry.due(request.now) {
+            self.entries
+                .retain(|_, (_, used)| request.now.duration_since(*used) < EXPIRATION);
+        }
+        // A stale entry not yet swept counts as gone.
         let remembered = self
             .entries
             .get(&request.target)
+            .filter(|(_, used)| request.now.duration_since(*used) < EXPIRATION)
             .and_then(|(address, _)| dests.iter().position(|d| d.address == *address))
             .filter(|&i| dests[i].available() && !locally_overloaded(&dests[i], dests));
         let chosen = match remembered {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use super::lblc::{locally_overloaded, EXPIRATION};
+use super::lblc::{locally_overloaded, ExpiryCheck, EXPIRATION};
 use super::{least_loaded, DestLoad, Request, Scheduler};
 
 #[derive(Debug)]
@@ -24,6 +24,7 @@ struct ServerSet {
 #[derive(Debug, Default)]
 pub struct LocalityWithReplication {
     sets: HashMap<IpAddr, ServerSet>,
+    expiry: ExpiryCheck,
 }
 
 /// The most loaded member with a weight, by `overhead / weight`.
@@ -44,8 +45,18 @@ fn most_loaded(members: &[usize], dests: &[DestLoad]) -> Option<usize> {
 impl Scheduler for LocalityWithReplication {
     fn pick(&mut self, request: &Request, dests: &[DestLoad]) -> Option<usize> {
         let now = request.now;
-        self.sets
-            .retain(|_, set| now.duration_since(set.used) < EXPIRATION);
+        if self.expiry.due(now) {
+            self.sets
+                .retain(|_, set| now.duration_since(set.used) < EXPIRATION);
+        }
+        // A stale set not yet swept counts as gone.
+        if self
+            .sets
+            .get(&request.target)
+            .is_some_and(|set| now.duration_since(set.used) >= EXPIRATION)
+        {
+            self.sets.remove(&request.target);
+        }
         let Some(set) = self.sets.get_mut(&request.target) else {
             let chosen = least_loaded(dests, DestLoad::overhead)?;
             let set = ServerSet {

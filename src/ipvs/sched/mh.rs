@@ -12,7 +12,7 @@
 //! other destinations, removing one of N moves only about 1/N of clients.
 
 use super::hash::{fold, hsiphash_u32};
-use super::{DestLoad, Request, SchedFlags, Scheduler};
+use super::{unchanged, DestLoad, Request, SchedFlags, Scheduler};
 use std::net::SocketAddr;
 
 /// The kernel's default table size.
@@ -111,11 +111,10 @@ impl MaglevHashing {
 
 impl Scheduler for MaglevHashing {
     fn pick(&mut self, request: &Request, dests: &[DestLoad]) -> Option<usize> {
-        let members: Vec<(SocketAddr, u32)> =
-            dests.iter().map(|d| (d.address, d.last_weight)).collect();
-        if members != self.members || self.lookup.is_empty() {
-            self.lookup = populate(&members);
-            self.members = members;
+        let key = |d: &DestLoad| (d.address, d.last_weight);
+        if !unchanged(&self.members, dests, key) || self.lookup.is_empty() {
+            self.members = dests.iter().map(key).collect();
+            self.lookup = populate(&self.members);
         }
         let home = self.slot(request, 0);
         let first = self.lookup[home]?;

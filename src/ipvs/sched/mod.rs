@@ -126,6 +126,17 @@ pub fn scheduler(name: SchedulerName, flags: SchedFlags) -> Box<dyn Scheduler> {
     }
 }
 
+/// Whether `members` still describes `dests` as `key` sees each one. The
+/// hashing schedulers rebuild their tables only when it does not, and this
+/// check allocates nothing on the per-connection path.
+fn unchanged<K, F>(members: &[K], dests: &[DestLoad], key: F) -> bool
+where
+    K: PartialEq,
+    F: Fn(&DestLoad) -> K,
+{
+    members.len() == dests.len() && members.iter().zip(dests).all(|(m, d)| *m == key(d))
+}
+
 /// The available destination with the least `overhead / weight`, first in
 /// table order on ties; the comparison the kernel makes without division.
 fn least_loaded<F>(dests: &[DestLoad], overhead: F) -> Option<usize>

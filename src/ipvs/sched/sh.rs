@@ -6,7 +6,7 @@
 //! `sh-fallback` tries the buckets that follow, rehashing each offset.
 
 use super::hash::{fold, hash_32};
-use super::{DestLoad, Request, SchedFlags, Scheduler};
+use super::{unchanged, DestLoad, Request, SchedFlags, Scheduler};
 use std::net::SocketAddr;
 
 const BITS: u32 = 8;
@@ -31,8 +31,8 @@ impl SourceHashing {
     }
 
     fn refresh(&mut self, dests: &[DestLoad]) {
-        let members: Vec<(SocketAddr, u32)> = dests.iter().map(|d| (d.address, d.weight)).collect();
-        if members == self.members && !self.buckets.is_empty() {
+        let key = |d: &DestLoad| (d.address, d.weight);
+        if unchanged(&self.members, dests, key) && !self.buckets.is_empty() {
             return;
         }
         self.buckets.clear();
@@ -45,7 +45,7 @@ impl SourceHashing {
                 filled = 0;
             }
         }
-        self.members = members;
+        self.members = dests.iter().map(key).collect();
     }
 
     fn bucket(&self, request: &Request, offset: u32) -> usize {
