@@ -607,6 +607,29 @@ fn default_delay_before_retry() -> Seconds {
 }
 
 impl VirtualServer {
+    /// The persistence granularity in prefix bits, when persistent: the
+    /// configured one, or the whole address.
+    pub fn persistence_bits(&self) -> Option<u8> {
+        let whole = if self.address.is_ipv4() { 32 } else { 128 };
+        self.persistence_timeout
+            .map(|_| self.persistence_granularity.unwrap_or(whole))
+    }
+
+    /// The scheduler flags as ipvsadm and keepalived name them
+    /// (`sh-fallback`, `mh-port`…).
+    pub fn scheduler_flags(&self) -> Vec<String> {
+        let prefix = if self.scheduler == SchedulerName::Mh {
+            "mh"
+        } else {
+            "sh"
+        };
+        [(self.hash_fallback, "fallback"), (self.hash_port, "port")]
+            .into_iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, flag)| format!("{prefix}-{flag}"))
+            .collect()
+    }
+
     /// The name shown to operators.
     pub fn display_name(&self) -> String {
         self.name

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::engine::snapshot::{ServerView, ServiceView};
 use crate::engine::Snapshot;
-use crate::ipvs::model::ConnRow;
+use crate::ipvs::model::{netmask_text, ConnRow};
 
 /// Which table ipvsadm would print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,16 @@ fn largenum(out: &mut String, value: u64, exact: bool) {
 
 fn service_name(s: &ServiceView) -> String {
     format!("{}  {}", s.protocol.to_uppercase(), s.address)
+}
+
+/// The persistence netmask when it is narrower than the whole address
+/// (ipvsadm prints nothing otherwise).
+fn partial_mask(s: &ServiceView) -> Option<String> {
+    let ipv6 = s.address.starts_with('[');
+    let whole = if ipv6 { 128 } else { 32 };
+    s.persistence_bits
+        .filter(|bits| *bits != whole)
+        .map(|bits| netmask_text(ipv6, bits))
 }
 
 fn listed(s: &ServiceView) -> impl Iterator<Item = &ServerView> {
@@ -91,15 +101,8 @@ pub fn table(snapshot: &Snapshot, columns: Columns, exact: bool) -> String {
                 }
                 if let Some(timeout) = s.persistence_secs {
                     let _ = write!(out, " persistent {timeout}");
-                    match s.persistence_bits {
-                        Some(bits) if s.address.contains('[') && bits != 128 => {
-                            let _ = write!(out, " mask {bits}");
-                        }
-                        Some(bits) if !s.address.contains('[') && bits != 32 => {
-                            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-                            let _ = write!(out, " mask {}", std::net::Ipv4Addr::from(mask));
-                        }
-                        _ => {}
+                    if let Some(mask) = partial_mask(s) {
+                        let _ = write!(out, " mask {mask}");
                     }
                 }
             }
@@ -192,13 +195,8 @@ pub fn rules(snapshot: &Snapshot) -> String {
         }
         if let Some(timeout) = s.persistence_secs {
             let _ = write!(out, " -p {timeout}");
-            if let Some(bits) = s.persistence_bits.filter(|b| *b != 32 && *b != 128) {
-                if s.address.contains('[') {
-                    let _ = write!(out, " -M {bits}");
-                } else {
-                    let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-                    let _ = write!(out, " -M {}", std::net::Ipv4Addr::from(mask));
-                }
+            if let Some(mask) = partial_mask(s) {
+                let _ = write!(out, " -M {mask}");
             }
         }
         out.push('\n');

@@ -42,11 +42,9 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
     let mut specs = Vec::new();
     for (s, service) in config.virtual_servers.iter().enumerate() {
         for (r, real) in service.real_servers.iter().enumerate() {
+            // Checkers are numbered in the order they are pushed, per server.
+            let mut checker = 0;
             let mut push = |timing: CheckTiming, probe| {
-                let checker = specs
-                    .iter()
-                    .filter(|c: &&CheckSpec| c.service == s && c.server == r)
-                    .count();
                 let port = timing.connect_port.map_or(real.port.0, |p| p.0);
                 specs.push(CheckSpec {
                     service: s,
@@ -68,6 +66,7 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                             .map_or(Duration::ZERO, |w| w.0),
                     },
                 });
+                checker += 1;
             };
             if let Some(check) = &real.tcp_check {
                 push(check.timing(), Probe::Tcp);

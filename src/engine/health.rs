@@ -33,7 +33,8 @@ impl EngineState {
             (service_config.display_name(), server.config.display_name())
         };
         server.checks_run += 1;
-        if report.result.is_ok() {
+        let passed = report.result.is_ok();
+        if passed {
             server.passes_in_a_row = server.passes_in_a_row.saturating_add(1);
             server.failures_in_a_row = 0;
         } else {
@@ -50,7 +51,7 @@ impl EngineState {
             slot => *slot = Some((text.clone(), unix_ms())),
         }
         let mut table_changed = false;
-        if text == "ok" && report.weight.is_some() && report.weight != server.dynamic_weight {
+        if passed && report.weight.is_some() && report.weight != server.dynamic_weight {
             server.dynamic_weight = report.weight;
             table_changed = true;
             let weight = report.weight.unwrap_or_default();

@@ -13,7 +13,7 @@ use super::snapshot::{
     SNAPSHOT_VERSION,
 };
 use crate::check::quorum::Quorum;
-use crate::config::{Config, RealServer, SchedulerName, VirtualServer, VrrpInstance, VrrpVersion};
+use crate::config::{Config, RealServer, VirtualServer, VrrpInstance, VrrpVersion};
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
 use crate::ipvs::userspace::{Persistence, PlaneDest, PlaneService, PlaneTable, Thresholds};
@@ -310,13 +310,14 @@ impl EngineState {
                         fallback: s.config.hash_fallback,
                         port: s.config.hash_port,
                     },
-                    persistence: s.config.persistence_timeout.map(|timeout| Persistence {
-                        timeout: timeout.0,
-                        granularity: s
-                            .config
-                            .persistence_granularity
-                            .unwrap_or(if s.config.address.is_ipv4() { 32 } else { 128 }),
-                    }),
+                    persistence: s
+                        .config
+                        .persistence_timeout
+                        .zip(s.config.persistence_bits())
+                        .map(|(timeout, granularity)| Persistence {
+                            timeout: timeout.0,
+                            granularity,
+                        }),
                     stats: s.stats.clone(),
                     dests: s
                         .servers
@@ -437,30 +438,14 @@ fn traffic(sample: &StatsSample, rates: &RateSet) -> TrafficView {
 
 fn service_view(s: &ServiceRuntime) -> ServiceView {
     let config = &s.config;
-    let prefix = if config.scheduler == SchedulerName::Mh {
-        "mh"
-    } else {
-        "sh"
-    };
-    let mut flags = Vec::new();
-    if config.hash_fallback {
-        flags.push(format!("{prefix}-fallback"));
-    }
-    if config.hash_port {
-        flags.push(format!("{prefix}-port"));
-    }
     ServiceView {
         name: config.display_name(),
         address: endpoint(config.address, config.port.0),
         protocol: config.protocol.name().to_lowercase(),
         scheduler: config.scheduler.name().into(),
-        flags,
+        flags: config.scheduler_flags(),
         persistence_secs: config.persistence_timeout.map(|t| t.0.as_secs()),
-        persistence_bits: config.persistence_timeout.map(|_| {
-            config
-                .persistence_granularity
-                .unwrap_or(if config.address.is_ipv4() { 32 } else { 128 })
-        }),
+        persistence_bits: config.persistence_bits(),
         traffic: traffic(&s.stats.sample(), &s.rates),
         quorum_up: s.quorum.is_up(),
         sorry_server: config

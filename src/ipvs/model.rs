@@ -1,6 +1,6 @@
 //! The vocabulary both data planes share.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,34 @@ use serde::{Deserialize, Serialize};
 /// `address:port`, with IPv6 addresses in brackets, as ipvsadm prints them.
 pub fn endpoint(address: IpAddr, port: u16) -> String {
     SocketAddr::new(address, port).to_string()
+}
+
+/// `address` with all but its first `bits` bits cleared.
+pub fn mask(address: IpAddr, bits: u8) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => {
+            let keep = u32::MAX
+                .checked_shl(32 - u32::from(bits.min(32)))
+                .unwrap_or(0);
+            IpAddr::V4(Ipv4Addr::from(u32::from(v4) & keep))
+        }
+        IpAddr::V6(v6) => {
+            let keep = u128::MAX
+                .checked_shl(128 - u32::from(bits.min(128)))
+                .unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & keep))
+        }
+    }
+}
+
+/// A persistence granularity as ipvsadm and keepalived write it: a dotted
+/// netmask for IPv4, a prefix length for IPv6.
+pub fn netmask_text(ipv6: bool, bits: u8) -> String {
+    if ipv6 {
+        bits.to_string()
+    } else {
+        mask(Ipv4Addr::BROADCAST.into(), bits).to_string()
+    }
 }
 
 /// A real server's health as its checker last judged it.

@@ -3,9 +3,10 @@
 use std::fmt::Write;
 
 use crate::config::{
-    CheckTiming, Config, Forwarding, HttpGet, MiscCheck, RealServer, SchedulerName, Timed,
-    VrrpInstance, VrrpVersion,
+    CheckTiming, Config, Forwarding, HttpGet, MiscCheck, RealServer, Timed, VrrpInstance,
+    VrrpVersion,
 };
+use crate::ipvs::model::netmask_text;
 
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
@@ -82,16 +83,8 @@ pub fn to_keepalived(config: &Config) -> String {
             service.scheduler.name(),
             service.protocol.name()
         );
-        let flag_prefix = if service.scheduler == SchedulerName::Mh {
-            "mh"
-        } else {
-            "sh"
-        };
-        if service.hash_fallback {
-            let _ = writeln!(out, "    {flag_prefix}-fallback");
-        }
-        if service.hash_port {
-            let _ = writeln!(out, "    {flag_prefix}-port");
+        for flag in service.scheduler_flags() {
+            let _ = writeln!(out, "    {flag}");
         }
         if service.alpha {
             let _ = writeln!(out, "    alpha");
@@ -123,16 +116,8 @@ pub fn to_keepalived(config: &Config) -> String {
             let _ = writeln!(out, "    persistence_timeout {timeout}");
         }
         if let Some(bits) = service.persistence_granularity {
-            let _ = match service.address {
-                std::net::IpAddr::V4(_) if bits <= 32 => writeln!(
-                    out,
-                    "    persistence_granularity {}",
-                    std::net::Ipv4Addr::from(
-                        u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0)
-                    )
-                ),
-                _ => writeln!(out, "    persistence_granularity {bits}"),
-            };
+            let mask = netmask_text(service.address.is_ipv6(), bits);
+            let _ = writeln!(out, "    persistence_granularity {mask}");
         }
         for real in &service.real_servers {
             let _ = writeln!(

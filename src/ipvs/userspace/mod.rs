@@ -27,8 +27,6 @@ use tokio::task::JoinHandle;
 
 pub use conns::Timeouts;
 pub use listener::PlaneError;
-pub use persistence::mask;
-pub use service::may_retry;
 pub use table::{Persistence, PlaneDest, PlaneService, PlaneTable};
 pub use threshold::Thresholds;
 

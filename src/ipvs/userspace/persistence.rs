@@ -11,7 +11,7 @@
 //! clients too.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 /// What a template is keyed by.
@@ -38,24 +38,6 @@ pub struct Template {
 #[derive(Debug, Default)]
 pub struct Templates {
     entries: HashMap<TemplateKey, Template>,
-}
-
-/// `address` with all but its first `bits` bits cleared.
-pub fn mask(address: IpAddr, bits: u8) -> IpAddr {
-    match address {
-        IpAddr::V4(v4) => {
-            let keep = u32::MAX
-                .checked_shl(32 - u32::from(bits.min(32)))
-                .unwrap_or(0);
-            IpAddr::V4(Ipv4Addr::from(u32::from(v4) & keep))
-        }
-        IpAddr::V6(v6) => {
-            let keep = u128::MAX
-                .checked_shl(128 - u32::from(bits.min(128)))
-                .unwrap_or(0);
-            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & keep))
-        }
-    }
 }
 
 impl Templates {
@@ -109,9 +91,19 @@ impl Templates {
         });
     }
 
-    /// Templates pointing at `dest` (ipvsadm PersistConn).
+    /// Templates per destination (ipvsadm PersistConn), in one pass.
+    pub fn per_dest(&self) -> HashMap<SocketAddr, u64> {
+        let mut counts = HashMap::new();
+        for template in self.entries.values() {
+            *counts.entry(template.dest).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Templates pointing at `dest`.
+    #[cfg(test)]
     pub fn count_for(&self, dest: SocketAddr) -> u64 {
-        self.entries.values().filter(|t| t.dest == dest).count() as u64
+        self.per_dest().get(&dest).copied().unwrap_or(0)
     }
 
     /// Every template, for the connection listing.
@@ -123,6 +115,7 @@ impl Templates {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipvs::model::mask;
 
     fn key(client: &str) -> TemplateKey {
         TemplateKey {

@@ -10,10 +10,10 @@ use tokio::sync::watch;
 
 use super::clock::Clock;
 use super::conns::{Activity, Binding, ConnState, ConnTable, Timeouts};
-use super::persistence::{mask, TemplateKey, Templates};
+use super::persistence::{TemplateKey, Templates};
 use super::table::{PlaneDest, PlaneService, PlaneTable};
 use crate::config::{Protocol, SchedulerName};
-use crate::ipvs::model::{ConnRow, DestStats};
+use crate::ipvs::model::{mask, ConnRow, DestStats};
 use crate::ipvs::sched::{scheduler, DestLoad, Request, SchedFlags, Scheduler};
 
 /// Why a connection was not placed.
@@ -225,25 +225,19 @@ impl ServiceRuntime {
     pub fn sweep(&self) {
         let now_ms = self.clock.now_ms();
         let now = self.clock.instant(now_ms);
-        let persistence = self
-            .table
-            .borrow()
-            .service(self.address, self.protocol)
-            .and_then(|s| s.persistence);
         let current = self.table.borrow().clone();
+        let service = current.service(self.address, self.protocol);
         let mut core = self.core();
         for key in core.conns.expire(now_ms, &self.timeouts) {
             core.templates.release(&key);
         }
-        if let Some(p) = persistence {
+        if let Some(p) = service.and_then(|s| s.persistence) {
             core.templates.expire(now, p.timeout);
         }
-        if let Some(service) = current.service(self.address, self.protocol) {
-            for dest in &service.dests {
-                dest.stats
-                    .persistent
-                    .store(core.templates.count_for(dest.address), Ordering::Relaxed);
-            }
+        let persistent = core.templates.per_dest();
+        for dest in service.iter().flat_map(|s| &s.dests) {
+            let count = persistent.get(&dest.address).copied().unwrap_or(0);
+            dest.stats.persistent.store(count, Ordering::Relaxed);
         }
     }
 
