@@ -15,6 +15,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+#[path = "../common/proc_stat.rs"]
+mod proc_stat;
+
+use proc_stat::{cpu_ticks, rss_kib, ticks_per_second};
+
 /// Real servers listen from here up, below the ephemeral port range.
 const FIRST_PORT: u16 = 18_000;
 
@@ -88,32 +93,6 @@ fn config(servers: u16, http: bool) -> String {
     text
 }
 
-fn cpu_ticks(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let fields: Vec<String> = stat
-                .rsplit_once(')')?
-                .1
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -141,11 +120,11 @@ async fn round(kind: &str, servers: u16, seconds: u64, arrivals: &Arrivals) -> S
     // Let the first round of checks pass, then measure.
     tokio::time::sleep(Duration::from_secs(3)).await;
     arrivals.lock().unwrap().clear();
-    let ticks = cpu_ticks(pid);
+    let ticks = cpu_ticks(pid).unwrap_or(0);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let used = (cpu_ticks(pid) - ticks) as f64 / 100.0;
+    let used = cpu_ticks(pid).unwrap_or(ticks).saturating_sub(ticks) as f64 / ticks_per_second();
     let rss = rss_kib(pid);
     drop(director);
     let arrivals = std::mem::take(&mut *arrivals.lock().unwrap());

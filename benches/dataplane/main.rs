@@ -16,6 +16,8 @@
 
 mod backend;
 mod measure;
+#[path = "../common/proc_stat.rs"]
+mod proc_stat;
 mod soak;
 
 use std::net::SocketAddr;

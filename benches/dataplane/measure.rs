@@ -4,6 +4,8 @@
 use std::process::Command;
 use std::time::Duration;
 
+use crate::proc_stat::{cpu_ticks, ticks_per_second};
+
 /// One place load is sent to.
 pub struct Target {
     /// Its name in the table.
@@ -20,14 +22,6 @@ pub struct Figures {
     bulk_mbps: f64,
     p99_ms: f64,
     cpu_s_per_gb: f64,
-}
-
-/// Clock ticks of CPU `pid` has used (user + system).
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
 /// wrk's figures: requests/s, transfer bytes/s, p99 in ms.
@@ -100,8 +94,7 @@ impl Target {
         let ticks_before = self.proxy_pid.and_then(cpu_ticks);
         let bulk = wrk(&["-t1", "-c1", "-d", &duration, &bulk_url]);
         let ticks_after = self.proxy_pid.and_then(cpu_ticks);
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        let hz = ticks_per_second();
         let gigabytes = bulk.bytes_per_s * seconds as f64 / 1e9;
         let cpu_s_per_gb = match (ticks_before, ticks_after) {
             (Some(a), Some(b)) if gigabytes > 0.0 => (b - a) as f64 / hz / gigabytes,

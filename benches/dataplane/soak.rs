@@ -8,20 +8,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::proc_stat::rss_kib;
+
 /// The connections the soak asks for.
 const WANTED: usize = 10_000;
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n";
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// One request on `stream`; the backend named in the answer.
 async fn ask(stream: &mut TcpStream) -> Option<String> {
