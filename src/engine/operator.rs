@@ -25,8 +25,14 @@ impl EngineState {
     pub fn apply(&mut self, request: &Request, now: Instant) -> (Reply, Effects) {
         let result = match &request.command {
             Command::Ping => return (Ok("pong".into()), Effects::default()),
-            // The run loop answers it from the data plane.
-            Command::Connections => return (Ok("[]".into()), Effects::default()),
+            // The run loop answers it from the data plane; the state alone
+            // cannot, and must not pretend the table is empty.
+            Command::Connections => {
+                return (
+                    Err("the connection table is read from the data plane".into()),
+                    Effects::default(),
+                )
+            }
             Command::Zero { service } => self.zero(service.as_deref()),
             Command::AddServer {
                 service,
