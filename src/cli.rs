@@ -70,7 +70,7 @@ pub enum CtlCommand {
     Status,
     /// The virtual-server table, as `ipvsadm -Ln` prints it.
     List(ListArgs),
-    /// Add a real server to a virtual service (`ipvsadm -a`); unchecked.
+    /// Add a real server to a virtual service (`ipvsadm -a`).
     Add {
         /// Virtual service (name or address:port).
         service: String,
@@ -82,6 +82,24 @@ pub enum CtlCommand {
         /// A name for the console.
         #[arg(long)]
         name: Option<String>,
+        /// Forwarding for the kernel plane: nat (-m), dr (-g) or tun (-i).
+        #[arg(long, default_value = "nat", value_parser = parse_forwarding)]
+        forwarding: crate::config::Forwarding,
+        /// A health check: tcp, http or http:/path. The server takes
+        /// traffic once it passes. Unchecked when absent.
+        #[arg(long)]
+        check: Option<crate::engine::command::AddCheck>,
+    },
+    /// Stop scheduling new connections to a virtual service; established
+    /// ones finish.
+    Disable {
+        /// Virtual service (name or address:port).
+        service: String,
+    },
+    /// Schedule new connections to a disabled virtual service again.
+    Enable {
+        /// Virtual service (name or address:port).
+        service: String,
     },
     /// Remove a real server (`ipvsadm -d`); its connections finish unless --force.
     Remove {
@@ -288,4 +306,15 @@ pub enum AgentCommand {
         #[arg(long, default_value_t = 1)]
         count: u32,
     },
+}
+
+/// `nat`, `dr` or `tun` (also ipvsadm's `masq`, `route`, `tunnel`).
+pub fn parse_forwarding(text: &str) -> Result<crate::config::Forwarding, String> {
+    use crate::config::Forwarding;
+    match text.to_ascii_lowercase().as_str() {
+        "nat" | "masq" | "m" => Ok(Forwarding::Nat),
+        "dr" | "route" | "g" => Ok(Forwarding::Dr),
+        "tun" | "tunnel" | "i" => Ok(Forwarding::Tun),
+        other => Err(format!("forwarding must be nat, dr or tun, not {other:?}")),
+    }
 }

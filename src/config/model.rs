@@ -285,6 +285,10 @@ pub struct RealServer {
     /// When its check fails, set weight 0 instead of removing it.
     #[serde(default)]
     pub inhibit_on_failure: bool,
+    /// Its own forwarding method (ipvsadm allows one per destination); the
+    /// service's `forwarding` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarding: Option<Forwarding>,
     /// Stop sending new connections at this many connections (0 = no limit;
     /// keepalived `uthreshold`, ipvsadm `-x`).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -670,6 +674,7 @@ impl RealServer {
             port,
             weight,
             inhibit_on_failure: false,
+            forwarding: None,
             uthreshold: 0,
             lthreshold: 0,
             notify_up: None,

@@ -53,12 +53,24 @@ pub async fn run(args: CtlArgs) -> i32 {
             server,
             weight,
             name,
+            forwarding,
+            check,
         } => Command::AddServer {
             service,
             address: server.ip(),
             port: server.port(),
             weight,
             name,
+            forwarding,
+            check,
+        },
+        CtlCommand::Disable { service } => Command::SetServiceEnabled {
+            service,
+            enabled: false,
+        },
+        CtlCommand::Enable { service } => Command::SetServiceEnabled {
+            service,
+            enabled: true,
         },
         CtlCommand::Remove {
             service,

@@ -11,7 +11,9 @@ use crate::check::runner::{CheckSpec, Probe};
 use crate::check::tls::TlsOptions;
 use crate::check::udp::{parse_hex, UdpProbe};
 use crate::config::values::Seconds;
-use crate::config::{CheckTiming, Config, HttpGet, Timed};
+use crate::config::{
+    CheckTiming, Config, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
+};
 
 fn http_probe(check: &HttpGet, tls: bool) -> Probe {
     let urls = check
@@ -42,6 +44,25 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
     let mut specs = Vec::new();
     for (s, service) in config.virtual_servers.iter().enumerate() {
         for (r, real) in service.real_servers.iter().enumerate() {
+            specs.extend(server_specs(
+                &config.vrrp_track_files,
+                (s, service),
+                (r, real),
+            ));
+        }
+    }
+    specs
+}
+
+/// The checkers of real server `r` of service `s`, in checker order.
+pub fn server_specs(
+    track_files: &[VrrpTrackFile],
+    (s, service): (usize, &VirtualServer),
+    (r, real): (usize, &RealServer),
+) -> Vec<CheckSpec> {
+    let mut specs = Vec::new();
+    {
+        {
             // Checkers are numbered in the order they are pushed, per server.
             let mut checker = 0;
             let mut push = |timing: CheckTiming, probe| {
@@ -109,7 +130,7 @@ pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
                 };
                 push(check.timing(), probe);
             }
-            let track = |name: &str| config.vrrp_track_files.iter().find(|t| t.name == name);
+            let track = |name: &str| track_files.iter().find(|t| t.name == name);
             if let Some((check, file)) = real
                 .file_check
                 .as_ref()

@@ -1,6 +1,11 @@
 //! What clients (console, control socket, ctl) may ask the engine to do.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
+
+use crate::config::Forwarding;
 
 /// An operator action. Servers and services are named by their display name
 /// or by `address:port`.
@@ -45,8 +50,8 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
-    /// Add a real server to a virtual service at run time (unchecked: a
-    /// health check needs a configuration change).
+    /// Add a real server to a virtual service at run time, optionally
+    /// with a health check of its own.
     AddServer {
         /// Virtual service.
         service: String,
@@ -59,6 +64,20 @@ pub enum Command {
         /// A name for the console; `address:port` when absent.
         #[serde(default)]
         name: Option<String>,
+        /// How the kernel plane forwards to it (the userspace plane proxies).
+        #[serde(default)]
+        forwarding: Forwarding,
+        /// A health check to run on it; unchecked when absent.
+        #[serde(default)]
+        check: Option<AddCheck>,
+    },
+    /// Take a virtual service out of service (no new connections;
+    /// established ones finish), or put it back.
+    SetServiceEnabled {
+        /// Virtual service.
+        service: String,
+        /// Whether it takes new connections.
+        enabled: bool,
     },
     /// Take a real server out of the table. Its established connections
     /// finish unless `force`, which closes them at once.
@@ -104,3 +123,44 @@ pub struct Request {
 
 /// The engine's answer: what it did, or why it refused.
 pub type Reply = Result<String, String>;
+
+/// A health check an operator attaches to a real server added at run time,
+/// with keepalived's default timing (3 s connect timeout, 1 retry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AddCheck {
+    /// TCP_CHECK: the connection opens.
+    Tcp,
+    /// HTTP_GET of `path`: any 2xx answer.
+    Http {
+        /// The path to request.
+        path: String,
+    },
+}
+
+impl FromStr for AddCheck {
+    type Err = String;
+
+    /// `tcp`, `http` (path `/`) or `http:/path`.
+    fn from_str(text: &str) -> Result<AddCheck, String> {
+        match text.trim() {
+            "tcp" => Ok(AddCheck::Tcp),
+            "http" => Ok(AddCheck::Http { path: "/".into() }),
+            other => match other.strip_prefix("http:") {
+                Some(path) if path.starts_with('/') => Ok(AddCheck::Http { path: path.into() }),
+                _ => Err(format!(
+                    "check must be tcp, http or http:/path, not {other:?}"
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for AddCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddCheck::Tcp => f.write_str("tcp"),
+            AddCheck::Http { path } => write!(f, "http:{path}"),
+        }
+    }
+}

@@ -8,6 +8,7 @@ use super::journal::EventKind;
 use super::state::{EngineState, ServerRuntime};
 use crate::config::Protocol;
 use crate::vrrp::instance::{Action, Input, Instance, Refusal};
+use membership::NewServer;
 
 /// What a command changed, beyond its reply.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -18,6 +19,8 @@ pub struct Effects {
     pub vrrp: Option<(usize, Vec<Action>)>,
     /// Close every connection of (service, real server) now.
     pub close: Option<(SocketAddr, Protocol, SocketAddr)>,
+    /// Start the checkers of (service index, server index).
+    pub start_checks: Option<(usize, usize)>,
 }
 
 impl EngineState {
@@ -40,7 +43,22 @@ impl EngineState {
                 port,
                 weight,
                 name,
-            } => self.add_server(service, *address, *port, *weight, name.clone()),
+                forwarding,
+                check,
+            } => self.add_server(
+                service,
+                NewServer {
+                    address: *address,
+                    port: *port,
+                    weight: *weight,
+                    name: name.clone(),
+                    forwarding: *forwarding,
+                    check: check.clone(),
+                },
+            ),
+            Command::SetServiceEnabled { service, enabled } => {
+                self.set_service_enabled(service, *enabled)
+            }
             Command::RemoveServer {
                 service,
                 server,
@@ -108,6 +126,37 @@ impl EngineState {
             }
             Err(e) => (Err(e), Effects::default()),
         }
+    }
+
+    /// Stop or resume scheduling new connections to a service.
+    fn set_service_enabled(
+        &mut self,
+        service: &str,
+        enabled: bool,
+    ) -> Result<(String, Effects), String> {
+        let vs = self
+            .services
+            .iter_mut()
+            .find(|s| s.config.display_name() == service || s.address().to_string() == service)
+            .ok_or_else(|| format!("unknown virtual service {service:?}"))?;
+        let name = vs.config.display_name();
+        if vs.enabled == enabled {
+            let already = if enabled { "enabled" } else { "disabled" };
+            return Err(format!("{name} is already {already}"));
+        }
+        vs.enabled = enabled;
+        let message = if enabled {
+            format!("{name}: enabled; new connections are scheduled again")
+        } else {
+            format!("{name}: disabled; no new connections, established ones finish")
+        };
+        Ok((
+            message,
+            Effects {
+                table_changed: true,
+                ..Effects::default()
+            },
+        ))
     }
 
     /// Zero the counters of the named service, or of all.

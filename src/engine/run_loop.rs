@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::check_specs::server_specs;
 use super::command::Command;
 use super::handle::Envelope;
 use super::journal::EventKind;
@@ -17,7 +18,7 @@ use super::state::EngineState;
 use super::tracking::{TrackEvent, TrackState};
 use super::vrrp_shell::VrrpShell;
 use super::Snapshot;
-use crate::check::runner::CheckReport;
+use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
 use crate::ipvs::userspace::{Plane, PlaneTable};
 use crate::netlink::address::Addresses;
@@ -63,6 +64,10 @@ pub struct Engine {
     pub plane: Plane,
     /// Published snapshots.
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    /// Where checkers report; checkers started at run time get a clone.
+    pub check_reports: mpsc::Sender<CheckReport>,
+    /// Checkers started at run time (for servers an operator added).
+    pub added_checkers: Vec<JoinHandle<()>>,
 }
 
 impl Engine {
@@ -113,6 +118,9 @@ impl Engine {
                     if let Some((index, actions)) = effects.vrrp {
                         self.carry_out(index, actions);
                     }
+                    if let Some((service, server)) = effects.start_checks {
+                        self.start_checkers(service, server);
+                    }
                     self.publish();
                     let _ = reply.send(answer);
                 }
@@ -158,8 +166,22 @@ impl Engine {
             .journal
             .record(EventKind::Engine, "engine stopped".into());
         self.publish();
-        for task in background {
+        for task in background.into_iter().chain(self.added_checkers.drain(..)) {
             task.abort();
+        }
+    }
+
+    /// Start the checkers of a server an operator added.
+    fn start_checkers(&mut self, service: usize, server: usize) {
+        let vs = &self.state.services[service];
+        let specs = server_specs(
+            &self.config.vrrp_track_files,
+            (service, &vs.config),
+            (server, &vs.servers[server].config),
+        );
+        for spec in specs {
+            self.added_checkers
+                .push(runner::spawn(spec, self.check_reports.clone()));
         }
     }
 

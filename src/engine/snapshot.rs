@@ -133,6 +133,9 @@ pub struct ServiceView {
     pub sorry_server: Option<String>,
     /// Whether the sorry server is taking connections now.
     pub sorry_active: bool,
+    /// Taking new connections (an operator may disable a service).
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
     /// Real servers, configuration order.
     pub servers: Vec<ServerView>,
 }
@@ -237,4 +240,8 @@ impl Snapshot {
             .iter()
             .find(|r| r.name == server || r.address == server)
     }
+}
+
+fn enabled_by_default() -> bool {
+    true
 }

@@ -155,6 +155,21 @@ impl ServerRuntime {
         SocketAddr::new(self.config.address, self.config.port.0)
     }
 
+    /// Start its checkers' verdicts afresh after its checks changed.
+    pub fn reset_checkers(&mut self, service: &VirtualServer) {
+        let initial = if self.config.starts_down(service) {
+            Health::Down
+        } else {
+            Health::Unknown
+        };
+        self.health = initial;
+        self.checker_health = vec![initial; self.config.checker_count()];
+        self.checks_run = 0;
+        self.failures_in_a_row = 0;
+        self.passes_in_a_row = 0;
+        self.last_check = None;
+    }
+
     /// Whether the data plane should know it at all.
     pub fn in_table(&self) -> bool {
         !self.removed && (self.health != Health::Down || self.config.inhibit_on_failure)
@@ -193,6 +208,8 @@ pub struct ServiceRuntime {
     pub quorum: Quorum,
     /// Counters of its sorry server.
     pub sorry_stats: Arc<DestStats>,
+    /// Taking new connections; an operator may disable it.
+    pub enabled: bool,
 }
 
 impl ServiceRuntime {
@@ -285,6 +302,7 @@ impl EngineState {
                 rates: RateSet::default(),
                 quorum: Quorum::new(vs.quorum, vs.hysteresis),
                 sorry_stats: Arc::new(DestStats::default()),
+                enabled: true,
             })
             .collect();
         EngineState {
@@ -325,7 +343,9 @@ impl EngineState {
                         .filter(|r| r.in_table())
                         .map(|r| PlaneDest {
                             address: r.address(),
-                            weight: r.effective_weight(),
+                            // A disabled service keeps its connections but
+                            // schedules nothing new.
+                            weight: if s.enabled { r.effective_weight() } else { 0 },
                             last_weight: r.last_weight(),
                             thresholds: Thresholds {
                                 upper: r.config.uthreshold,
@@ -337,7 +357,7 @@ impl EngineState {
                             s.config
                                 .sorry_server
                                 .as_ref()
-                                .filter(|_| s.sorry_active())
+                                .filter(|_| s.enabled && s.sorry_active())
                                 .map(|sorry| PlaneDest {
                                     address: SocketAddr::new(sorry.address, sorry.port.0),
                                     weight: 1,
@@ -452,7 +472,8 @@ fn service_view(s: &ServiceRuntime) -> ServiceView {
             .sorry_server
             .as_ref()
             .map(|sorry| endpoint(sorry.address, sorry.port.0)),
-        sorry_active: s.sorry_active(),
+        sorry_active: s.enabled && s.sorry_active(),
+        enabled: s.enabled,
         servers: s
             .servers
             .iter()

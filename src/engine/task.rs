@@ -63,6 +63,7 @@ pub async fn start(
     for spec in check_specs(&config) {
         background.push(runner::spawn(spec, check_tx.clone()));
     }
+    let check_reports = check_tx;
     let (track_tx, tracking) = mpsc::channel(64);
     background.extend(spawn_monitors(&config, track_tx));
 
@@ -83,6 +84,8 @@ pub async fn start(
         table: table_tx,
         plane,
         snapshots: snapshot_tx,
+        check_reports,
+        added_checkers: Vec::new(),
     };
     let inputs = Inputs {
         commands,

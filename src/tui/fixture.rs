@@ -87,6 +87,7 @@ pub fn snapshot() -> Snapshot {
             quorum_up: true,
             sorry_server: None,
             sorry_active: false,
+            enabled: true,
             servers: vec![
                 server("rs1", 21, 4, false),
                 server("rs2", 22, 0, true),

@@ -4,20 +4,43 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::Effects;
 use crate::config::values::{ServicePort, Weight};
-use crate::config::RealServer;
+use crate::config::{Forwarding, HttpGet, HttpUrl, RealServer, TcpCheck};
+use crate::engine::command::AddCheck;
 use crate::engine::state::{EngineState, ServerRuntime};
+
+/// What an operator asks for when adding a real server.
+#[derive(Debug)]
+pub(in crate::engine) struct NewServer {
+    /// Its address.
+    pub address: IpAddr,
+    /// Its port.
+    pub port: u16,
+    /// Its weight.
+    pub weight: u32,
+    /// A name for the console.
+    pub name: Option<String>,
+    /// How the kernel plane forwards to it.
+    pub forwarding: Forwarding,
+    /// A check to run on it.
+    pub check: Option<AddCheck>,
+}
 
 impl EngineState {
     /// Add `address:port` to `service`, or bring back a removed server at
     /// that address with the new weight.
-    pub(super) fn add_server(
+    pub(in crate::engine) fn add_server(
         &mut self,
         service: &str,
-        address: IpAddr,
-        port: u16,
-        weight: u32,
-        name: Option<String>,
+        new: NewServer,
     ) -> Result<(String, Effects), String> {
+        let NewServer {
+            address,
+            port,
+            weight,
+            name,
+            forwarding,
+            check,
+        } = new;
         let weight = Weight::new(i64::from(weight))?;
         let port = ServicePort::new(i64::from(port))?;
         let index = self
@@ -34,38 +57,63 @@ impl EngineState {
         }
         let target = SocketAddr::new(address, port.0);
         let service_name = vs.config.display_name();
-        if let Some(existing) = vs.servers.iter_mut().find(|r| r.address() == target) {
+        let found = vs.servers.iter().position(|r| r.address() == target);
+        if let Some((position, existing)) = found.map(|p| (p, &mut vs.servers[p])) {
             if !existing.removed {
                 return Err(format!(
                     "{service_name} already has {}",
                     existing.config.display_name()
                 ));
             }
+            if check.is_some() && existing.config.checker_count() > 0 {
+                return Err(format!(
+                    "{service_name}/{} comes back with the checks it had; add it without a check",
+                    existing.config.display_name()
+                ));
+            }
             existing.removed = false;
             existing.drained = false;
             existing.weight = weight.0;
+            existing.config.forwarding = Some(forwarding);
             if name.is_some() {
                 existing.config.name = name;
             }
+            let mut effects = table_changed();
+            if let Some(check) = &check {
+                attach_check(&mut existing.config, check);
+                existing.reset_checkers(&vs.config);
+                effects.start_checks = Some((index, position));
+            }
             return Ok((
                 format!(
-                    "{service_name}/{}: added back with weight {}",
+                    "{service_name}/{}: added back with weight {}{}",
                     existing.config.display_name(),
-                    weight.0
+                    weight.0,
+                    check_words(check.as_ref())
                 ),
-                table_changed(),
+                effects,
             ));
         }
         let mut config = RealServer::new(address, port, weight);
         config.name = name;
-        let server = ServerRuntime::new(config, false);
+        config.forwarding = Some(forwarding);
+        if let Some(check) = &check {
+            attach_check(&mut config, check);
+        }
+        let starts_down = config.starts_down(&vs.config);
+        let server = ServerRuntime::new(config, starts_down);
         let message = format!(
-            "{service_name}/{}: added with weight {} (no health check: add one to the configuration)",
+            "{service_name}/{}: added with weight {}{}",
             server.config.display_name(),
-            weight.0
+            weight.0,
+            check_words(check.as_ref())
         );
+        let mut effects = table_changed();
+        if check.is_some() {
+            effects.start_checks = Some((index, vs.servers.len()));
+        }
         vs.servers.push(server);
-        Ok((message, table_changed()))
+        Ok((message, effects))
     }
 
     /// Take a server out of `service`; with `force`, close its connections.
@@ -98,5 +146,45 @@ fn table_changed() -> Effects {
     Effects {
         table_changed: true,
         ..Effects::default()
+    }
+}
+
+/// Give `config` the check an operator asked for, with keepalived's default timing.
+/// The server starts down (`alpha`): it takes traffic only once the check
+/// has passed, which is what an operator adding a backend expects.
+fn attach_check(config: &mut RealServer, check: &AddCheck) {
+    config.alpha = Some(true);
+    // An empty table takes every field's default: 3 s timeout, 1 retry.
+    let defaults =
+        || toml::from_str::<TcpCheck>("").expect("TcpCheck has defaults for every field");
+    match check {
+        AddCheck::Tcp => config.tcp_check = Some(defaults()),
+        AddCheck::Http { path } => {
+            let timing = defaults();
+            config.http_get = Some(HttpGet {
+                urls: vec![HttpUrl {
+                    path: path.clone(),
+                    status_code: Vec::new(),
+                    digest: None,
+                }],
+                connect_port: None,
+                connect_timeout: timing.connect_timeout,
+                retry: timing.retry,
+                delay_before_retry: timing.delay_before_retry,
+                virtualhost: None,
+                http_1_1: false,
+                enable_sni: false,
+                verify_certificate: true,
+                ca_file: None,
+            })
+        }
+    }
+}
+
+/// How the reply describes the check.
+fn check_words(check: Option<&AddCheck>) -> String {
+    match check {
+        Some(check) => format!(", checked by {check}; it takes traffic once the check passes"),
+        None => " (no health check)".into(),
     }
 }

@@ -1,7 +1,9 @@
 use std::net::Ipv4Addr;
 
 use super::*;
-use crate::config::parse_str;
+use crate::config::{parse_str, Forwarding};
+use crate::engine::command::AddCheck;
+use crate::ipvs::model::Health;
 
 const CONFIG: &str = r#"
 [[vrrp_instance]]
@@ -147,12 +149,18 @@ fn failover_needs_mastership() {
 }
 
 fn add(address: &str, weight: u32) -> Request {
+    add_checked(address, weight, None)
+}
+
+fn add_checked(address: &str, weight: u32, check: Option<AddCheck>) -> Request {
     request(Command::AddServer {
         service: "web".into(),
         address: address.parse().unwrap(),
         port: 80,
         weight,
         name: None,
+        forwarding: Forwarding::Nat,
+        check,
     })
 }
 
@@ -182,6 +190,71 @@ fn added_servers_join_the_table_and_removed_ones_leave_it() {
     let (reply, _) = s.apply(&add("192.0.2.21", 5), Instant::now());
     assert!(reply.unwrap().contains("added back with weight 5"));
     assert_eq!(s.snapshot().server("web", "rs1").unwrap().weight, 5);
+}
+
+#[test]
+fn a_server_added_with_a_check_starts_down_until_the_check_passes() {
+    let mut s = state();
+    let request = add_checked(
+        "192.0.2.24",
+        2,
+        Some(AddCheck::Http {
+            path: "/health".into(),
+        }),
+    );
+    let (reply, effects) = s.apply(&request, Instant::now());
+    assert!(reply.unwrap().contains("checked by http:/health"));
+    assert_eq!(effects.start_checks, Some((0, 2)));
+    let added = &s.services[0].servers[2];
+    assert_eq!(added.health, Health::Down);
+    assert_eq!(added.checker_health, vec![Health::Down]);
+    assert_eq!(
+        added.config.http_get.as_ref().unwrap().urls[0].path,
+        "/health"
+    );
+    let dests = &s.plane_table().services[0].dests;
+    assert!(
+        dests
+            .iter()
+            .all(|d| d.address.ip().to_string() != "192.0.2.24"),
+        "no traffic before the check passes"
+    );
+}
+
+#[test]
+fn a_disabled_service_schedules_nothing_and_says_so() {
+    let mut s = state();
+    let disable = request(Command::SetServiceEnabled {
+        service: "web".into(),
+        enabled: false,
+    });
+    let (reply, effects) = s.apply(&disable, Instant::now());
+    assert!(reply.unwrap().contains("web: disabled"));
+    assert!(effects.table_changed);
+    assert!(s.plane_table().services[0]
+        .dests
+        .iter()
+        .all(|d| d.weight == 0));
+    assert!(!s.snapshot().services[0].enabled);
+    let again = s.apply(&disable, Instant::now()).0;
+    assert_eq!(again.unwrap_err(), "web is already disabled");
+    let enable = request(Command::SetServiceEnabled {
+        service: "web".into(),
+        enabled: true,
+    });
+    assert!(s.apply(&enable, Instant::now()).0.is_ok());
+    assert!(s.plane_table().services[0]
+        .dests
+        .iter()
+        .all(|d| d.weight > 0));
+    let unknown = request(Command::SetServiceEnabled {
+        service: "nope".into(),
+        enabled: true,
+    });
+    assert_eq!(
+        s.apply(&unknown, Instant::now()).0.unwrap_err(),
+        "unknown virtual service \"nope\""
+    );
 }
 
 #[test]
