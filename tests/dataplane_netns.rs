@@ -540,6 +540,8 @@ async fn an_operator_removal_keeps_connections_unless_forced() {
             port: 80,
             weight: 2,
             name: None,
+            forwarding: Default::default(),
+            check: None,
         },
     )
     .unwrap();
