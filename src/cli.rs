@@ -16,9 +16,13 @@ pub struct Cli {
     /// What to do; the console when absent.
     #[command(subcommand)]
     pub command: Option<Subcommands>,
-    /// Attach the console to the daemon listening on this control socket.
+    /// Attach the console to the daemon listening on this control socket;
+    /// repeat it to watch several directors side by side (both of a pair).
     #[arg(long, value_name = "SOCKET")]
-    pub attach: Option<PathBuf>,
+    pub attach: Vec<PathBuf>,
+    /// How the console looks and behaves.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     /// Configuration for an in-process engine when no daemon is running.
     #[arg(
         long,
@@ -55,7 +59,7 @@ pub struct CtlArgs {
     #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET)]
     pub socket: PathBuf,
     /// Print JSON instead of text.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub json: bool,
     /// What to do.
     #[command(subcommand)]
@@ -235,6 +239,39 @@ pub struct LabArgs {
     /// Client connections per second against the VIP (0 = no load).
     #[arg(long, default_value_t = 4)]
     pub rate: u32,
+    /// How the console looks and behaves.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// The console's options (plain `director` and `director lab`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConsoleArgs {
+    /// Show everything, change nothing: every action is refused on screen.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Built-in keymap: default (arrows, hjkl) or emacs. A keymap.toml in
+    /// $XDG_CONFIG_HOME/director/ overrides single actions.
+    #[arg(long, default_value = "default")]
+    pub keymap: String,
+    /// Built-in theme: dark, light, high-contrast or mono (NO_COLOR forces
+    /// mono). A theme.toml in $XDG_CONFIG_HOME/director/ overrides single roles.
+    #[arg(long, default_value = "dark")]
+    pub theme: String,
+    /// Seconds between redraws of counters and rates (state changes show at once).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_tick)]
+    pub tick: f64,
+    /// Leave the mouse to the terminal (for selecting text) instead of
+    /// click-to-select and wheel scrolling.
+    #[arg(long)]
+    pub no_mouse: bool,
+}
+
+fn parse_tick(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if (0.1..=60.0).contains(&secs) => Ok(secs),
+        _ => Err(format!("tick must be 0.1..=60 seconds, not {text:?}")),
+    }
 }
 
 /// `director config …`.

@@ -1,12 +1,14 @@
 //! The `director` binary: parse the command line and dispatch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 
-use director::cli::{AgentCommand, Cli, ConfigCommand, ExportFormat, LabArgs, Subcommands};
+use director::cli::{
+    AgentCommand, Cli, ConfigCommand, ConsoleArgs, ExportFormat, LabArgs, Subcommands,
+};
 use director::config::diagnostic::Severity;
 use director::control::{client::attach, DEFAULT_SOCKET};
 use director::lab::{agents, Lab, LabOptions};
@@ -18,12 +20,15 @@ async fn main() -> ExitCode {
     raise_file_limit();
     let cli = Cli::parse();
     let code = match cli.command {
-        None => console(cli.attach.as_deref(), &cli.config).await,
+        None => console(&cli.attach, &cli.config, settings(&cli.console)).await,
         Some(Subcommands::Run(args)) => {
             let fin = Duration::from_secs(args.tcp_fin_timeout);
             report(daemon::run(&args.config, &args.control, args.metrics, fin).await)
         }
-        Some(Subcommands::Lab(args)) => lab(args).await,
+        Some(Subcommands::Lab(args)) => {
+            let console = settings(&args.console);
+            lab(args, console).await
+        }
         Some(Subcommands::Config(ConfigCommand::Check { file, json })) => check(&file, json),
         Some(Subcommands::Config(ConfigCommand::Import { file })) => import(&file),
         Some(Subcommands::Config(ConfigCommand::Export { file, format })) => export(&file, format),
@@ -84,19 +89,51 @@ fn origin() -> String {
     format!("console (uid {})", unsafe { libc::getuid() })
 }
 
-/// The console: attach to a daemon when one is listening, else embed an engine.
-async fn console(attach_to: Option<&Path>, config: &Path) -> i32 {
-    let socket = attach_to.unwrap_or(Path::new(DEFAULT_SOCKET));
+/// The console's settings from the command line and the environment.
+fn settings(args: &ConsoleArgs) -> tui::Settings {
+    tui::Settings {
+        read_only: args.read_only,
+        keymap: args.keymap.clone(),
+        theme: args.theme.clone(),
+        tick: Duration::from_secs_f64(args.tick),
+        mouse: !args.no_mouse,
+        ..tui::Settings::default()
+    }
+}
+
+/// The console: attach to the daemons named (or to the local one when it
+/// listens), else embed an engine.
+async fn console(attach_to: &[PathBuf], config: &Path, settings: tui::Settings) -> i32 {
+    if !attach_to.is_empty() {
+        let mut engines = Vec::new();
+        for socket in attach_to {
+            match attach(socket).await {
+                Ok(handle) => engines.push((socket_label(socket), handle)),
+                Err(e) => {
+                    return report(Err((
+                        1,
+                        format!("cannot attach to {}: {e}", socket.display()),
+                    )))
+                }
+            }
+        }
+        return report(
+            tui::run(engines, origin(), settings)
+                .await
+                .map_err(|e| (1, e.to_string())),
+        );
+    }
+    let socket = Path::new(DEFAULT_SOCKET);
     match attach(socket).await {
         Ok(handle) => report(
-            tui::run(handle, origin())
+            tui::run(vec![(socket_label(socket), handle)], origin(), settings)
                 .await
                 .map_err(|e| (1, e.to_string())),
         ),
-        Err(e) if attach_to.is_some() => report(Err((1, format!("cannot attach: {e}")))),
         Err(_) => match daemon::start_engine(config, Duration::from_secs(120)).await {
             Ok(engine) => {
-                let result = tui::run(engine.handle.clone(), origin()).await;
+                let engines = vec![("embedded".to_string(), engine.handle.clone())];
+                let result = tui::run(engines, origin(), settings).await;
                 engine.shutdown().await;
                 report(result.map_err(|e| (1, e.to_string())))
             }
@@ -111,7 +148,16 @@ async fn console(attach_to: Option<&Path>, config: &Path) -> i32 {
     }
 }
 
-async fn lab(args: LabArgs) -> i32 {
+/// A short name for a director attached through `socket`: the file stem
+/// ("d1" for d1.sock), or the path when that says nothing.
+fn socket_label(socket: &Path) -> String {
+    match socket.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) if !stem.is_empty() && stem != "control" && stem != "director" => stem.into(),
+        _ => socket.display().to_string(),
+    }
+}
+
+async fn lab(args: LabArgs, settings: tui::Settings) -> i32 {
     let binary = match std::env::current_exe() {
         Ok(path) => path,
         Err(e) => return report(Err((1, format!("cannot find my own binary: {e}")))),
@@ -147,12 +193,23 @@ async fn lab(args: LabArgs) -> i32 {
             return report(Err((1, e)));
         }
     }
-    let result = match attach(&lab.socket(0)).await {
-        Ok(handle) => tokio::select! {
-            r = tui::run(handle, origin()) => r.map_err(|e| (1, e.to_string())),
-            () = stop.wait() => Ok(()),
-        },
-        Err(e) => Err((1, format!("cannot attach to director 1: {e}"))),
+    // The console watches both directors; actions go to d1 until `n`.
+    let mut engines = Vec::new();
+    for index in 0..2 {
+        match attach(&lab.socket(index)).await {
+            Ok(handle) => engines.push((format!("d{}", index + 1), handle)),
+            Err(e) => {
+                lab.teardown();
+                return report(Err((
+                    1,
+                    format!("cannot attach to director {}: {e}", index + 1),
+                )));
+            }
+        }
+    }
+    let result = tokio::select! {
+        r = tui::run(engines, origin(), settings) => r.map_err(|e| (1, e.to_string())),
+        () = stop.wait() => Ok(()),
     };
     lab.teardown();
     report(result)

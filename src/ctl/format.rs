@@ -6,7 +6,7 @@ use crate::engine::journal::Event;
 use crate::engine::snapshot::Owner;
 use crate::engine::Snapshot;
 use crate::ipvs::model::Health;
-use crate::tui::view::clock;
+use crate::tui::view::format::clock;
 
 /// One event as a log line.
 pub fn event_line(event: &Event) -> String {

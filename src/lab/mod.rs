@@ -11,7 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use topology::{
-    director_config, nodes, Node, CLIENT, DIRECTORS, PORT, PREFIX_LEN, REAL_SERVERS, VIP,
+    director_config, nodes, Node, CLIENT, DIRECTORS, PORT, PREFIX_LEN, REAL_SERVERS, SPARE_SERVER,
+    VIP,
 };
 
 /// How to build a lab.
@@ -61,7 +62,7 @@ impl Lab {
             children: Vec::new(),
         };
         lab.build_network()?;
-        for rs in REAL_SERVERS {
+        for rs in REAL_SERVERS.into_iter().chain([SPARE_SERVER]) {
             let listen = format!("{}:{PORT}", rs.address);
             lab.spawn(
                 rs,

@@ -46,6 +46,13 @@ pub const REAL_SERVERS: [Node; 3] = [
     },
 ];
 
+/// A real server that runs but is in no configuration: the one an
+/// operator adds from the console (`a`) to see a new backend take traffic.
+pub const SPARE_SERVER: Node = Node {
+    name: "rs4",
+    address: Ipv4Addr::new(192, 0, 2, 24),
+};
+
 /// The client that generates load.
 pub const CLIENT: Node = Node {
     name: "client",
@@ -58,7 +65,7 @@ pub fn nodes() -> Vec<Node> {
         .iter()
         .chain(REAL_SERVERS.iter())
         .copied()
-        .chain([CLIENT])
+        .chain([SPARE_SERVER, CLIENT])
         .collect()
 }
 

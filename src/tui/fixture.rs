@@ -1,4 +1,4 @@
-//! A fixed snapshot for console tests.
+//! Fixed snapshots for console tests and the console benchmark.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,8 @@ use crate::engine::snapshot::{
 use crate::ipvs::model::Health;
 use crate::vrrp::instance::State;
 
-fn server(name: &str, last_octet: u8, active: u64, drained: bool) -> ServerView {
+/// A healthy NAT real server at 192.0.2.`last_octet`:80.
+pub fn server(name: &str, last_octet: u8, active: u64, drained: bool) -> ServerView {
     ServerView {
         name: name.into(),
         address: format!("192.0.2.{last_octet}:80"),
@@ -107,4 +108,86 @@ pub fn snapshot() -> Snapshot {
             },
         ],
     }
+}
+
+/// Director 2 of the same pair: backup, seeing d1 (192.0.2.1) as owner.
+pub fn peer_snapshot() -> Snapshot {
+    let mut peer = snapshot();
+    peer.node = "d2".into();
+    let vi = &mut peer.instances[0];
+    vi.state = State::Backup;
+    vi.priority = 100;
+    vi.base_priority = 100;
+    vi.owner = Owner::Peer("192.0.2.1".parse().unwrap());
+    vi.last_transition = Some("INIT -> BACKUP: startup".into());
+    vi.adverts_sent = 0;
+    vi.adverts_received = 40;
+    peer
+}
+
+/// A director in trouble: a faulted sync-group member with tracking, a
+/// peer that disagrees, dropped adverts, a down server and a service that
+/// lost its quorum to a sorry server.
+pub fn troubled_snapshot() -> Snapshot {
+    let mut snap = snapshot();
+    let mut second = snap.instances[0].clone();
+    second.name = "VI_2".into();
+    second.vrid = 52;
+    second.vips = vec!["198.51.100.50".into()];
+    second.state = State::Fault;
+    second.priority = 0;
+    second.owner = Owner::Unknown;
+    second.last_transition = Some("MASTER -> FAULT: eth1 is down".into());
+    second.tracking = vec!["interface eth1 down (fault)".into()];
+    second.sync_group = Some("G1".into());
+    let first = &mut snap.instances[0];
+    first.sync_group = Some("G1".into());
+    first.priority = 140;
+    first.tracking = vec!["script chk_haproxy failed (weight -10)".into()];
+    first.drops = BTreeMap::from([("auth".to_string(), 3), ("ttl".to_string(), 1)]);
+    first.alerts = vec![crate::engine::snapshot::AlertView {
+        kind: "advert interval".into(),
+        peer: "192.0.2.2".parse().unwrap(),
+        detail: "peer sends every 2000 ms, we expect 1000 ms".into(),
+        since_unix_ms: 45_100_000,
+        last_unix_ms: 45_290_000,
+    }];
+    snap.instances.push(second);
+    let web = &mut snap.services[0];
+    web.quorum_up = false;
+    web.sorry_server = Some("192.0.2.99:80".into());
+    web.sorry_active = true;
+    for server in &mut web.servers {
+        server.health = Health::Down;
+        server.last_check = Some("connect: connection refused".into());
+        server.last_check_unix_ms = Some(45_295_000);
+        server.failures_in_a_row = 3;
+        server.passes_in_a_row = 0;
+    }
+    snap.services[0].servers[1].overloaded = true;
+    snap
+}
+
+/// `services` services of `per_service` servers each (for scrolling and
+/// the frame-time benchmark).
+pub fn large_snapshot(services: usize, per_service: usize) -> Snapshot {
+    let mut snap = snapshot();
+    let template = snap.services[0].clone();
+    snap.services = (0..services)
+        .map(|s| {
+            let mut service = template.clone();
+            service.name = format!("svc{s:03}");
+            service.address = format!("198.51.100.{}:{}", s % 250, 8000 + s);
+            service.servers = (0..per_service)
+                .map(|j| {
+                    let mut server =
+                        server(&format!("rs{s:03}-{j:03}"), 1, (j % 17) as u64, j % 50 == 0);
+                    server.address = format!("203.0.113.{}:{}", j % 250, 10_000 + j);
+                    server
+                })
+                .collect();
+            service
+        })
+        .collect();
+    snap
 }

@@ -1,295 +1,189 @@
-//! Drawing one frame from a snapshot and the console state. Pure: the same
-//! inputs draw the same screen.
+//! Drawing one frame from the snapshots, the console state and a theme.
+//! Pure: the same inputs draw the same screen.
+//!
+//! Every screen is a tab bar (row 0), the view, and a status line (last
+//! row). Lists build only the rows that are on screen.
+
+mod columns;
+mod detail;
+mod dialog;
+mod events;
+pub mod format;
+mod help;
+mod overview;
+mod services;
+mod status;
+
+use std::sync::Arc;
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Mode};
-use crate::engine::journal::EventKind;
-use crate::engine::snapshot::{InstanceView, Owner, ServerView};
+use super::app::{App, Mode, View, VIEWS};
+use super::theme::{Role, Theme};
 use crate::engine::Snapshot;
-use crate::ipvs::model::Health;
-use crate::vrrp::instance::State;
+
+/// Rows a view's list shows on a terminal `height` rows high: the frame
+/// minus the tab bar, the status line, two borders and the header.
+pub fn list_rows(view: View, height: u16) -> usize {
+    match view {
+        View::Overview => usize::from(height.saturating_sub(4)),
+        View::Services | View::Events => usize::from(height.saturating_sub(5)),
+    }
+}
+
+/// The screen row of a view's first list row, when it has a list.
+pub fn first_list_row(view: View) -> Option<u16> {
+    match view {
+        View::Overview => None,
+        View::Services | View::Events => Some(3),
+    }
+}
+
+const BRAND: &str = " director ";
+
+fn tab_label(index: usize, view: View) -> String {
+    format!(" {} {} ", index + 1, view.label())
+}
+
+/// Which tab a click on the tab bar at `column` hits.
+pub fn tab_at(column: u16) -> Option<usize> {
+    let mut x = BRAND.chars().count();
+    for (index, view) in VIEWS.into_iter().enumerate() {
+        let width = tab_label(index, view).chars().count();
+        if (x..x + width).contains(&usize::from(column)) {
+            return Some(index);
+        }
+        x += width + 1;
+    }
+    None
+}
 
 /// Draw the whole console.
-pub fn draw(frame: &mut Frame<'_>, app: &App, snapshot: Option<&Snapshot>) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, nodes: &[Option<Arc<Snapshot>>], theme: &Theme) {
     let area = frame.area();
-    let Some(snapshot) = snapshot else {
-        let text = "waiting for the engine… (no snapshot yet, or the engine went away)  q quits";
-        frame.render_widget(
-            Paragraph::new(text).block(Block::bordered().title(" director ")),
-            area,
-        );
-        return;
-    };
-    let vrrp_height = 2 + snapshot
-        .instances
-        .iter()
-        .map(instance_height)
-        .sum::<u16>()
-        .max(1);
-    let servers: usize = snapshot.services.iter().map(|s| s.servers.len() + 1).sum();
-    let [vrrp, services, events, status] = Layout::vertical([
-        Constraint::Length(vrrp_height),
-        Constraint::Length(servers as u16 + 3),
-        Constraint::Min(3),
+    frame.render_widget(Block::new().style(theme.style(Role::Text)), area);
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
         Constraint::Length(1),
     ])
     .areas(area);
-    draw_vrrp(frame, vrrp, snapshot);
-    draw_services(frame, services, app, snapshot);
-    draw_events(frame, events, snapshot);
-    draw_status(frame, status, app);
+    draw_tabs(frame, tabs, app, nodes, theme);
+    match app.focused(nodes) {
+        _ if app.view == View::Overview => overview::draw(frame, body, app, nodes, theme),
+        Some(snapshot) => match app.view {
+            View::Services => match &app.detail {
+                Some(key) => detail::draw(frame, body, app, snapshot, key, theme),
+                None => services::draw(frame, body, app, snapshot, theme),
+            },
+            _ => events::draw(frame, body, app, snapshot, theme),
+        },
+        None => draw_waiting(frame, body, app, theme),
+    }
+    status::draw(frame, status, app, nodes, theme);
+    match &app.mode {
+        Mode::Help => help::draw(frame, area, app, theme),
+        Mode::Confirm(pending) => dialog::confirm(frame, area, pending, theme),
+        Mode::Weight {
+            target,
+            current,
+            input,
+            error,
+        } => dialog::weight(
+            frame,
+            area,
+            (target, *current),
+            input,
+            error.as_deref(),
+            theme,
+        ),
+        Mode::Form(form) => dialog::form(frame, area, form, theme),
+        Mode::Normal | Mode::Filter => {}
+    }
 }
 
-fn draw_vrrp(frame: &mut Frame<'_>, area: Rect, snapshot: &Snapshot) {
-    let title = format!(
-        " director · {} · {} data plane ",
-        snapshot.node, snapshot.dataplane
-    );
-    let mut lines = Vec::new();
-    for instance in &snapshot.instances {
-        lines.extend(instance_lines(instance));
-    }
-    if snapshot.instances.is_empty() {
-        lines.push(Line::from("no VRRP instance configured"));
-    }
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(title)),
-        area,
-    );
-}
-
-fn state_style(state: State) -> Style {
-    let color = match state {
-        State::Master => Color::Green,
-        State::Backup => Color::Cyan,
-        State::Fault => Color::Red,
-        State::Init => Color::Yellow,
-    };
-    Style::default().fg(color).add_modifier(Modifier::BOLD)
-}
-
-/// Alerts shown per instance; more are summarised.
-const MAX_ALERTS: usize = 3;
-
-/// The lines one instance takes: two, plus one per alert (at most `MAX_ALERTS`).
-fn instance_height(i: &InstanceView) -> u16 {
-    2 + u16::from(!i.tracking.is_empty()) + i.alerts.len().min(MAX_ALERTS) as u16
-}
-
-fn instance_lines(i: &InstanceView) -> Vec<Line<'static>> {
-    let owner = match i.owner {
-        Owner::ThisNode => "this node".to_string(),
-        Owner::Peer(peer) => format!("peer {peer}"),
-        Owner::Unknown => "unknown".to_string(),
-    };
-    let since = i
-        .owner_since_unix_ms
-        .map(|ms| format!(" since {}", clock(ms)))
-        .unwrap_or_default();
-    let mut notes = String::new();
-    if i.held {
-        notes.push_str("  HELD (operator failover; r releases, t takes over)");
-    }
-    if i.releasing {
-        notes.push_str("  releasing VIP");
-    }
-    if let Some(group) = &i.sync_group {
-        notes.push_str(&format!("  group {group}"));
-    }
-    let priority = if i.priority == i.base_priority {
-        i.priority.to_string()
-    } else {
-        format!("{}/{}", i.priority, i.base_priority)
-    };
-    let drops: u64 = i.drops.values().sum();
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(
-                format!("{} ", i.name),
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(format!("{:<6}", i.state.name()), state_style(i.state)),
-            Span::raw(format!(
-                "  prio {priority}  v{} vrid {} on {}  VIP {}  owner: {owner}{since}{notes}",
-                i.version,
-                i.vrid,
-                i.interface,
-                i.vips.join(", ")
-            )),
-        ]),
-        Line::from(format!(
-            "  adverts sent {} received {} dropped {drops}  every {} ms  last: {}",
-            i.adverts_sent,
-            i.adverts_received,
-            i.advert_interval_ms,
-            i.last_transition.as_deref().unwrap_or("none"),
-        )),
-    ];
-    if !i.tracking.is_empty() {
-        lines.push(Line::from(format!("  tracking: {}", i.tracking.join(", "))));
-    }
-    let alert_style = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
-    for (n, alert) in i.alerts.iter().enumerate().take(MAX_ALERTS) {
-        let more = if n + 1 == MAX_ALERTS && i.alerts.len() > MAX_ALERTS {
-            format!("  (+{} more)", i.alerts.len() - MAX_ALERTS)
+fn draw_tabs(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    app: &App,
+    nodes: &[Option<Arc<Snapshot>>],
+    theme: &Theme,
+) {
+    let mut spans = vec![Span::styled(BRAND, theme.style(Role::Title))];
+    for (index, view) in VIEWS.into_iter().enumerate() {
+        let role = if view == app.view {
+            Role::TabActive
         } else {
-            String::new()
+            Role::Tab
         };
-        lines.push(Line::styled(
-            format!(
-                "  ALERT {} {}: {}{more}",
-                alert.kind, alert.peer, alert.detail
-            ),
-            alert_style,
+        spans.push(Span::styled(tab_label(index, view), theme.style(role)));
+        spans.push(Span::raw(" "));
+    }
+    let focused = app.node_labels.get(app.node).cloned().unwrap_or_default();
+    let plane = app
+        .focused(nodes)
+        .map(|s| format!(" · {}", s.dataplane))
+        .unwrap_or_default();
+    spans.push(Span::styled(
+        format!(" {focused}{plane}"),
+        theme.style(Role::Title),
+    ));
+    if app.node_labels.len() > 1 {
+        let others: Vec<_> = app
+            .node_labels
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != app.node)
+            .map(|(_, l)| l.as_str())
+            .collect();
+        spans.push(Span::styled(
+            format!(" · also {}", others.join(", ")),
+            theme.style(Role::Dim),
         ));
     }
-    lines
-}
-
-fn draw_services(frame: &mut Frame<'_>, area: Rect, app: &App, snapshot: &Snapshot) {
-    let header = Row::new([
-        "",
-        "REAL SERVER",
-        "ADDRESS",
-        "WEIGHT",
-        "ACTIVE",
-        "INACT",
-        "CPS",
-        "HEALTH",
-        "LAST CHECK",
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD));
-    let mut rows = Vec::new();
-    let mut index = 0;
-    for service in &snapshot.services {
-        rows.push(
-            Row::new(vec![
-                Cell::from(""),
-                Cell::from(service.name.clone()),
-                Cell::from(service.address.clone()),
-                Cell::from(format!("{} {}", service.protocol, service.scheduler)),
-            ])
-            .style(Style::default().fg(Color::Magenta)),
-        );
-        for server in &service.servers {
-            let selected = index == app.selected;
-            rows.push(server_row(server, selected));
-            index += 1;
-        }
+    if app.read_only {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(" READ-ONLY ", theme.style(Role::Alert)));
     }
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(14),
-        Constraint::Length(21),
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Min(10),
-    ];
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(Block::bordered().title(" virtual services "));
-    frame.render_widget(table, area);
-}
-
-fn server_row(server: &ServerView, selected: bool) -> Row<'static> {
-    let weight = if server.drained {
-        format!("0 drained({})", server.configured_weight)
-    } else if server.weight != server.configured_weight {
-        format!("{} ({})", server.weight, server.configured_weight)
-    } else {
-        server.weight.to_string()
-    };
-    let (health, health_color) = match server.health {
-        Health::Up => ("up", Color::Green),
-        Health::Down => ("DOWN", Color::Red),
-        Health::Unknown => ("-", Color::Gray),
-    };
-    let empty = if server.drained && server.active == 0 {
-        " (empty)"
-    } else {
-        ""
-    };
-    let row = Row::new(vec![
-        Cell::from(if selected { ">" } else { " " }),
-        Cell::from(server.name.clone()),
-        Cell::from(server.address.clone()),
-        Cell::from(weight),
-        Cell::from(format!("{}{empty}", server.active)),
-        Cell::from(server.inactive.to_string()),
-        Cell::from(format!("{:.1}", server.cps)),
-        Cell::from(health).style(Style::default().fg(health_color)),
-        Cell::from(server.last_check.clone().unwrap_or_else(|| "-".into())),
-    ]);
-    if selected {
-        row.style(Style::default().add_modifier(Modifier::REVERSED))
-    } else {
-        row
+    if let Some(snapshot) = app.focused(nodes) {
+        spans.push(Span::styled(
+            format!("  {} UTC", format::clock(snapshot.unix_ms)),
+            theme.style(Role::Dim),
+        ));
     }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_events(frame: &mut Frame<'_>, area: Rect, snapshot: &Snapshot) {
-    let visible = area.height.saturating_sub(2) as usize;
-    let skip = snapshot.events.len().saturating_sub(visible);
-    let lines: Vec<Line<'_>> = snapshot.events[skip..]
-        .iter()
-        .map(|e| {
-            let color = match e.kind {
-                EventKind::Vrrp => Color::Cyan,
-                EventKind::Health => Color::Yellow,
-                EventKind::Operator => Color::Magenta,
-                EventKind::Engine => Color::Gray,
-            };
-            Line::from(vec![
-                Span::raw(format!("{} ", clock(e.unix_ms))),
-                Span::styled(
-                    format!("{:<8} ", format!("{:?}", e.kind).to_lowercase()),
-                    Style::default().fg(color),
-                ),
-                Span::raw(e.text.clone()),
-            ])
-        })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" events ")),
-        area,
-    );
+/// A bordered panel titled `title`, in the theme's colours.
+fn panel<'a>(title: String, theme: &Theme) -> Block<'a> {
+    Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(title, theme.style(Role::Title)))
 }
 
-fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let text = match &app.mode {
-        Mode::Weight { input } => {
-            format!("new weight (0..=65535): {input}_   Enter applies, Esc cancels")
-        }
-        Mode::ConfirmFailover { instance } => {
-            format!("hand {instance}'s addresses to the peer? y confirms, any other key cancels")
-        }
-        Mode::Normal => {
-            let keys =
-                "j/k select  d drain/undrain  w weight  f failover  t takeover  r release  q quit";
-            match &app.status {
-                Some(status) => format!("{status}  │  {keys}"),
-                None => keys.to_string(),
-            }
-        }
+/// The focused director has sent nothing yet, or its connection is gone.
+fn draw_waiting(frame: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
+    let label = app.node_labels.get(app.node).cloned().unwrap_or_default();
+    let (text, role) = match app.node_errors.get(app.node).cloned().flatten() {
+        Some(why) => (
+            format!("{label}: connection lost: {why}\nThe daemon may have stopped; restart it (systemctl start director) and start the console again."),
+            Role::Error,
+        ),
+        None => (
+            format!("waiting for {label}'s state… (the engine is starting, or the daemon does not answer)"),
+            Role::Dim,
+        ),
     };
     frame.render_widget(
-        Paragraph::new(text).style(Style::default().add_modifier(Modifier::REVERSED)),
+        Paragraph::new(text)
+            .style(theme.style(role))
+            .wrap(Wrap { trim: false })
+            .block(panel(format!(" {label} "), theme)),
         area,
     );
-}
-
-/// `HH:MM:SS` (UTC) of a Unix time in milliseconds.
-pub fn clock(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000 % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 #[cfg(test)]
