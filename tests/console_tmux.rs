@@ -9,6 +9,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::{attach_retrying, conns, namespaces_available, prefix, snapshot_where, wait_until};
 use director::engine::{EngineHandle, Snapshot};
 use director::lab::{cleanup_stale, lab_dir, netns};
@@ -19,34 +20,20 @@ static LABS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A console on a lab in a tmux session; kills both on every exit path.
 struct Session {
-    name: String,
+    tmux: Tmux,
     prefix: String,
 }
 
 impl Session {
     fn start(tag: &str, extra: &str) -> Session {
         let prefix = prefix(tag);
-        let name = format!("{prefix}-console");
         let command = format!(
             "{} lab --prefix {prefix} --advert-int 0.2 --rate 8 --tick 0.5 {extra}",
             env!("CARGO_BIN_EXE_director")
         );
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "48",
-                &command,
-            ])
-            .status()
-            .expect("tmux runs (apt-get install tmux)");
-        assert!(status.success(), "tmux new-session failed");
-        let session = Session { name, prefix };
+        let tmux = Tmux::start(&format!("{prefix}-console"), 160, 48, &command)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let session = Session { tmux, prefix };
         assert!(
             session.shows(Duration::from_secs(30), |s| s.contains("MASTER")
                 && s.contains("BACKUP")),
@@ -57,11 +44,11 @@ impl Session {
     }
 
     fn screen(&self) -> String {
-        Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
+        self.tmux.screen()
+    }
+
+    fn press(&self, keys: &[&str]) {
+        self.tmux.press(keys);
     }
 
     fn shows(&self, limit: Duration, condition: impl Fn(&str) -> bool) -> bool {
@@ -74,49 +61,6 @@ impl Session {
             "screen never showed {what}:\n{}",
             self.screen()
         );
-    }
-
-    /// Press keys by tmux name ("d", "Enter", "Escape"), one at a time.
-    fn press(&self, keys: &[&str]) {
-        for key in keys {
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.name, key])
-                .status()
-                .expect("send-keys");
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    /// Type text literally.
-    fn type_text(&self, text: &str) {
-        Command::new("tmux")
-            .args(["send-keys", "-l", "-t", &self.name, text])
-            .status()
-            .expect("send-keys");
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn resize(&self, width: u16, height: u16) {
-        let status = Command::new("tmux")
-            .args([
-                "resize-window",
-                "-t",
-                &self.name,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            .status()
-            .expect("resize-window");
-        assert!(status.success(), "tmux resize-window failed");
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.name])
-            .status()
-            .is_ok_and(|s| s.success())
     }
 
     fn row(&self, server: &str) -> String {
@@ -136,7 +80,7 @@ impl Session {
     fn quit_and_check_teardown(&self) {
         self.press(&["q"]);
         assert!(
-            wait_until(Duration::from_secs(20), || !self.alive()),
+            wait_until(Duration::from_secs(20), || !self.tmux.alive()),
             "console did not exit"
         );
         assert!(
@@ -152,9 +96,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        self.tmux.kill();
         cleanup_stale(&self.prefix);
     }
 }
@@ -272,7 +214,7 @@ async fn an_added_server_takes_traffic_and_failover_moves_the_vip() {
     // Add the lab's spare real server, rs4, with a TCP check.
     session.press(&["2", "a"]);
     session.expect("the add form", |s| s.contains("add a real server to web"));
-    session.type_text("192.0.2.24");
+    session.tmux.type_text("192.0.2.24");
     session.press(&["Enter"]);
     session.expect("the add confirmation", |s| {
         s.contains("add 192.0.2.24:80 to web with weight 1, nat forwarding,")
@@ -331,7 +273,7 @@ async fn help_filter_resize_and_read_only() {
     session.expect("help closed", |s| !s.contains("help · keymap"));
 
     session.press(&["/"]);
-    session.type_text("rs3");
+    session.tmux.type_text("rs3");
     session.press(&["Enter"]);
     session.expect("only rs3 under web", |s| {
         s.contains("filter \"rs3\"") && s.contains(" rs3 ") && !s.contains(" rs1 ")
@@ -351,14 +293,14 @@ async fn help_filter_resize_and_read_only() {
     assert!(!snapshot.events.iter().any(|e| e.text.contains("drained")));
 
     // Resize: 80×24 drops the wide columns, 160×48 brings them back.
-    session.resize(80, 24);
+    assert!(session.tmux.resize(80, 24), "tmux resize-window failed");
     session.expect("the narrow layout", |s| {
         s.lines().count() <= 24
             && s.lines().all(|l| l.chars().count() <= 80)
             && s.contains("ACTIVE")
             && !s.contains("OUT~")
     });
-    session.resize(160, 48);
+    assert!(session.tmux.resize(160, 48), "tmux resize-window failed");
     session.expect("the wide layout", |s| {
         s.contains("OUT~") && s.contains("PERSIST")
     });

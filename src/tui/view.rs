@@ -140,7 +140,7 @@ fn draw_tabs(
             .map(|(_, l)| l.as_str())
             .collect();
         spans.push(Span::styled(
-            format!(" · also {}", others.join(", ")),
+            format!(" + {}", others.join(", ")),
             theme.style(Role::Dim),
         ));
     }
@@ -150,7 +150,7 @@ fn draw_tabs(
     }
     if let Some(snapshot) = app.focused(nodes) {
         spans.push(Span::styled(
-            format!("  {} UTC", format::clock(snapshot.unix_ms)),
+            format!(" {} UTC", format::clock(snapshot.unix_ms)),
             theme.style(Role::Dim),
         ));
     }

@@ -85,6 +85,7 @@ pub fn conns(snapshot: &Snapshot, server: &str) -> u64 {
         .map_or_else(|| panic!("no server {server}"), |s| s.conns)
 }
 pub mod netlab;
+pub mod tmux;
 
 /// `snapshot_where` (15 s) from synchronous test code on a multi-thread
 /// runtime; `what` is printed so a timeout names what was awaited.

@@ -18,6 +18,9 @@ use crate::tui::app::App;
 use crate::tui::theme::{Role, Theme};
 use crate::vrrp::instance::State;
 
+/// The narrowest column that shows a director side by side with another.
+const SIDE_BY_SIDE_WIDTH: u32 = 72;
+
 /// Alerts shown per instance; more are summarised.
 const MAX_ALERTS: usize = 3;
 
@@ -32,9 +35,14 @@ pub fn draw(
     let host_height = if app.host.is_some() { 4 } else { 0 };
     let [directors, host] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(host_height)]).areas(area);
+    // Side by side when each director gets a readable width; stacked otherwise.
     let count = nodes.len().max(1) as u32;
-    let columns =
-        Layout::horizontal((0..count).map(|_| Constraint::Ratio(1, count))).split(directors);
+    let shares = (0..count).map(|_| Constraint::Ratio(1, count));
+    let columns = if u32::from(directors.width) / count >= SIDE_BY_SIDE_WIDTH {
+        Layout::horizontal(shares).split(directors)
+    } else {
+        Layout::vertical(shares).split(directors)
+    };
     let split = split_brain(nodes);
     for (index, column) in columns.iter().enumerate() {
         draw_director(frame, *column, app, nodes, index, &split, theme);
