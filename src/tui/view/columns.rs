@@ -24,6 +24,8 @@ pub enum Column {
     CpsSpark,
     /// Bytes per second in.
     InRate,
+    /// Bytes per second in, recent history.
+    InSpark,
     /// Bytes per second out.
     OutRate,
     /// Bytes per second out, recent history.
@@ -35,7 +37,7 @@ pub enum Column {
 }
 
 /// (column, title, width, priority: 0 always shown, higher dropped first).
-const SPECS: [(Column, &str, u16, u8); 14] = [
+const SPECS: [(Column, &str, u16, u8); 15] = [
     (Column::Name, "NAME", 10, 0),
     (Column::Address, "ADDRESS", 16, 0),
     (Column::Forwarding, "FWD", 6, 4),
@@ -44,10 +46,11 @@ const SPECS: [(Column, &str, u16, u8); 14] = [
     (Column::Inactive, "INACT", 6, 1),
     (Column::Persist, "PERSIST", 7, 4),
     (Column::Cps, "CPS", 6, 1),
-    (Column::CpsSpark, "CPS~", 10, 5),
+    (Column::CpsSpark, "CPS~", 8, 5),
     (Column::InRate, "IN/s", 7, 3),
+    (Column::InSpark, "IN~", 8, 5),
     (Column::OutRate, "OUT/s", 7, 3),
-    (Column::OutSpark, "OUT~", 10, 5),
+    (Column::OutSpark, "OUT~", 8, 5),
     (Column::Health, "HEALTH", 6, 0),
     (Column::Check, "LAST CHECK", 8, 2),
 ];

@@ -136,7 +136,7 @@ fn service_cells<'a>(
                 Column::Cps => Cell::from(format!("{:.1}", service.traffic.cps)),
                 Column::InRate => Cell::from(rate(service.traffic.in_bps)),
                 Column::OutRate => Cell::from(rate(service.traffic.out_bps)),
-                Column::CpsSpark | Column::OutSpark => Cell::from(""),
+                Column::CpsSpark | Column::InSpark | Column::OutSpark => Cell::from(""),
                 Column::Health => {
                     let (text, role) = if !service.enabled {
                         ("OFF", Role::Drained)
@@ -232,6 +232,10 @@ fn server_cells<'a>(
                     theme.style(Role::Spark),
                 )),
                 Column::InRate => Cell::from(rate(server.in_bps)),
+                Column::InSpark => Cell::from(Span::styled(
+                    samples(|s| s.in_bps, width),
+                    theme.style(Role::Spark),
+                )),
                 Column::OutRate => Cell::from(rate(server.out_bps)),
                 Column::OutSpark => Cell::from(Span::styled(
                     samples(|s| s.out_bps, width),
