@@ -1,12 +1,15 @@
-//! HTTP_GET and MISC_CHECK against real servers in namespaces: status
-//! codes, body digests, a script's exit code, `misc_dynamic` weights and a
-//! hung script. Needs root.
+//! Every checker against real servers in namespaces (HTTP(S), UDP, DNS,
+//! SMTP, ping, TCP, scripts, files): each server is stopped or made to
+//! misbehave (wrong status, body or pattern, a slow reply, a reset, a
+//! refused port, a hung script) and the test checks the check round on
+//! which it leaves and re-enters the table. Needs root.
 
 mod common;
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,11 +21,22 @@ use director::engine::Snapshot;
 use director::ipvs::model::Health;
 use director::lab::netns::in_namespace;
 
-/// An HTTP server whose status and body the test changes.
+/// An HTTP server whose status and body the test changes, and which
+/// remembers where its clients came from.
 struct Backend {
     status: Arc<AtomicU16>,
     body: Arc<Mutex<String>>,
+    clients: Arc<Mutex<Vec<std::net::IpAddr>>>,
+    /// How it answers: `ANSWER`, `SLOW` (2 s late) or `RESET`.
+    manner: Arc<AtomicU8>,
 }
+
+/// The backend answers at once.
+const ANSWER: u8 = 0;
+/// The backend answers after 2 s.
+const SLOW: u8 = 1;
+/// The backend resets the connection instead of answering.
+const RESET: u8 = 2;
 
 fn http_backend(lab: &NetLab, node: &str, address: &str, stop: &Arc<AtomicBool>) -> Backend {
     let at = format!("{address}:80");
@@ -31,20 +45,32 @@ fn http_backend(lab: &NetLab, node: &str, address: &str, stop: &Arc<AtomicBool>)
     let backend = Backend {
         status: Arc::new(AtomicU16::new(200)),
         body: Arc::new(Mutex::new(format!("{node} ok\n"))),
+        clients: Arc::new(Mutex::new(Vec::new())),
+        manner: Arc::new(AtomicU8::new(ANSWER)),
     };
     let (status, body, stop) = (backend.status.clone(), backend.body.clone(), stop.clone());
+    let (clients, manner) = (backend.clients.clone(), backend.manner.clone());
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
-            let Ok((mut stream, _)) = listener.accept() else {
+            let Ok((mut stream, peer)) = listener.accept() else {
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
             };
+            clients.lock().unwrap().push(peer.ip());
             stream.set_nonblocking(false).unwrap();
             stream
                 .set_read_timeout(Some(Duration::from_secs(2)))
                 .unwrap();
             let mut request = [0u8; 1024];
             let _ = stream.read(&mut request);
+            match manner.load(Ordering::Relaxed) {
+                SLOW => std::thread::sleep(Duration::from_secs(2)),
+                RESET => {
+                    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                    continue;
+                }
+                _ => {}
+            }
             let body = body.lock().unwrap().clone();
             let code = status.load(Ordering::Relaxed);
             let reply = format!(
@@ -80,6 +106,28 @@ async fn start_director(lab: &mut NetLab, config: &str) -> director::engine::Eng
 
 fn rs<'a>(snapshot: &'a Snapshot, name: &str) -> &'a ServerView {
     snapshot.server("web", name).unwrap()
+}
+
+/// For each of `names`, (failures in a row, passes in a row) in the first
+/// snapshot that shows it at `health`: the check round on which it flipped.
+fn rounds_at_flip(
+    engine: &director::engine::EngineHandle,
+    names: &[&str],
+    health: Health,
+) -> HashMap<String, (u32, u32)> {
+    let seen = Mutex::new(HashMap::new());
+    snapshot_blocking(engine, &format!("{names:?} {health:?}"), |s| {
+        let mut seen = seen.lock().unwrap();
+        for name in names {
+            let server = rs(s, name);
+            if server.health == health && !seen.contains_key(*name) {
+                let rounds = (server.failures_in_a_row, server.passes_in_a_row);
+                seen.insert(name.to_string(), rounds);
+            }
+        }
+        seen.len() == names.len()
+    });
+    seen.into_inner().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,6 +194,11 @@ delay_before_retry = 0.5
 
     // HTTP_GET: a 503 takes rs1 out; a changed body fails the digest; back.
     rs1.status.store(503, Ordering::Relaxed);
+    // retry 0: out on the first failure.
+    assert_eq!(
+        rounds_at_flip(&engine, &["rs1"], Health::Down)["rs1"],
+        (1, 0)
+    );
     let snap = snapshot_blocking(&engine, "rs1 down on 503", |s| {
         rs(s, "rs1").health == Health::Down
     });
@@ -169,9 +222,10 @@ delay_before_retry = 0.5
 
     // MISC_CHECK with misc_dynamic: 1 is down, 7 is up with weight 5.
     std::fs::write(&code, "1").unwrap();
-    snapshot_blocking(&engine, "rs2 down on exit 1", |s| {
-        rs(s, "rs2").health == Health::Down
-    });
+    assert_eq!(
+        rounds_at_flip(&engine, &["rs2"], Health::Down)["rs2"],
+        (1, 0)
+    );
     std::fs::write(&code, "7").unwrap();
     snapshot_blocking(&engine, "rs2 up at weight 5", |s| {
         rs(s, "rs2").health == Health::Up && rs(s, "rs2").weight == 5
@@ -283,7 +337,8 @@ address = "192.0.2.13"
 port = 53
 [virtual_server.real_server.udp_check]
 connect_timeout = 0.5
-retry = 0
+retry = 1
+delay_before_retry = 0.3
 payload = "3f"
 [[virtual_server.real_server]]
 name = "dns"
@@ -291,7 +346,8 @@ address = "192.0.2.13"
 port = 5353
 [virtual_server.real_server.dns_check]
 connect_timeout = 1
-retry = 0
+retry = 1
+delay_before_retry = 0.3
 type = "A"
 name = "www.example.org"
 [[virtual_server.real_server]]
@@ -300,7 +356,8 @@ address = "192.0.2.13"
 port = 25
 [virtual_server.real_server.smtp_check]
 connect_timeout = 1
-retry = 0
+retry = 1
+delay_before_retry = 0.3
 helo_name = "director.test"
 [[virtual_server.real_server]]
 name = "ping"
@@ -308,7 +365,8 @@ address = "192.0.2.14"
 port = 80
 [virtual_server.real_server.ping_check]
 connect_timeout = 0.5
-retry = 0
+retry = 1
+delay_before_retry = 0.3
 "#;
     let engine = start_director(&mut lab, config).await;
     let all = ["udp", "dns", "smtp", "ping"];
@@ -319,6 +377,11 @@ retry = 0
     dns_ok.store(false, Ordering::Relaxed);
     *greeting.lock().unwrap() = "421 go away\r\n".into();
     lab.sh("rs4", "ip link set dev eth0 down");
+    // retry 1: each goes down on exactly its second failure in a row.
+    let down = rounds_at_flip(&engine, &all, Health::Down);
+    for name in all {
+        assert_eq!(down[name], (2, 0), "{name} left on the wrong round");
+    }
     let snap = snapshot_blocking(&engine, "all down", |s| {
         all.iter().all(|n| rs(s, n).health == Health::Down)
     });
@@ -326,6 +389,17 @@ retry = 0
     assert!(why("dns").contains("response code 3"), "{}", why("dns"));
     assert!(why("smtp").contains("greeting 421"), "{}", why("smtp"));
     assert!(why("udp").contains("udp 192.0.2.13:53"), "{}", why("udp"));
+    assert!(snap.services[0].servers.iter().all(|r| !r.in_table));
+
+    // Healed, each comes back on exactly its first pass (no rise).
+    udp_up.store(true, Ordering::Relaxed);
+    dns_ok.store(true, Ordering::Relaxed);
+    *greeting.lock().unwrap() = "220 mx ESMTP\r\n".into();
+    lab.sh("rs4", "ip link set dev eth0 up");
+    let up = rounds_at_flip(&engine, &all, Health::Up);
+    for name in all {
+        assert_eq!(up[name], (0, 1), "{name} came back on the wrong round");
+    }
     stop.store(true, Ordering::Relaxed);
 }
 
@@ -563,6 +637,11 @@ verify_certificate = false
         cert = cert.display()
     );
     let engine = start_director(&mut lab, &config).await;
+    // retry 0: judged on the very first probe.
+    let down = rounds_at_flip(&engine, &["untrusted"], Health::Down);
+    assert_eq!(down["untrusted"], (1, 0));
+    let up = rounds_at_flip(&engine, &["trusted", "unverified"], Health::Up);
+    assert_eq!((up["trusted"], up["unverified"]), ((0, 1), (0, 1)));
     let snap = snapshot_blocking(&engine, "all three judged", |s| {
         ["trusted", "untrusted", "unverified"]
             .iter()
@@ -707,4 +786,187 @@ track_file = "gate"
     assert_eq!(rs(&snap, "scaled").health, Health::Up);
     std::fs::write(&scaled, "0\n").unwrap();
     snapshot_blocking(&engine, "scaled back to 1", |s| rs(s, "scaled").weight == 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_ip_bindto_regex_and_log_all_failures() {
+    if !namespaces_available("connect_ip_bindto_regex_and_log_all_failures") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("src"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.2/24", "192.0.2.100/24"]);
+    // The health endpoint listens on a management address only.
+    lab.node("rs1", &["192.0.2.11/24", "192.0.2.111/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let rs1 = http_backend(&lab, "rs1", "192.0.2.111", &stop);
+    let config = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.3
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.11"
+port = 80
+[virtual_server.real_server.http_get]
+connect_ip = "192.0.2.111"
+bindto = "192.0.2.2"
+connect_timeout = 1
+retry = 1
+delay_before_retry = 0.3
+log_all_failures = true
+[[virtual_server.real_server.http_get.url]]
+path = "/"
+regex = "rs1 (ok|degraded)"
+"#;
+    let engine = start_director(&mut lab, config).await;
+    snapshot_blocking(&engine, "rs1 up", |s| rs(s, "rs1").health == Health::Up);
+    let clients = rs1.clients.lock().unwrap().clone();
+    assert!(!clients.is_empty());
+    assert!(
+        clients.iter().all(|ip| ip.to_string() == "192.0.2.2"),
+        "probes must come from bindto: {clients:?}"
+    );
+
+    // A body without the pattern fails; retry 1 takes it down on the second
+    // failure, and log_all_failures journals the first one too.
+    *rs1.body.lock().unwrap() = "rs1 broken\n".into();
+    let down = rounds_at_flip(&engine, &["rs1"], Health::Down);
+    assert_eq!(down["rs1"], (2, 0));
+    let snap = snapshot_blocking(&engine, "the journal", |s| {
+        s.events
+            .iter()
+            .any(|e| e.text.starts_with("web/rs1 is Down"))
+    });
+    let why = rs(&snap, "rs1").last_check.clone().unwrap_or_default();
+    assert!(
+        why.contains("body does not contain /rs1 (ok|degraded)/"),
+        "{why}"
+    );
+    assert!(
+        snap.events.iter().any(|e| e
+            .text
+            .starts_with("web/rs1: check failed (1 in a row): GET /")),
+        "log_all_failures did not journal the first failure"
+    );
+    *rs1.body.lock().unwrap() = "rs1 degraded\n".into();
+    let up = rounds_at_flip(&engine, &["rs1"], Health::Up);
+    assert_eq!(up["rs1"], (0, 1));
+    stop.store(true, Ordering::Relaxed);
+}
+
+/// A TCP listener on `at` in `node` that accepts (and drops) connections
+/// while `open` holds, and is closed (connections refused) while it does
+/// not; until `stop`.
+fn tcp_listener(
+    lab: &NetLab,
+    node: &str,
+    at: &str,
+    open: &Arc<AtomicBool>,
+    stop: &Arc<AtomicBool>,
+) {
+    let (ns, at, open, stop) = (lab.ns(node), at.to_string(), open.clone(), stop.clone());
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            if !open.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            let bind = at.clone();
+            let listener = in_namespace(&ns, move || TcpListener::bind(bind).unwrap()).unwrap();
+            listener.set_nonblocking(true).unwrap();
+            while open.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                let _ = listener.accept();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_slow_replies_and_resets_count_as_failures_on_the_right_round() {
+    if !namespaces_available(
+        "refusals_slow_replies_and_resets_count_as_failures_on_the_right_round",
+    ) {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("bad"));
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("rs1", &["192.0.2.11/24"]);
+    lab.node("rs2", &["192.0.2.12/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let rs1 = http_backend(&lab, "rs1", "192.0.2.11", &stop);
+    let open = Arc::new(AtomicBool::new(true));
+    tcp_listener(&lab, "rs2", "192.0.2.12:8080", &open, &stop);
+    let config = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.3
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.11"
+port = 80
+[virtual_server.real_server.http_get]
+connect_timeout = 1
+retry = 1
+delay_before_retry = 0.3
+[[virtual_server.real_server.http_get.url]]
+path = "/"
+[[virtual_server.real_server]]
+name = "rs2"
+address = "192.0.2.12"
+port = 8080
+[virtual_server.real_server.tcp_check]
+connect_timeout = 1
+retry = 1
+delay_before_retry = 0.3
+"#;
+    let engine = start_director(&mut lab, config).await;
+    rounds_at_flip(&engine, &["rs1", "rs2"], Health::Up);
+    let why = |name: &str| {
+        let snap = snapshot_blocking(&engine, "a fresh snapshot", |_| true);
+        rs(&snap, name).last_check.clone().unwrap_or_default()
+    };
+
+    // A reply later than connect_timeout: out on the second slow probe.
+    rs1.manner.store(SLOW, Ordering::Relaxed);
+    assert_eq!(
+        rounds_at_flip(&engine, &["rs1"], Health::Down)["rs1"],
+        (2, 0)
+    );
+    assert!(
+        why("rs1").contains("no complete answer within 1s"),
+        "{}",
+        why("rs1")
+    );
+    rs1.manner.store(ANSWER, Ordering::Relaxed);
+    assert_eq!(rounds_at_flip(&engine, &["rs1"], Health::Up)["rs1"], (0, 1));
+
+    // A reset instead of an answer.
+    rs1.manner.store(RESET, Ordering::Relaxed);
+    assert_eq!(
+        rounds_at_flip(&engine, &["rs1"], Health::Down)["rs1"],
+        (2, 0)
+    );
+    assert!(
+        why("rs1").to_lowercase().contains("reset"),
+        "{}",
+        why("rs1")
+    );
+    rs1.manner.store(ANSWER, Ordering::Relaxed);
+    assert_eq!(rounds_at_flip(&engine, &["rs1"], Health::Up)["rs1"], (0, 1));
+
+    // TCP_CHECK: a closed port is refused.
+    open.store(false, Ordering::Relaxed);
+    assert_eq!(
+        rounds_at_flip(&engine, &["rs2"], Health::Down)["rs2"],
+        (2, 0)
+    );
+    assert!(why("rs2").contains("refused"), "{}", why("rs2"));
+    open.store(true, Ordering::Relaxed);
+    assert_eq!(rounds_at_flip(&engine, &["rs2"], Health::Up)["rs2"], (0, 1));
+    stop.store(true, Ordering::Relaxed);
 }

@@ -2,7 +2,7 @@
 //! healthy when an answer with the query's id comes back with no error and
 //! at least one answer record.
 
-use std::net::SocketAddr;
+use super::net::{self, Endpoint};
 use std::time::Duration;
 
 /// Record types keepalived's DNS_CHECK accepts, with their numbers.
@@ -71,23 +71,24 @@ pub fn judge(reply: &[u8], id: u16) -> Result<(), String> {
 
 /// Probe `target` once.
 pub async fn probe(
-    target: SocketAddr,
+    to: impl Into<Endpoint>,
     name: &str,
     kind: u16,
     timeout: Duration,
 ) -> Result<(), String> {
     let id = (std::process::id() as u16) ^ (kind << 3);
     let packet = query(id, name, kind)?;
-    let socket = super::udp::connected(target).await?;
+    let to: Endpoint = to.into();
+    let socket = net::udp(to).await?;
     socket
         .send(&packet)
         .await
-        .map_err(|e| format!("dns send to {target}: {e}"))?;
+        .map_err(|e| format!("dns send to {to}: {e}"))?;
     let mut reply = [0u8; 4096];
     match tokio::time::timeout(timeout, socket.recv(&mut reply)).await {
-        Ok(Ok(n)) => judge(&reply[..n], id).map_err(|e| format!("{e} from {target}")),
-        Ok(Err(e)) => Err(format!("dns {target}: {e}")),
-        Err(_) => Err(format!("dns {target}: no reply within {timeout:?}")),
+        Ok(Ok(n)) => judge(&reply[..n], id).map_err(|e| format!("{e} from {to}")),
+        Ok(Err(e)) => Err(format!("dns {to}: {e}")),
+        Err(_) => Err(format!("dns {to}: no reply within {timeout:?}")),
     }
 }
 

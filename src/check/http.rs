@@ -4,13 +4,12 @@
 //! 1.1 with `Connection: close`), the whole exchange bounded by the
 //! connect timeout, the body by `MAX_BODY`.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::md5;
+use super::net::{self, Endpoint};
 use super::tls::{self, TlsOptions};
 
 /// The most of a body a check reads.
@@ -25,14 +24,33 @@ pub struct UrlCheck {
     pub status: Vec<(u16, u16)>,
     /// Expected MD5 of the body, lower-case hex.
     pub digest: Option<String>,
+    /// A pattern the body must (or must not) contain.
+    pub pattern: Option<BodyPattern>,
 }
+
+/// keepalived's `regex` (and `regex_no_match`) on a url.
+#[derive(Debug, Clone)]
+pub struct BodyPattern {
+    /// The compiled pattern.
+    pub regex: regex::bytes::Regex,
+    /// Healthy when found (`regex`), or when not found (`regex_no_match`).
+    pub expect_match: bool,
+}
+
+impl PartialEq for BodyPattern {
+    fn eq(&self, other: &BodyPattern) -> bool {
+        self.regex.as_str() == other.regex.as_str() && self.expect_match == other.expect_match
+    }
+}
+
+impl Eq for BodyPattern {}
 
 /// What an HTTP_GET asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpProbe {
     /// The urls, all of which must pass.
     pub urls: Vec<UrlCheck>,
-    /// The Host header; the target's address when absent.
+    /// The Host header; the to's address when absent.
     pub virtualhost: Option<String>,
     /// Speak HTTP/1.1 instead of 1.0.
     pub http_1_1: bool,
@@ -71,26 +89,24 @@ pub fn parse_response(bytes: &[u8]) -> Result<(u16, &[u8]), String> {
     Ok((status, &bytes[head_end + 4..]))
 }
 
-async fn fetch(target: SocketAddr, request: &str) -> Result<Vec<u8>, String> {
-    let mut stream = TcpStream::connect(target)
-        .await
-        .map_err(|e| format!("connect {target}: {e}"))?;
+async fn fetch(to: Endpoint, request: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut stream = net::connect(to, timeout).await?;
     stream
         .write_all(request.as_bytes())
         .await
-        .map_err(|e| format!("send to {target}: {e}"))?;
+        .map_err(|e| format!("send to {to}: {e}"))?;
     let mut response = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let n = stream
             .read(&mut chunk)
             .await
-            .map_err(|e| format!("read from {target}: {e}"))?;
+            .map_err(|e| format!("read from {to}: {e}"))?;
         if n == 0 {
             return Ok(response);
         }
         if response.len() + n > MAX_BODY {
-            return Err(format!("{target}: the response exceeds {MAX_BODY} bytes"));
+            return Err(format!("{to}: the response exceeds {MAX_BODY} bytes"));
         }
         response.extend_from_slice(&chunk[..n]);
     }
@@ -98,50 +114,70 @@ async fn fetch(target: SocketAddr, request: &str) -> Result<Vec<u8>, String> {
 
 /// One exchange over plain TCP or TLS.
 async fn exchange(
-    target: SocketAddr,
+    to: Endpoint,
     request: String,
     tls: Option<&TlsOptions>,
     timeout: Duration,
 ) -> Result<Vec<u8>, String> {
     let Some(options) = tls else {
-        return tokio::time::timeout(timeout, fetch(target, &request))
+        return tokio::time::timeout(timeout, fetch(to, &request, timeout))
             .await
-            .map_err(|_| format!("{target}: no complete answer within {timeout:?}"))?;
+            .map_err(|_| format!("{to}: no complete answer within {timeout:?}"))?;
     };
     let config = tls::client_config(options)?;
     let options = options.clone();
     tokio::task::spawn_blocking(move || {
-        tls::fetch_blocking(target, &request, config, &options, timeout)
+        tls::fetch_blocking(to, &request, config, &options, timeout)
     })
     .await
-    .map_err(|e| format!("tls {target}: {e}"))?
+    .map_err(|e| format!("tls {to}: {e}"))?
 }
 
-/// Check every url of `probe` on `target` within `timeout` each.
-pub async fn probe(target: SocketAddr, probe: &HttpProbe, timeout: Duration) -> Result<(), String> {
+/// Check every url of `probe` on the endpoint within `timeout` each.
+pub async fn probe(
+    to: impl Into<Endpoint>,
+    probe: &HttpProbe,
+    timeout: Duration,
+) -> Result<(), String> {
+    let to: Endpoint = to.into();
     let host = probe
         .virtualhost
         .clone()
-        .unwrap_or_else(|| target.to_string());
+        .unwrap_or_else(|| to.target.to_string());
     let version = if probe.http_1_1 { "1.1" } else { "1.0" };
     for url in &probe.urls {
         let request = format!(
             "GET {} HTTP/{version}\r\nHost: {host}\r\nUser-Agent: director-check\r\nConnection: close\r\n\r\n",
             url.path
         );
-        let response = exchange(target, request, probe.tls.as_ref(), timeout)
+        let response = exchange(to, request, probe.tls.as_ref(), timeout)
             .await
             .map_err(|e| format!("GET {}: {e}", url.path))?;
         let (status, body) = parse_response(&response)?;
         if !status_accepted(status, &url.status) {
-            return Err(format!("GET {} on {target}: status {status}", url.path));
+            return Err(format!("GET {} on {to}: status {status}", url.path));
         }
         if let Some(expected) = &url.digest {
             let actual = md5::hex(body);
             if !actual.eq_ignore_ascii_case(expected) {
                 return Err(format!(
-                    "GET {} on {target}: body digest {actual}, expected {expected}",
+                    "GET {} on {to}: body digest {actual}, expected {expected}",
                     url.path
+                ));
+            }
+        }
+        if let Some(pattern) = &url.pattern {
+            let found = pattern.regex.is_match(body);
+            if found != pattern.expect_match {
+                let (what, expected) = if found {
+                    ("contains", "must not")
+                } else {
+                    ("does not contain", "must")
+                };
+                return Err(format!(
+                    "GET {} on {to}: body {what} /{}/ (it {expected})",
+                    url.path,
+                    pattern.regex.as_str()
                 ));
             }
         }
@@ -151,6 +187,8 @@ pub async fn probe(target: SocketAddr, probe: &HttpProbe, timeout: Duration) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::*;
     use tokio::net::TcpListener;
 
@@ -177,6 +215,7 @@ mod tests {
                 path: "/health".into(),
                 status,
                 digest: digest.map(Into::into),
+                pattern: None,
             }],
             virtualhost: None,
             http_1_1: false,
@@ -207,6 +246,37 @@ mod tests {
             probe(failing, &url(vec![(500, 599)], None), timeout).await,
             Ok(()),
             "a range may accept it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_pattern_must_be_found_or_with_no_match_must_not() {
+        let ok = server("200 OK", "status: GREEN\nversion 4.2\n").await;
+        let timeout = Duration::from_secs(2);
+        let with = |pattern: &str, expect_match: bool| {
+            let mut probe = url(vec![], None);
+            probe.urls[0].pattern = Some(BodyPattern {
+                regex: regex::bytes::Regex::new(pattern).unwrap(),
+                expect_match,
+            });
+            probe
+        };
+        assert_eq!(
+            probe(ok, &with(r"version \d+\.\d+", true), timeout).await,
+            Ok(())
+        );
+        let missing = probe(ok, &with("RED", true), timeout).await.unwrap_err();
+        assert!(
+            missing.ends_with("body does not contain /RED/ (it must)"),
+            "{missing}"
+        );
+        assert_eq!(probe(ok, &with("RED", false), timeout).await, Ok(()));
+        let present = probe(ok, &with("(?i)green", false), timeout)
+            .await
+            .unwrap_err();
+        assert!(
+            present.ends_with("body contains /(?i)green/ (it must not)"),
+            "{present}"
         );
     }
 

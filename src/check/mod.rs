@@ -5,6 +5,7 @@ pub mod file;
 pub mod http;
 pub mod md5;
 pub mod misc;
+pub mod net;
 pub mod ping;
 pub mod policy;
 pub mod quorum;

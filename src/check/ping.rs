@@ -44,7 +44,7 @@ pub fn is_reply(packet: &[u8], ipv6: bool, id: u16, sequence: u16) -> bool {
 }
 
 /// Send one echo request to `target` and wait up to `timeout` for its reply.
-pub async fn ping(target: IpAddr, timeout: Duration) -> Result<(), String> {
+pub async fn ping(target: IpAddr, source: Option<IpAddr>, timeout: Duration) -> Result<(), String> {
     let exchange = async {
         let ipv6 = target.is_ipv6();
         let (domain, protocol) = if ipv6 {
@@ -54,6 +54,11 @@ pub async fn ping(target: IpAddr, timeout: Duration) -> Result<(), String> {
         };
         let socket = Socket::new(domain, Type::RAW, Some(protocol)).map_err(|e| e.to_string())?;
         socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+        if let Some(source) = source {
+            socket
+                .bind(&SockAddr::from(SocketAddr::new(source, 0)))
+                .map_err(|e| format!("bind ping to {source}: {e}"))?;
+        }
         let id = (std::process::id() & 0xffff) as u16;
         let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
         socket
@@ -107,7 +112,7 @@ mod tests {
     async fn loopback_answers_when_raw_sockets_are_allowed() {
         match Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)) {
             Ok(_) => assert_eq!(
-                ping("127.0.0.1".parse().unwrap(), Duration::from_secs(2)).await,
+                ping("127.0.0.1".parse().unwrap(), None, Duration::from_secs(2)).await,
                 Ok(())
             ),
             Err(e) => eprintln!("SKIPPED ping over loopback: raw ICMP needs root: {e}"),

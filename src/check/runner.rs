@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::http::HttpProbe;
+use super::net::Endpoint;
 use super::policy::{Policy, PolicyParams};
 use super::udp::UdpProbe;
 use super::{dns, file, http, misc, ping, smtp, tcp, udp};
@@ -28,6 +29,9 @@ pub struct CheckReport {
     pub weight: Option<u32>,
     /// The new health, when this result changed it.
     pub changed: Option<Health>,
+    /// Journal this failure even though health did not change
+    /// (`log_all_failures`).
+    pub log_failure: bool,
 }
 
 /// The kind of probe.
@@ -86,6 +90,10 @@ pub struct CheckSpec {
     pub checker: usize,
     /// Where to connect (network probes).
     pub target: SocketAddr,
+    /// The source address (and port, when not 0) of network probes.
+    pub bind: Option<SocketAddr>,
+    /// Report every failure for the journal, not only changes of health.
+    pub log_all_failures: bool,
     /// How long a connect (or a whole HTTP exchange) may take.
     pub connect_timeout: Duration,
     /// The probe.
@@ -95,26 +103,29 @@ pub struct CheckSpec {
 }
 
 async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
+    let to = Endpoint {
+        target: spec.target,
+        bind: spec.bind,
+    };
     match &spec.probe {
-        Probe::Tcp => (tcp::probe(spec.target, spec.connect_timeout).await, None),
+        Probe::Tcp => (tcp::probe(to, spec.connect_timeout).await, None),
         Probe::Http(http_probe) => (
-            http::probe(spec.target, http_probe, spec.connect_timeout).await,
+            http::probe(to, http_probe, spec.connect_timeout).await,
             None,
         ),
         Probe::Ping => (
-            ping::ping(spec.target.ip(), spec.connect_timeout).await,
+            ping::ping(
+                spec.target.ip(),
+                spec.bind.map(|b| b.ip()),
+                spec.connect_timeout,
+            )
+            .await,
             None,
         ),
-        Probe::Udp(udp_probe) => (
-            udp::probe(spec.target, udp_probe, spec.connect_timeout).await,
-            None,
-        ),
-        Probe::Smtp { helo_name } => (
-            smtp::probe(spec.target, helo_name, spec.connect_timeout).await,
-            None,
-        ),
+        Probe::Udp(udp_probe) => (udp::probe(to, udp_probe, spec.connect_timeout).await, None),
+        Probe::Smtp { helo_name } => (smtp::probe(to, helo_name, spec.connect_timeout).await, None),
         Probe::Dns { name, kind } => (
-            dns::probe(spec.target, name, *kind, spec.connect_timeout).await,
+            dns::probe(to, name, *kind, spec.connect_timeout).await,
             None,
         ),
         Probe::File {
@@ -155,6 +166,7 @@ pub fn spawn(spec: CheckSpec, reports: mpsc::Sender<CheckReport>) -> JoinHandle<
                 service: spec.service,
                 server: spec.server,
                 checker: spec.checker,
+                log_failure: spec.log_all_failures && result.is_err(),
                 result,
                 weight,
                 changed: verdict.changed,

@@ -1,9 +1,9 @@
 //! SMTP_CHECK: the server must greet with 220 and answer `HELO` with 250;
 //! the check then says `QUIT`.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::net::{self, Endpoint};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -32,14 +32,12 @@ async fn reply(reader: &mut BufReader<TcpStream>) -> Result<u16, String> {
     }
 }
 
-async fn converse(target: SocketAddr, helo_name: &str) -> Result<(), String> {
-    let stream = TcpStream::connect(target)
-        .await
-        .map_err(|e| format!("connect {target}: {e}"))?;
+async fn converse(to: Endpoint, helo_name: &str, timeout: Duration) -> Result<(), String> {
+    let stream = net::connect(to, timeout).await?;
     let mut reader = BufReader::new(stream);
     let greeting = reply(&mut reader).await?;
     if greeting != 220 {
-        return Err(format!("smtp {target}: greeting {greeting}, expected 220"));
+        return Err(format!("smtp {to}: greeting {greeting}, expected 220"));
     }
     reader
         .get_mut()
@@ -49,20 +47,27 @@ async fn converse(target: SocketAddr, helo_name: &str) -> Result<(), String> {
     let helo = reply(&mut reader).await?;
     let _ = reader.get_mut().write_all(b"QUIT\r\n").await;
     if helo != 250 {
-        return Err(format!("smtp {target}: HELO answered {helo}, expected 250"));
+        return Err(format!("smtp {to}: HELO answered {helo}, expected 250"));
     }
     Ok(())
 }
 
-/// Probe `target` within `timeout`.
-pub async fn probe(target: SocketAddr, helo_name: &str, timeout: Duration) -> Result<(), String> {
-    tokio::time::timeout(timeout, converse(target, helo_name))
+/// Probe `to` within `timeout`.
+pub async fn probe(
+    to: impl Into<Endpoint>,
+    helo_name: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let to: Endpoint = to.into();
+    tokio::time::timeout(timeout, converse(to, helo_name, timeout))
         .await
-        .map_err(|_| format!("smtp {target}: no complete exchange within {timeout:?}"))?
+        .map_err(|_| format!("smtp {to}: no complete exchange within {timeout:?}"))?
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::*;
     use tokio::io::AsyncReadExt;
     use tokio::net::TcpListener;

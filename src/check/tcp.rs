@@ -1,17 +1,12 @@
 //! TCP_CHECK: healthy when a TCP connect completes within the timeout.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use super::net::{self, Endpoint};
 
-/// Connect to `target`; `Ok` on success, otherwise what went wrong.
-pub async fn probe(target: SocketAddr, timeout: Duration) -> Result<(), String> {
-    match tokio::time::timeout(timeout, TcpStream::connect(target)).await {
-        Ok(Ok(_stream)) => Ok(()),
-        Ok(Err(e)) => Err(format!("connect {target}: {e}")),
-        Err(_) => Err(format!("connect {target}: no answer within {timeout:?}")),
-    }
+/// Connect to the endpoint; `Ok` on success, otherwise what went wrong.
+pub async fn probe(to: impl Into<Endpoint>, timeout: Duration) -> Result<(), String> {
+    net::connect(to.into(), timeout).await.map(drop)
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! blocking thread with socket timeouts; SSL checks are few.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use rustls::{
 };
 
 use super::http::MAX_BODY;
+use super::net::{self, Endpoint};
 
 /// Where the system keeps its trusted roots (Debian).
 pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -116,7 +116,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
 
 /// Send `request` over TLS to `target` and read the whole response.
 pub fn fetch_blocking(
-    target: SocketAddr,
+    to: Endpoint,
     request: &str,
     config: Arc<ClientConfig>,
     options: &TlsOptions,
@@ -125,20 +125,18 @@ pub fn fetch_blocking(
     let name = match &options.server_name {
         Some(name) => ServerName::try_from(name.clone())
             .map_err(|_| format!("tls: {name:?} is not a server name"))?,
-        None => ServerName::IpAddress(target.ip().into()),
+        None => ServerName::IpAddress(to.target.ip().into()),
     };
-    let connection =
-        ClientConnection::new(config, name).map_err(|e| format!("tls {target}: {e}"))?;
-    let socket = TcpStream::connect_timeout(&target, timeout)
-        .map_err(|e| format!("connect {target}: {e}"))?;
+    let connection = ClientConnection::new(config, name).map_err(|e| format!("tls {to}: {e}"))?;
+    let socket = net::connect_blocking(to, timeout)?;
     socket
         .set_read_timeout(Some(timeout))
         .and_then(|()| socket.set_write_timeout(Some(timeout)))
-        .map_err(|e| format!("tls {target}: {e}"))?;
+        .map_err(|e| format!("tls {to}: {e}"))?;
     let mut stream = rustls::StreamOwned::new(connection, socket);
     stream
         .write_all(request.as_bytes())
-        .map_err(|e| format!("tls {target}: {e}"))?;
+        .map_err(|e| format!("tls {to}: {e}"))?;
     let mut response = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
@@ -146,13 +144,13 @@ pub fn fetch_blocking(
             Ok(0) => return Ok(response),
             Ok(n) => {
                 if response.len() + n > MAX_BODY {
-                    return Err(format!("{target}: the response exceeds {MAX_BODY} bytes"));
+                    return Err(format!("{to}: the response exceeds {MAX_BODY} bytes"));
                 }
                 response.extend_from_slice(&chunk[..n]);
             }
             // A server that closes without close_notify still sent its answer.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(response),
-            Err(e) => return Err(format!("tls {target}: {e}")),
+            Err(e) => return Err(format!("tls {to}: {e}")),
         }
     }
 }

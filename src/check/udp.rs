@@ -3,10 +3,9 @@
 //! bytes, when given); without it, silence is fine and only an ICMP port
 //! unreachable (a refused connected socket) fails the check.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
+use super::net::{self, Endpoint};
 
 /// What a UDP_CHECK sends and expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,43 +16,30 @@ pub struct UdpProbe {
     pub require_reply: Option<Vec<u8>>,
 }
 
-/// A UDP socket connected to `target`, so that an ICMP unreachable shows
-/// up as an error on it.
-pub async fn connected(target: SocketAddr) -> Result<UdpSocket, String> {
-    let local: SocketAddr = if target.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(|e| format!("udp socket: {e}"))?;
-    socket
-        .connect(target)
-        .await
-        .map_err(|e| format!("udp {target}: {e}"))?;
-    Ok(socket)
-}
-
-/// Probe `target` once.
-pub async fn probe(target: SocketAddr, probe: &UdpProbe, timeout: Duration) -> Result<(), String> {
-    let socket = connected(target).await?;
+/// Probe the endpoint once.
+pub async fn probe(
+    to: impl Into<Endpoint>,
+    probe: &UdpProbe,
+    timeout: Duration,
+) -> Result<(), String> {
+    let to: Endpoint = to.into();
+    let socket = net::udp(to).await?;
     socket
         .send(&probe.payload)
         .await
-        .map_err(|e| format!("udp send to {target}: {e}"))?;
+        .map_err(|e| format!("udp send to {to}: {e}"))?;
     let mut reply = vec![0u8; 64 * 1024];
     match tokio::time::timeout(timeout, socket.recv(&mut reply)).await {
         Ok(Ok(n)) => match &probe.require_reply {
             Some(expected) if !reply[..n].starts_with(expected) => Err(format!(
-                "udp {target}: the reply does not start with the expected {} bytes",
+                "udp {to}: the reply does not start with the expected {} bytes",
                 expected.len()
             )),
             _ => Ok(()),
         },
-        Ok(Err(e)) => Err(format!("udp {target}: {e}")),
+        Ok(Err(e)) => Err(format!("udp {to}: {e}")),
         Err(_) if probe.require_reply.is_some() => {
-            Err(format!("udp {target}: no reply within {timeout:?}"))
+            Err(format!("udp {to}: no reply within {timeout:?}"))
         }
         Err(_) => Ok(()),
     }
@@ -75,6 +61,8 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 
 #[cfg(test)]
 mod tests {
+    use tokio::net::UdpSocket;
+
     use super::*;
 
     #[test]

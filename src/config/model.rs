@@ -342,6 +342,34 @@ pub struct CheckTiming {
     pub retry: u32,
     /// Seconds between a failure and the next attempt.
     pub delay_before_retry: Seconds,
+    /// Address probed instead of the real server's.
+    pub connect_ip: Option<IpAddr>,
+    /// Source address of the probes.
+    pub bindto: Option<IpAddr>,
+    /// Source port of the probes.
+    pub bind_port: Option<Port>,
+    /// Longest random delay before the first probe.
+    pub warmup: Option<Seconds>,
+    /// Journal every failed probe.
+    pub log_all_failures: bool,
+}
+
+impl CheckTiming {
+    /// The options of a checker that does not touch the network (MISC_CHECK,
+    /// FILE_CHECK): only its retry rules.
+    pub fn local(retry: u32, delay_before_retry: Seconds) -> CheckTiming {
+        CheckTiming {
+            connect_port: None,
+            connect_timeout: Seconds(std::time::Duration::ZERO),
+            retry,
+            delay_before_retry,
+            connect_ip: None,
+            bindto: None,
+            bind_port: None,
+            warmup: None,
+            log_all_failures: false,
+        }
+    }
 }
 
 /// A checker with the shared network options.
@@ -359,6 +387,11 @@ macro_rules! timed {
                     connect_timeout: self.connect_timeout,
                     retry: self.retry,
                     delay_before_retry: self.delay_before_retry,
+                    connect_ip: self.connect_ip,
+                    bindto: self.bindto,
+                    bind_port: self.bind_port,
+                    warmup: self.warmup,
+                    log_all_failures: self.log_all_failures,
                 }
             }
         })*
@@ -374,6 +407,11 @@ impl Timed for PingCheck {
             connect_timeout: self.connect_timeout,
             retry: self.retry,
             delay_before_retry: self.delay_before_retry,
+            connect_ip: self.connect_ip,
+            bindto: self.bindto,
+            bind_port: self.bind_port,
+            warmup: self.warmup,
+            log_all_failures: self.log_all_failures,
         }
     }
 }
@@ -393,116 +431,115 @@ pub struct FileCheck {
     pub reverse: bool,
 }
 
-/// keepalived's PING_CHECK: healthy when the server answers an ICMP echo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PingCheck {
-    /// Seconds an echo reply may take.
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: Seconds,
-    /// Retries after a failure before the server is marked down.
-    #[serde(default = "default_retry")]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
+/// Adds the options every network checker shares with keepalived's: its
+/// timeout and retry rules, where the probe goes and comes from, its
+/// warm-up, and failure logging.
+macro_rules! with_probe_options {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            /// Seconds a probe (connect, or the whole exchange) may take.
+            #[serde(default = "default_connect_timeout")]
+            pub connect_timeout: Seconds,
+            /// Retries after a failure before the server is marked down.
+            #[serde(default = "default_retry")]
+            pub retry: u32,
+            /// Seconds between a failure and the next attempt.
+            #[serde(default = "default_delay_before_retry")]
+            pub delay_before_retry: Seconds,
+            /// Address to probe instead of the real server's (keepalived `connect_ip`).
+            pub connect_ip: Option<IpAddr>,
+            /// Source address of the probes (keepalived `bindto`).
+            pub bindto: Option<IpAddr>,
+            /// Source port of the probes (keepalived `bind_port`).
+            pub bind_port: Option<Port>,
+            /// Longest random delay before the first probe (keepalived
+            /// `warmup`); the real server's, else the service's, when absent.
+            pub warmup: Option<Seconds>,
+            /// Journal every failed probe, not only changes of health
+            /// (keepalived `log_all_failures`).
+            #[serde(default, skip_serializing_if = "is_false")]
+            pub log_all_failures: bool,
+        }
+    };
 }
 
-/// keepalived's UDP_CHECK: a datagram to the server's port.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UdpCheck {
-    /// Port to send to; the real server's port when absent.
-    pub connect_port: Option<Port>,
-    /// Seconds to wait for a reply (or an ICMP refusal).
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: Seconds,
-    /// Retries after a failure before the server is marked down.
-    #[serde(default = "default_retry")]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
-    /// The datagram, in hex; empty when absent.
-    pub payload: Option<String>,
-    /// Require a reply: `""` any reply, or the hex it must start with.
-    pub require_reply: Option<String>,
+with_probe_options! {
+    /// keepalived's PING_CHECK: healthy when the server answers an ICMP echo.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PingCheck {
+    }
 }
 
-/// keepalived's SMTP_CHECK: a 220 greeting and a 250 answer to HELO.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpCheck {
-    /// Port to connect to; the real server's port when absent.
-    pub connect_port: Option<Port>,
-    /// Seconds the whole exchange may take.
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: Seconds,
-    /// Retries after a failure before the server is marked down.
-    #[serde(default = "default_retry")]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
-    /// The name given in HELO; this host's name when absent.
-    pub helo_name: Option<String>,
+with_probe_options! {
+    /// keepalived's UDP_CHECK: a datagram to the server's port.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct UdpCheck {
+        /// Port to send to; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// The datagram, in hex; empty when absent.
+        pub payload: Option<String>,
+        /// Require a reply: `""` any reply, or the hex it must start with.
+        pub require_reply: Option<String>,
+    }
 }
 
-/// keepalived's DNS_CHECK: a query that must be answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DnsCheck {
-    /// Port to query; the real server's port when absent.
-    pub connect_port: Option<Port>,
-    /// Seconds a reply may take.
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: Seconds,
-    /// Retries after a failure before the server is marked down.
-    #[serde(default = "default_retry")]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
-    /// Record type (A, NS, CNAME, SOA, MX, TXT, AAAA); SOA when absent.
-    #[serde(rename = "type")]
-    pub record_type: Option<String>,
-    /// The name asked for; the root (".") when absent.
-    pub name: Option<String>,
+with_probe_options! {
+    /// keepalived's SMTP_CHECK: a 220 greeting and a 250 answer to HELO.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SmtpCheck {
+        /// Port to connect to; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// The name given in HELO; this host's name when absent.
+        pub helo_name: Option<String>,
+    }
 }
 
-/// keepalived's HTTP_GET: healthy when every url answers as expected.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpGet {
-    /// The urls to fetch; all must pass.
-    #[serde(rename = "url")]
-    pub urls: Vec<HttpUrl>,
-    /// Port to connect to; the real server's port when absent.
-    pub connect_port: Option<Port>,
-    /// Seconds the connect and the whole exchange may take.
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: Seconds,
-    /// Retries after a failure before the server is marked down.
-    #[serde(default = "default_retry")]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
-    /// Host header; the server's address when absent.
-    pub virtualhost: Option<String>,
-    /// Speak HTTP/1.1 instead of HTTP/1.0 (keepalived `http_protocol 1.1`).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub http_1_1: bool,
-    /// SSL_GET: send the virtualhost as SNI (keepalived `enable_sni`).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub enable_sni: bool,
-    /// SSL_GET: verify the server's certificate (for the virtualhost, or its
-    /// address). On unless switched off; keepalived.conf imports switch it
-    /// off, as keepalived does not verify.
-    #[serde(default = "default_true")]
-    pub verify_certificate: bool,
-    /// SSL_GET: trusted roots (PEM); the system's when absent.
-    pub ca_file: Option<String>,
+with_probe_options! {
+    /// keepalived's DNS_CHECK: a query that must be answered.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct DnsCheck {
+        /// Port to query; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// Record type (A, NS, CNAME, SOA, MX, TXT, AAAA); SOA when absent.
+        #[serde(rename = "type")]
+        pub record_type: Option<String>,
+        /// The name asked for; the root (".") when absent.
+        pub name: Option<String>,
+    }
+}
+
+with_probe_options! {
+    /// keepalived's HTTP_GET: healthy when every url answers as expected.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct HttpGet {
+        /// The urls to fetch; all must pass.
+        #[serde(rename = "url")]
+        pub urls: Vec<HttpUrl>,
+        /// Port to connect to; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// Host header; the server's address when absent.
+        pub virtualhost: Option<String>,
+        /// Speak HTTP/1.1 instead of HTTP/1.0 (keepalived `http_protocol 1.1`).
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub http_1_1: bool,
+        /// SSL_GET: send the virtualhost as SNI (keepalived `enable_sni`).
+        #[serde(default, skip_serializing_if = "is_false")]
+        pub enable_sni: bool,
+        /// SSL_GET: verify the server's certificate (for the virtualhost, or its
+        /// address). On unless switched off; keepalived.conf imports switch it
+        /// off, as keepalived does not verify.
+        #[serde(default = "default_true")]
+        pub verify_certificate: bool,
+        /// SSL_GET: trusted roots (PEM); the system's when absent.
+        pub ca_file: Option<String>,
+    }
 }
 
 fn default_true() -> bool {
@@ -521,9 +558,60 @@ pub struct HttpUrl {
     pub status_code: Vec<String>,
     /// MD5 of the expected body, as keepalived's `genhash` prints it.
     pub digest: Option<String>,
+    /// A pattern the body must contain (keepalived `regex`; PCRE-like
+    /// syntax without look-around or back-references).
+    pub regex: Option<String>,
+    /// Healthy when the pattern is *not* found (keepalived `regex_no_match`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub regex_no_match: bool,
+    /// keepalived's `regex_options`: caseless, multiline, dotall,
+    /// extended, ungreedy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regex_options: Vec<String>,
 }
 
+/// The `regex_options` director's pattern engine honours, and the inline
+/// flag each becomes.
+pub const REGEX_OPTIONS: [(&str, char); 5] = [
+    ("caseless", 'i'),
+    ("multiline", 'm'),
+    ("dotall", 's'),
+    ("extended", 'x'),
+    ("ungreedy", 'U'),
+];
+
 impl HttpUrl {
+    /// The body pattern with its options, compiled; what is wrong with it
+    /// otherwise. `None` without a `regex`.
+    pub fn body_regex(&self) -> Result<Option<regex::bytes::Regex>, String> {
+        let Some(pattern) = &self.regex else {
+            return Ok(None);
+        };
+        let mut flags = String::new();
+        for option in &self.regex_options {
+            match REGEX_OPTIONS.iter().find(|(name, _)| name == option) {
+                Some((_, flag)) => flags.push(*flag),
+                None => {
+                    let known: Vec<_> = REGEX_OPTIONS.iter().map(|(n, _)| *n).collect();
+                    return Err(format!(
+                        "regex_options {option:?} is not one of {}",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        let full = if flags.is_empty() {
+            pattern.clone()
+        } else {
+            format!("(?{flags}){pattern}")
+        };
+        regex::bytes::RegexBuilder::new(&full)
+            .size_limit(1 << 20)
+            .build()
+            .map(Some)
+            .map_err(|e| format!("regex {pattern:?}: {e}"))
+    }
+
     /// The accepted status ranges, or what is wrong with one of them.
     pub fn status_ranges(&self) -> Result<Vec<(u16, u16)>, String> {
         self.status_code
@@ -569,23 +657,22 @@ pub struct MiscCheck {
     /// Seconds between a failure and the next attempt.
     #[serde(default = "default_delay_before_retry")]
     pub delay_before_retry: Seconds,
+    /// Longest random delay before the first run (keepalived `warmup`);
+    /// the real server's, else the service's, when absent.
+    pub warmup: Option<Seconds>,
+    /// Journal every failed run, not only changes of health.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub log_all_failures: bool,
 }
 
-/// keepalived's TCP_CHECK: the server is healthy when a TCP connect succeeds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TcpCheck {
-    /// Port to connect to; the real server's port when absent.
-    pub connect_port: Option<Port>,
-    /// Seconds a connect may take.
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: Seconds,
-    /// Consecutive failures before the server is marked down.
-    #[serde(default = "default_retry")]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
+with_probe_options! {
+    /// keepalived's TCP_CHECK: the server is healthy when a TCP connect succeeds.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct TcpCheck {
+        /// Port to connect to; the real server's port when absent.
+        pub connect_port: Option<Port>,
+    }
 }
 
 fn is_false(value: &bool) -> bool {

@@ -232,10 +232,18 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     message: "a real server on port 0 needs connect_port in its check".into(),
                 });
             }
-            for url in real.http_get.iter().flat_map(|h| &h.urls) {
-                if let Err(message) = url.status_ranges() {
+            let checks = [("http_get", &real.http_get), ("ssl_get", &real.ssl_get)];
+            for (kind, url) in checks.into_iter().flat_map(|(kind, check)| {
+                check
+                    .iter()
+                    .flat_map(move |h| h.urls.iter().map(move |u| (kind, u)))
+            }) {
+                for message in [url.status_ranges().err(), url.body_regex().err()]
+                    .into_iter()
+                    .flatten()
+                {
                     problems.push(Problem {
-                        path: real_at("http_get"),
+                        path: real_at(kind),
                         message,
                     });
                 }
@@ -245,7 +253,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     .is_some_and(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
                 {
                     problems.push(Problem {
-                        path: real_at("http_get"),
+                        path: real_at(kind),
                         message: format!(
                             "digest of {} must be 32 hex digits (an MD5, as genhash prints it)",
                             url.path

@@ -5,12 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::check::dns;
-use crate::check::http::{HttpProbe, UrlCheck};
+use crate::check::http::{BodyPattern, HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
 use crate::check::tls::TlsOptions;
 use crate::check::udp::{parse_hex, UdpProbe};
-use crate::config::values::Seconds;
 use crate::config::{
     CheckTiming, Config, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
 };
@@ -24,6 +23,11 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
             // Validated at load; a bad range cannot reach here.
             status: u.status_ranges().unwrap_or_default(),
             digest: u.digest.clone(),
+            // Validated at load: the pattern compiles.
+            pattern: u.body_regex().ok().flatten().map(|regex| BodyPattern {
+                regex,
+                expect_match: !u.regex_no_match,
+            }),
         })
         .collect();
     Probe::Http(HttpProbe {
@@ -67,11 +71,14 @@ pub fn server_specs(
             let mut checker = 0;
             let mut push = |timing: CheckTiming, probe| {
                 let port = timing.connect_port.map_or(real.port.0, |p| p.0);
+                let bind_port = timing.bind_port.map_or(0, |p| p.0);
                 specs.push(CheckSpec {
                     service: s,
                     server: r,
                     checker,
-                    target: SocketAddr::new(real.address, port),
+                    target: SocketAddr::new(timing.connect_ip.unwrap_or(real.address), port),
+                    bind: timing.bindto.map(|ip| SocketAddr::new(ip, bind_port)),
+                    log_all_failures: timing.log_all_failures,
                     connect_timeout: timing.connect_timeout.0,
                     probe,
                     policy: PolicyParams {
@@ -81,8 +88,9 @@ pub fn server_specs(
                         rise: real.rise,
                         fall: real.fall,
                         alpha: real.starts_down(service),
-                        warmup: real
+                        warmup: timing
                             .warmup
+                            .or(real.warmup)
                             .or(service.warmup)
                             .map_or(Duration::ZERO, |w| w.0),
                     },
@@ -142,12 +150,7 @@ pub fn server_specs(
                     reverse: check.reverse,
                     configured: real.weight.0,
                 };
-                let timing = CheckTiming {
-                    connect_port: None,
-                    connect_timeout: Seconds(Duration::ZERO),
-                    retry: 0,
-                    delay_before_retry: service.delay_loop,
-                };
+                let timing = CheckTiming::local(0, service.delay_loop);
                 push(timing, probe);
             }
             if let Some(check) = &real.misc_check {
@@ -157,10 +160,9 @@ pub fn server_specs(
                     dynamic: check.misc_dynamic,
                 };
                 let timing = CheckTiming {
-                    connect_port: None,
-                    connect_timeout: Seconds(Duration::ZERO),
-                    retry: check.retry,
-                    delay_before_retry: check.delay_before_retry,
+                    warmup: check.warmup,
+                    log_all_failures: check.log_all_failures,
+                    ..CheckTiming::local(check.retry, check.delay_before_retry)
                 };
                 push(timing, probe);
             }

@@ -61,6 +61,14 @@ impl EngineState {
                 format!("{service_name}/{name}: weight {weight} (misc_dynamic)"),
             );
         }
+        if report.log_failure && report.changed.is_none() {
+            let (service_name, name) = names(server);
+            let failures = server.failures_in_a_row;
+            self.journal.record(
+                EventKind::Health,
+                format!("{service_name}/{name}: check failed ({failures} in a row): {text}"),
+            );
+        }
         let Some(verdict) = report.changed else {
             return table_changed;
         };
@@ -98,6 +106,42 @@ impl EngineState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state() -> EngineState {
+        let text = "[[virtual_server]]\nname = \"web\"\naddress = \"192.0.2.50\"\nport = 80\n\
+                    [[virtual_server.real_server]]\nname = \"rs1\"\naddress = \"192.0.2.21\"\nport = 80\n\
+                    [virtual_server.real_server.tcp_check]\nlog_all_failures = true\n";
+        let config = crate::config::parse_str("t.toml", text).unwrap();
+        EngineState::new(&config, "d1".into(), &[])
+    }
+
+    fn failure(log_failure: bool, changed: Option<Health>) -> CheckReport {
+        CheckReport {
+            service: 0,
+            server: 0,
+            checker: 0,
+            result: Err("connect: connection refused".into()),
+            weight: None,
+            changed,
+            log_failure,
+        }
+    }
+
+    #[test]
+    fn log_all_failures_journals_every_failure_and_a_change_once() {
+        let mut state = state();
+        state.on_check(failure(true, None));
+        state.on_check(failure(true, Some(Health::Down)));
+        state.on_check(failure(false, None));
+        let texts: Vec<_> = state.journal.events().map(|e| e.text.clone()).collect();
+        assert_eq!(
+            texts,
+            [
+                "web/rs1: check failed (1 in a row): connect: connection refused",
+                "web/rs1 is Down: connect: connection refused; removed from the table",
+            ]
+        );
+    }
 
     #[test]
     fn one_failing_checker_takes_the_server_down() {

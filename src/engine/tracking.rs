@@ -286,7 +286,7 @@ async fn watch_reference(
 ) {
     let mut last = None;
     loop {
-        let ok = ping(reference, every).await.is_ok();
+        let ok = ping(reference, None, every).await.is_ok();
         if last != Some(ok) {
             last = Some(ok);
             if events

@@ -2,6 +2,8 @@
 
 use super::reader::Reader;
 use super::tree::Node;
+use std::net::IpAddr;
+
 use crate::config::values::{Port, Seconds};
 use crate::config::{
     DnsCheck, FileCheck, HttpGet, HttpUrl, MiscCheck, PingCheck, SmtpCheck, UdpCheck,
@@ -38,6 +40,9 @@ const URL_KNOWN: &[&str] = &[
     "regex",
     "regex_no_match",
     "regex_options",
+    "regex_min_offset",
+    "regex_max_offset",
+    "regex_stack",
     "virtualhost",
 ];
 
@@ -61,6 +66,13 @@ macro_rules! timing_of {
             connect_timeout: &mut $check.connect_timeout,
             retry: &mut $check.retry,
             delay_before_retry: &mut $check.delay_before_retry,
+            source: $crate::config::keepalived::checks_map::ProbeSource {
+                connect_ip: &mut $check.connect_ip,
+                bindto: &mut $check.bindto,
+                bind_port: &mut $check.bind_port,
+                warmup: &mut $check.warmup,
+                log_all_failures: &mut $check.log_all_failures,
+            },
         }
     };
 }
@@ -77,6 +89,38 @@ pub struct Timing<'c> {
     pub retry: &'c mut u32,
     /// `delay_before_retry`.
     pub delay_before_retry: &'c mut Seconds,
+    /// Where probes go and come from, warm-up and logging.
+    pub source: ProbeSource<'c>,
+}
+
+/// The options every checker shares, PING_CHECK included, borrowed from
+/// the checker being read.
+pub struct ProbeSource<'c> {
+    /// `connect_ip`.
+    pub connect_ip: &'c mut Option<IpAddr>,
+    /// `bindto`.
+    pub bindto: &'c mut Option<IpAddr>,
+    /// `bind_port`.
+    pub bind_port: &'c mut Option<Port>,
+    /// `warmup`.
+    pub warmup: &'c mut Option<Seconds>,
+    /// `log_all_failures`.
+    pub log_all_failures: &'c mut bool,
+}
+
+impl ProbeSource<'_> {
+    /// Read `item` if it is one of these options; whether it was.
+    pub fn take(&mut self, reader: &mut Reader, item: &Node) -> bool {
+        match item.keyword.text.as_str() {
+            "connect_ip" => *self.connect_ip = reader.parse(item, "an IP address"),
+            "bindto" => *self.bindto = reader.parse(item, "an IP address"),
+            "bind_port" => *self.bind_port = reader.ranged(item, Port::new),
+            "warmup" => *self.warmup = reader.seconds(item),
+            "log_all_failures" => *self.log_all_failures = true,
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl Timing<'_> {
@@ -95,7 +139,7 @@ impl Timing<'_> {
             "delay_before_retry" => {
                 *self.delay_before_retry = reader.seconds(item).unwrap_or(*self.delay_before_retry)
             }
-            _ => return false,
+            _ => return self.source.take(reader, item),
         }
         true
     }
@@ -104,6 +148,11 @@ impl Timing<'_> {
 /// `HTTP_GET { url { … } … }` and `SSL_GET { … }`.
 pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
     let mut check = HttpGet {
+        connect_ip: None,
+        bindto: None,
+        bind_port: None,
+        warmup: None,
+        log_all_failures: false,
         urls: Vec::new(),
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
@@ -136,8 +185,7 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
                 None => {}
             },
             "enable_sni" => check.enable_sni = true,
-            "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
-            | "delay_loop" | "tls_compliant" => reader.not_yet(item),
+            "fwmark" | "delay_loop" | "tls_compliant" => reader.not_yet(item),
             _ => reader.unknown(
                 item,
                 &node.keyword.text,
@@ -167,6 +215,9 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
         path: "/".into(),
         status_code: Vec::new(),
         digest: None,
+        regex: None,
+        regex_no_match: false,
+        regex_options: Vec::new(),
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
@@ -179,7 +230,14 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
             "status_code" => url
                 .status_code
                 .extend(item.args.iter().map(|t| t.text.clone())),
-            "regex" | "regex_no_match" | "regex_options" | "virtualhost" => reader.not_yet(item),
+            "regex" => url.regex = reader.rest(item),
+            "regex_no_match" => url.regex_no_match = true,
+            "regex_options" => url
+                .regex_options
+                .extend(item.args.iter().map(|t| t.text.clone())),
+            "regex_min_offset" | "regex_max_offset" | "regex_stack" | "virtualhost" => {
+                reader.not_yet(item)
+            }
             _ => reader.unknown(item, "url", URL_KNOWN),
         }
     }
@@ -196,10 +254,14 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
         misc_dynamic: false,
         retry: 0,
         delay_before_retry: Seconds::from_secs(1),
+        warmup: None,
+        log_all_failures: false,
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "misc_path" => path = reader.rest(item),
+            "warmup" => check.warmup = reader.seconds(item),
+            "log_all_failures" => check.log_all_failures = true,
             "misc_timeout" => check.misc_timeout = reader.seconds(item),
             "misc_dynamic" => check.misc_dynamic = true,
             "retry" => check.retry = reader.parse(item, "a count").unwrap_or(0),
@@ -207,7 +269,7 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
                 check.delay_before_retry = reader.seconds(item).unwrap_or(check.delay_before_retry)
             }
             "user" => reader.not_yet(item),
-            "warmup" | "delay_loop" | "log_all_failures" => reader.not_yet(item),
+            "delay_loop" => reader.not_yet(item),
             _ => reader.unknown(item, "MISC_CHECK", MISC_KNOWN),
         }
     }
@@ -240,8 +302,7 @@ pub fn read_block<F>(
             continue;
         }
         match item.keyword.text.as_str() {
-            "connect_ip" | "bindto" | "bind_port" | "warmup" | "fwmark" | "log_all_failures"
-            | "delay_loop" => reader.not_yet(item),
+            "fwmark" | "delay_loop" => reader.not_yet(item),
             _ => reader.unknown(item, section, &[NETWORK_KNOWN, extra].concat()),
         }
     }
@@ -250,6 +311,11 @@ pub fn read_block<F>(
 /// `PING_CHECK { … }`.
 pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
     let mut check = PingCheck {
+        connect_ip: None,
+        bindto: None,
+        bind_port: None,
+        warmup: None,
+        log_all_failures: false,
         connect_timeout: Seconds::from_secs(5),
         retry: 1,
         delay_before_retry: Seconds::from_secs(1),
@@ -260,6 +326,13 @@ pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
         connect_timeout: &mut check.connect_timeout,
         retry: &mut check.retry,
         delay_before_retry: &mut check.delay_before_retry,
+        source: ProbeSource {
+            connect_ip: &mut check.connect_ip,
+            bindto: &mut check.bindto,
+            bind_port: &mut check.bind_port,
+            warmup: &mut check.warmup,
+            log_all_failures: &mut check.log_all_failures,
+        },
     };
     read_block(reader, node, "PING_CHECK", &[], timing, |_, _| false);
     check
@@ -268,6 +341,11 @@ pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
 /// `UDP_CHECK { payload …; require_reply … }`.
 pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
     let mut check = UdpCheck {
+        connect_ip: None,
+        bindto: None,
+        bind_port: None,
+        warmup: None,
+        log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
         retry: 1,
@@ -301,6 +379,11 @@ pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
 /// `SMTP_CHECK { helo_name … }`.
 pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
     let mut check = SmtpCheck {
+        connect_ip: None,
+        bindto: None,
+        bind_port: None,
+        warmup: None,
+        log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
         retry: 1,
@@ -330,6 +413,11 @@ pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
 /// `DNS_CHECK { type …; name … }`.
 pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
     let mut check = DnsCheck {
+        connect_ip: None,
+        bindto: None,
+        bind_port: None,
+        warmup: None,
+        log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
         retry: 1,

@@ -201,6 +201,19 @@ fn http_block(out: &mut String, keyword: &str, check: &HttpGet) {
         if let Some(digest) = &url.digest {
             let _ = writeln!(out, "                digest {digest}");
         }
+        if let Some(regex) = &url.regex {
+            let _ = writeln!(out, "                regex {}", quoted(regex));
+        }
+        if url.regex_no_match {
+            let _ = writeln!(out, "                regex_no_match");
+        }
+        if !url.regex_options.is_empty() {
+            let _ = writeln!(
+                out,
+                "                regex_options {}",
+                url.regex_options.join(" ")
+            );
+        }
         let _ = writeln!(out, "            }}");
     }
     if let Some(host) = &check.virtualhost {
@@ -217,6 +230,21 @@ fn http_block(out: &mut String, keyword: &str, check: &HttpGet) {
 
 /// The shared options of a network checker, closing its block.
 fn timing(out: &mut String, timing: CheckTiming) {
+    if let Some(ip) = timing.connect_ip {
+        let _ = writeln!(out, "            connect_ip {ip}");
+    }
+    if let Some(ip) = timing.bindto {
+        let _ = writeln!(out, "            bindto {ip}");
+    }
+    if let Some(port) = timing.bind_port {
+        let _ = writeln!(out, "            bind_port {port}");
+    }
+    if let Some(warmup) = timing.warmup {
+        let _ = writeln!(out, "            warmup {warmup}");
+    }
+    if timing.log_all_failures {
+        let _ = writeln!(out, "            log_all_failures");
+    }
     if let Some(port) = timing.connect_port {
         let _ = writeln!(out, "            connect_port {port}");
     }
@@ -272,6 +300,12 @@ fn misc_block(out: &mut String, check: &MiscCheck) {
     }
     if check.misc_dynamic {
         let _ = writeln!(out, "            misc_dynamic");
+    }
+    if let Some(warmup) = check.warmup {
+        let _ = writeln!(out, "            warmup {warmup}");
+    }
+    if check.log_all_failures {
+        let _ = writeln!(out, "            log_all_failures");
     }
     let _ = writeln!(
         out,

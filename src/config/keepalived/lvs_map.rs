@@ -295,6 +295,11 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
 
 fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
     let mut check = TcpCheck {
+        connect_ip: None,
+        bindto: None,
+        bind_port: None,
+        warmup: None,
+        log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
         retry: 1,

@@ -213,15 +213,29 @@ virtual_server 192.0.2.100 80 {
                 path /health
                 status_code 200-299 301
                 digest 640205b7b0fc66c1ea91c463fac6334d
+                regex "status: (GREEN|AMBER)"
+                regex_options caseless multiline
+            }
+            url {
+                path /maintenance
+                regex MAINTENANCE
+                regex_no_match
             }
             connect_timeout 3
             nb_get_retry 2
             virtualhost www.example.com
+            connect_ip 192.0.2.111
+            bindto 192.0.2.1
+            bind_port 10080
+            warmup 3
+            log_all_failures
         }
         MISC_CHECK {
             misc_path "/usr/local/bin/check rs1 --fast"
             misc_timeout 4
             misc_dynamic
+            warmup 1
+            log_all_failures
         }
         PING_CHECK {
             connect_timeout 2
@@ -256,6 +270,20 @@ fn http_get_and_misc_check_map_and_survive_export() {
         vec![(200, 299), (301, 301)]
     );
     assert_eq!(http.retry, 2);
+    assert_eq!(http.urls[0].regex.as_deref(), Some("status: (GREEN|AMBER)"));
+    assert_eq!(http.urls[0].regex_options, ["caseless", "multiline"]);
+    assert!(http.urls[0]
+        .body_regex()
+        .unwrap()
+        .unwrap()
+        .is_match(b"x\nStatus: green"));
+    assert!(http.urls[1].regex_no_match);
+    let timing = crate::config::Timed::timing(http);
+    assert_eq!(timing.connect_ip, Some("192.0.2.111".parse().unwrap()));
+    assert_eq!(timing.bindto, Some("192.0.2.1".parse().unwrap()));
+    assert_eq!(timing.bind_port.map(|p| p.0), Some(10080));
+    assert_eq!(timing.warmup, Some(Seconds::from_secs(3)));
+    assert!(timing.log_all_failures);
     assert_eq!(
         config.virtual_servers[0].warmup,
         Some(Seconds::from_secs(5))
@@ -265,6 +293,8 @@ fn http_get_and_misc_check_map_and_survive_export() {
     let misc = real.misc_check.as_ref().unwrap();
     assert_eq!(misc.misc_path, "/usr/local/bin/check rs1 --fast");
     assert!(misc.misc_dynamic);
+    assert!(misc.log_all_failures);
+    assert_eq!(misc.warmup, Some(Seconds::from_secs(1)));
     assert_eq!(
         real.udp_check.as_ref().unwrap().require_reply.as_deref(),
         Some("")
@@ -291,6 +321,23 @@ fn a_bad_status_code_is_an_error_at_its_url() {
     assert!(errors[0].contains("runs backwards"), "{errors:?}");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("checked.conf:5:5"), "{errors:?}");
+}
+
+#[test]
+fn a_bad_regex_or_regex_option_is_an_error_at_its_check() {
+    let text = CHECKED.replace("(GREEN|AMBER)", "(GREEN");
+    let (config, diagnostics) = load_str("checked.conf", &text);
+    assert!(config.is_none());
+    let found = errors(&diagnostics);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("regex \"status: (GREEN\""), "{found:?}");
+    let text = CHECKED.replace("caseless multiline", "caseless auto_callout");
+    let (_, diagnostics) = load_str("checked.conf", &text);
+    let found = errors(&diagnostics);
+    assert!(
+        found[0].contains("regex_options \"auto_callout\" is not one of caseless"),
+        "{found:?}"
+    );
 }
 
 #[test]
