@@ -86,6 +86,7 @@ pub fn conns(snapshot: &Snapshot, server: &str) -> u64 {
 }
 pub mod netlab;
 pub mod tmux;
+pub mod vm;
 
 /// `snapshot_where` (15 s) from synchronous test code on a multi-thread
 /// runtime; `what` is printed so a timeout names what was awaited.

@@ -1,0 +1,332 @@
+//! The kernel IPVS netlink client against a real kernel: this test binary
+//! boots a Debian kernel under qemu with itself in the initramfs, and runs
+//! its `guest` test in there, with ipvsadm beside it as the reference.
+//! Needs qemu-system-x86, busybox-static, ipvsadm and apt access to the
+//! kernel package (cached in /var/cache/director-vm).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::vm::{self, Initramfs};
+use director::ipvs::kernel::{
+    reconcile, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, Timeouts, Tunnel,
+};
+
+/// The schedulers the 6.1 kernel ships (twos arrived in 6.7).
+const SCHEDULERS: [&str; 13] = [
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh",
+];
+
+fn which(tool: &str) -> PathBuf {
+    let out = Command::new("which").arg(tool).output().expect("which");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+const INIT: &str = r#"#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mkdir -p /proc /sys /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules.order); do insmod /modules/$m || echo "insmod $m failed"; done
+ip link set dev lo up
+/guest --exact guest --ignored --nocapture --test-threads=1
+echo "GUEST RESULT $?"
+poweroff -f
+"#;
+
+#[test]
+fn the_netlink_client_drives_a_real_kernel_ipvs() {
+    if let Err(why) = vm::require_tools() {
+        if std::env::var_os("CI").is_some() {
+            panic!("the kernel IPVS test must run in CI: {why}");
+        }
+        eprintln!("SKIPPED the_netlink_client_drives_a_real_kernel_ipvs: {why}");
+        return;
+    }
+    let kernel = vm::kernel().unwrap_or_else(|e| panic!("no kernel to boot: {e}"));
+    let mut wanted = vec!["crc32c_generic", "ip_vs"];
+    let modules: Vec<String> = SCHEDULERS.iter().map(|s| format!("ip_vs_{s}")).collect();
+    wanted.extend(modules.iter().map(String::as_str));
+    let order = vm::modules_in_order(&kernel, &wanted).unwrap();
+    let mut initramfs = Initramfs::default();
+    initramfs.file("init", INIT.as_bytes().to_vec(), 0o100755);
+    initramfs
+        .program(&which("busybox"), "/bin/busybox")
+        .unwrap();
+    initramfs
+        .program(&which("ipvsadm"), "/sbin/ipvsadm")
+        .unwrap();
+    initramfs
+        .program(&std::env::current_exe().unwrap(), "/guest")
+        .unwrap();
+    let mut names = Vec::new();
+    for module in &order {
+        let name = module.file_name().unwrap().to_string_lossy().into_owned();
+        initramfs.copy(module, &format!("/modules/{name}")).unwrap();
+        names.push(name);
+    }
+    initramfs.file("modules.order", names.join("\n").into_bytes(), 0o100644);
+    let dir = std::env::temp_dir().join(format!("director-vm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("initramfs.cpio");
+    initramfs.write(&image).unwrap();
+    let result = vm::boot(&kernel, &image, Duration::from_secs(300));
+    let _ = std::fs::remove_dir_all(&dir);
+    let console = result.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 1 passed"),
+        "the guest test failed:\n{console}"
+    );
+}
+
+fn ipvsadm(args: &[&str]) -> String {
+    let out = Command::new("/sbin/ipvsadm")
+        .args(args)
+        .output()
+        .expect("ipvsadm");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn service(key: ServiceKey, scheduler: &str) -> KService {
+    KService {
+        key,
+        scheduler: scheduler.into(),
+        flags: 0,
+        timeout: 0,
+        netmask: if matches!(key, ServiceKey::Tcp(a) | ServiceKey::Udp(a) | ServiceKey::Sctp(a) if a.is_ipv6())
+            || matches!(key, ServiceKey::Fwmark { ipv6: true, .. })
+        {
+            128
+        } else {
+            0xffffffff
+        },
+        pe_name: None,
+        stats: Stats::default(),
+    }
+}
+
+fn dest(address: &str, forward: Forward, weight: u32) -> KDest {
+    KDest {
+        address: address.parse().unwrap(),
+        forward,
+        weight,
+        upper: 0,
+        lower: 0,
+        tunnel: Tunnel::default(),
+        active: 0,
+        inactive: 0,
+        persistent: 0,
+        stats: Stats::default(),
+    }
+}
+
+fn at(text: &str) -> SocketAddr {
+    text.parse().unwrap()
+}
+
+/// The table every kind of service and destination makes.
+fn table() -> Vec<(KService, Vec<KDest>)> {
+    let mut persistent = service(ServiceKey::Udp(at("192.0.2.50:53")), "rr");
+    persistent.flags = 0x1;
+    persistent.timeout = 300;
+    persistent.netmask = u32::from_ne_bytes([255, 255, 255, 0]);
+    let mut hashed = service(ServiceKey::Sctp(at("192.0.2.50:9")), "sh");
+    hashed.flags = 0x8 | 0x10;
+    let mut marked6 = service(
+        ServiceKey::Fwmark {
+            mark: 8,
+            ipv6: true,
+        },
+        "wlc",
+    );
+    marked6.flags = 0x1;
+    marked6.timeout = 60;
+    marked6.netmask = 64;
+    let mut thresholds = dest("192.0.2.23:80", Forward::Route, 3);
+    thresholds.upper = 100;
+    thresholds.lower = 50;
+    let mut gue = dest("192.0.2.24:80", Forward::Tunnel, 1);
+    gue.tunnel = Tunnel {
+        kind: 1,
+        port: 6080,
+        flags: 1,
+    };
+    vec![
+        (
+            service(ServiceKey::Tcp(at("192.0.2.50:80")), "wlc"),
+            vec![
+                dest("192.0.2.21:80", Forward::Masq, 1),
+                dest("192.0.2.22:8080", Forward::Tunnel, 2),
+                thresholds,
+                gue,
+            ],
+        ),
+        (persistent, vec![dest("192.0.2.21:53", Forward::Masq, 1)]),
+        (hashed, vec![dest("192.0.2.21:9", Forward::Route, 1)]),
+        (
+            service(
+                ServiceKey::Fwmark {
+                    mark: 7,
+                    ipv6: false,
+                },
+                "mh",
+            ),
+            vec![dest("192.0.2.25:0", Forward::Route, 4)],
+        ),
+        (
+            service(ServiceKey::Tcp(at("[2001:db8::50]:443")), "lc"),
+            vec![dest("[2001:db8::21]:443", Forward::Masq, 1)],
+        ),
+        (marked6, vec![dest("[2001:db8::22]:0", Forward::Route, 1)]),
+    ]
+}
+
+/// Services and destinations as the kernel lists them, sorted like the table.
+fn observed(ipvs: &mut Ipvs) -> Vec<(KService, Vec<KDest>)> {
+    let mut found: Vec<_> = ipvs
+        .services()
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let mut dests = ipvs.dests(&s.key).unwrap();
+            dests.sort_by_key(|d| d.address);
+            (s, dests)
+        })
+        .collect();
+    found.sort_by_key(|(s, _)| s.key);
+    found
+}
+
+fn without_counters(mut table: Vec<(KService, Vec<KDest>)>) -> Vec<(KService, Vec<KDest>)> {
+    for (service, dests) in &mut table {
+        service.stats = Stats::default();
+        for dest in dests {
+            (dest.active, dest.inactive, dest.persistent, dest.stats) = (0, 0, 0, Stats::default());
+        }
+    }
+    table
+}
+
+#[test]
+#[ignore = "runs inside the VM that the_netlink_client_drives_a_real_kernel_ipvs boots"]
+fn guest() {
+    assert!(
+        Path::new("/modules.order").exists(),
+        "not inside the test VM"
+    );
+    let mut ipvs = Ipvs::connect().expect("IPVS resolves");
+    let info = ipvs.info().unwrap();
+    assert_eq!(info.version, (1, 2, 1));
+    assert!(info.table_size > 0);
+    println!("IPVS {:?}, {} buckets", info.version, info.table_size);
+
+    // Every kind of service and destination, in one batch.
+    let mut want = table();
+    let plan = reconcile(&want, &[], false);
+    let failures = ipvs.apply(&plan.ops);
+    assert!(failures.is_empty(), "{failures:?}");
+    want.sort_by_key(|(s, _)| s.key);
+    for (_, dests) in &mut want {
+        dests.sort_by_key(|d| d.address);
+    }
+    assert_eq!(without_counters(observed(&mut ipvs)), want);
+    let listing = ipvsadm(&["-Ln"]);
+    println!("{listing}");
+    for line in [
+        "TCP  192.0.2.50:80 wlc",
+        "UDP  192.0.2.50:53 rr persistent 300 mask 255.255.255.0",
+        "SCTP 192.0.2.50:9 sh",
+        "FWM  7 mh",
+        "TCP  [2001:db8::50]:443 lc",
+        "FWM  8 IPv6 wlc persistent 60 mask 64",
+        "-> 192.0.2.21:80                Masq    1",
+        "-> 192.0.2.22:8080              Tunnel  2",
+        "-> 192.0.2.23:80                Route   3",
+        "-> [2001:db8::21]:443           Masq    1",
+    ] {
+        assert!(listing.contains(line), "ipvsadm lacks {line:?}:\n{listing}");
+    }
+    let thresholds = ipvsadm(&["-Ln", "--thresholds"]);
+    assert!(
+        thresholds.contains("-> 192.0.2.23:80                100        50"),
+        "{thresholds}"
+    );
+
+    // Adopting what is there changes nothing.
+    let again = reconcile(&table(), &observed(&mut ipvs), false);
+    assert_eq!(again.ops, Vec::<Op>::new());
+
+    // A drain (weight 0) is one edit, and ipvsadm sees it.
+    let mut drained = table();
+    drained[0].1[0].weight = 0;
+    let plan = reconcile(&drained, &observed(&mut ipvs), false);
+    assert_eq!(plan.ops.len(), 1, "{:?}", plan.ops);
+    assert!(ipvs.apply(&plan.ops).is_empty());
+    assert!(ipvsadm(&["-Ln"]).contains("-> 192.0.2.21:80                Masq    0"));
+
+    // Hostile cases come back as typed, explained errors.
+    let key = ServiceKey::Tcp(at("198.51.100.9:80"));
+    let bad = [
+        Op::AddService(service(key, "nosuch")),
+        Op::AddService(table()[0].0.clone()),
+        Op::AddDest(key, dest("198.51.100.20:80", Forward::Masq, 1)),
+    ];
+    let failures = ipvs.apply(&bad);
+    let texts: Vec<String> = failures.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(failures.len(), 3, "{texts:?}");
+    assert!(texts[0].contains("no scheduler \"nosuch\""), "{texts:?}");
+    assert!(texts[1].contains("already exists"), "{texts:?}");
+    assert!(texts[2].contains("no such virtual service"), "{texts:?}");
+
+    // A service made by someone else is left alone and reported.
+    ipvsadm(&["-A", "-t", "203.0.113.1:80", "-s", "rr"]);
+    let plan = reconcile(&drained, &observed(&mut ipvs), false);
+    assert!(plan.ops.is_empty(), "{:?}", plan.ops);
+    assert_eq!(plan.unmanaged, vec![ServiceKey::Tcp(at("203.0.113.1:80"))]);
+
+    // Timeouts, zero, and many changes in few sends.
+    ipvs.set_timeouts(Timeouts {
+        tcp: 900,
+        tcp_fin: 60,
+        udp: 200,
+    })
+    .unwrap();
+    assert_eq!(
+        ipvs.timeouts().unwrap(),
+        Timeouts {
+            tcp: 900,
+            tcp_fin: 60,
+            udp: 200
+        }
+    );
+    ipvs.zero(None).unwrap();
+    let many: Vec<Op> = (0..100u16)
+        .flat_map(|s| {
+            let key = ServiceKey::Tcp(SocketAddr::from(([198, 51, 100, 1], 1000 + s)));
+            std::iter::once(Op::AddService(service(key, "rr"))).chain((0..10u8).map(move |d| {
+                Op::AddDest(
+                    key,
+                    dest(&format!("203.0.113.{}:80", d + 1), Forward::Route, 1),
+                )
+            }))
+        })
+        .collect();
+    let failures = ipvs.apply(&many);
+    assert!(
+        failures.is_empty(),
+        "{:?}",
+        &failures[..failures.len().min(3)]
+    );
+    assert_eq!(ipvs.services().unwrap().len(), table().len() + 1 + 100);
+    ipvs.flush().unwrap();
+    assert!(ipvs.services().unwrap().is_empty());
+}
