@@ -12,8 +12,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::vm::{self, Initramfs};
+use director::ctl::{render, rules, Columns};
 use director::ipvs::kernel::{
-    reconcile, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, Timeouts, Tunnel,
+    header, reconcile, views, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, Timeouts,
+    Tunnel,
 };
 
 /// The schedulers the 6.1 kernel ships (twos arrived in 6.7).
@@ -78,6 +80,7 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
     let result = vm::boot(&kernel, &image, Duration::from_secs(300));
     let _ = std::fs::remove_dir_all(&dir);
     let console = result.unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{console}");
     assert!(
         console.contains("GUEST RESULT 0") && console.contains("test result: ok. 1 passed"),
         "the guest test failed:\n{console}"
@@ -160,6 +163,8 @@ fn table() -> Vec<(KService, Vec<KDest>)> {
         port: 6080,
         flags: 1,
     };
+    let mut gre = dest("192.0.2.26:80", Forward::Tunnel, 1);
+    gre.tunnel.kind = 2;
     vec![
         (
             service(ServiceKey::Tcp(at("192.0.2.50:80")), "wlc"),
@@ -168,6 +173,7 @@ fn table() -> Vec<(KService, Vec<KDest>)> {
                 dest("192.0.2.22:8080", Forward::Tunnel, 2),
                 thresholds,
                 gue,
+                gre,
             ],
         ),
         (persistent, vec![dest("192.0.2.21:53", Forward::Masq, 1)]),
@@ -260,6 +266,31 @@ fn guest() {
         thresholds.contains("-> 192.0.2.23:80                100        50"),
         "{thresholds}"
     );
+
+    // director's listing of the kernel table is ipvsadm's, byte for byte.
+    let raw: Vec<_> = ipvs
+        .services()
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let dests = ipvs.dests(&s.key).unwrap();
+            (s, dests)
+        })
+        .collect();
+    let views = views(&raw);
+    for (columns, args) in [
+        (Columns::Plain, vec!["-Ln"]),
+        (Columns::Stats, vec!["-Ln", "--stats"]),
+        (Columns::Rate, vec!["-Ln", "--rate"]),
+        (Columns::Thresholds, vec!["-Ln", "--thresholds"]),
+        (Columns::PersistentConn, vec!["-Ln", "--persistent-conn"]),
+    ] {
+        let ours = render(&header(&info), &views, columns, false);
+        assert_eq!(ours, ipvsadm(&args), "ipvsadm {args:?} differs");
+    }
+    let saved = ipvsadm(&["-Sn"]);
+    println!("{saved}");
+    assert_eq!(rules(&views), saved, "ipvsadm -Sn differs");
 
     // Adopting what is there changes nothing.
     let again = reconcile(&table(), &observed(&mut ipvs), false);

@@ -38,13 +38,14 @@ fn largenum(out: &mut String, value: u64, exact: bool) {
 }
 
 fn service_name(s: &ServiceView) -> String {
-    format!("{}  {}", s.protocol.to_uppercase(), s.address)
+    format!("{:<4} {}", s.protocol.to_uppercase(), s.address)
 }
 
 /// The persistence netmask when it is narrower than the whole address
 /// (ipvsadm prints nothing otherwise).
 fn partial_mask(s: &ServiceView) -> Option<String> {
-    let ipv6 = s.address.starts_with('[');
+    // "[2001:db8::1]:80", or "8 IPv6" for an IPv6 firewall-mark service.
+    let ipv6 = s.address.starts_with('[') || s.address.ends_with(" IPv6");
     let whole = if ipv6 { 128 } else { 32 };
     s.persistence_bits
         .filter(|bits| *bits != whole)
@@ -57,18 +58,25 @@ fn listed(s: &ServiceView) -> impl Iterator<Item = &ServerView> {
 
 /// `ipvsadm -Ln` and its column variants.
 pub fn table(snapshot: &Snapshot, columns: Columns, exact: bool) -> String {
-    let mut out = format!(
-        "director {} data plane on {}\n",
+    let header = format!(
+        "director {} data plane on {}",
         snapshot.dataplane, snapshot.node
     );
+    render(&header, &snapshot.services, columns, exact)
+}
+
+/// `services` in `ipvsadm -Ln`'s format (or a column variant), under
+/// `header` (the first line: ipvsadm names the IPVS version there).
+pub fn render(header: &str, services: &[ServiceView], columns: Columns, exact: bool) -> String {
+    let mut out = format!("{header}\n");
     out.push_str(match columns {
         Columns::Stats => "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port\n",
         Columns::Rate => "Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\n",
-        Columns::Thresholds => "Prot LocalAddress:Port\n  -> RemoteAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\n",
-        Columns::PersistentConn => "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight PersistConn ActiveConn InActConn\n",
+        Columns::Thresholds => "Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n",
+        Columns::PersistentConn => "Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn \n  -> RemoteAddress:Port\n",
         Columns::Plain => "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n",
     });
-    for s in &snapshot.services {
+    for s in services {
         let name = service_name(s);
         let t = &s.traffic;
         match columns {
@@ -93,8 +101,7 @@ pub fn table(snapshot: &Snapshot, columns: Columns, exact: bool) -> String {
                 largenum(&mut out, t.in_bps as u64, exact);
                 largenum(&mut out, t.out_bps as u64, exact);
             }
-            Columns::Thresholds => out.push_str(&name),
-            Columns::Plain | Columns::PersistentConn => {
+            Columns::Plain | Columns::PersistentConn | Columns::Thresholds => {
                 let _ = write!(out, "{name} {}", s.scheduler);
                 if !s.flags.is_empty() {
                     let _ = write!(out, " ({})", s.flags.join(","));
@@ -143,8 +150,8 @@ pub fn table(snapshot: &Snapshot, columns: Columns, exact: bool) -> String {
                 Columns::PersistentConn => {
                     let _ = writeln!(
                         out,
-                        "  -> {:<28} {:<7} {:<6} {:<11} {:<10} {:<10}",
-                        r.address, r.forwarding, r.weight, r.persistent, r.active, r.inactive
+                        "  -> {:<28} {:<9} {:<11} {:<10} {:<10}",
+                        r.address, r.weight, r.persistent, r.active, r.inactive
                     );
                 }
                 Columns::Plain => {
@@ -184,12 +191,21 @@ pub fn connections(rows: &[ConnRow]) -> String {
     out
 }
 
-/// `ipvsadm -Sn`: rules that rebuild the table with `ipvsadm -R`.
-pub fn rules(snapshot: &Snapshot) -> String {
+/// `ipvsadm -Sn`: rules that rebuild the table with `ipvsadm -R`. Like
+/// ipvsadm 1.31 (checked against it under a real kernel), it writes no
+/// thresholds: `-x`/`-y` do not survive a save and restore.
+pub fn rules(services: &[ServiceView]) -> String {
     let mut out = String::new();
-    for s in &snapshot.services {
-        let switch = if s.protocol == "udp" { "-u" } else { "-t" };
-        let _ = write!(out, "-A {switch} {} -s {}", s.address, s.scheduler);
+    for s in services {
+        let switch = match s.protocol.as_str() {
+            "udp" => "-u",
+            "sctp" => "--sctp-service",
+            "fwm" => "-f",
+            _ => "-t",
+        };
+        // An IPv6 firewall-mark service is "8 IPv6" in listings, "8 -6" here.
+        let address = s.address.replace(" IPv6", " -6");
+        let _ = write!(out, "-A {switch} {address} -s {}", s.scheduler);
         if !s.flags.is_empty() {
             let _ = write!(out, " -b {}", s.flags.join(","));
         }
@@ -201,16 +217,24 @@ pub fn rules(snapshot: &Snapshot) -> String {
         }
         out.push('\n');
         for r in listed(s) {
+            let forwarding = match r.forwarding.as_str() {
+                "Route" => "-g",
+                "Tunnel" => "-i",
+                _ => "-m",
+            };
             let _ = write!(
                 out,
-                "-a {switch} {} -r {} -m -w {}",
-                s.address, r.address, r.weight
+                "-a {switch} {address} -r {} {forwarding} -w {}",
+                r.address, r.weight
             );
-            if r.uthreshold > 0 {
-                let _ = write!(out, " -x {}", r.uthreshold);
-            }
-            if r.lthreshold > 0 {
-                let _ = write!(out, " -y {}", r.lthreshold);
+            if let Some(tunnel) = &r.tunnel {
+                let _ = write!(out, " --tun-type {}", tunnel.kind);
+                if tunnel.kind == "gue" {
+                    let _ = write!(out, " --tun-port {}", tunnel.port);
+                }
+                if tunnel.kind != "ipip" {
+                    let _ = write!(out, " --tun-{}", tunnel.checksum);
+                }
             }
             out.push('\n');
         }
@@ -259,7 +283,7 @@ TCP  192.0.2.50:80 wlc
             text.contains("TCP  192.0.2.50:80 wlc persistent 300 mask 255.255.255.0\n"),
             "{text}"
         );
-        let saved = rules(&snap);
+        let saved = rules(&snap.services);
         assert!(saved.starts_with("-A -t 192.0.2.50:80 -s wlc -p 300 -M 255.255.255.0\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -m -w 1\n"), "{saved}");
     }
 

@@ -11,7 +11,7 @@ use crate::control::client::attach;
 use crate::engine::{Command, EngineHandle, Request, Snapshot};
 
 pub use format::status;
-pub use ipvsadm::{connections, rules, table, Columns};
+pub use ipvsadm::{connections, render, rules, table, Columns};
 
 /// Exit code: the engine refused the request.
 pub const EXIT_REFUSED: i32 = 1;
@@ -175,7 +175,7 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
         Columns::Plain
     };
     if list.save {
-        print!("{}", rules(&snapshot));
+        print!("{}", rules(&snapshot.services));
     } else {
         print!("{}", table(&snapshot, columns, list.exact));
     }

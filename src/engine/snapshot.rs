@@ -216,6 +216,9 @@ pub struct ServerView {
     pub lthreshold: u32,
     /// Forwarding as ipvsadm prints it ("Masq" for the proxy).
     pub forwarding: String,
+    /// A tunnel destination's encapsulation (kernel plane only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelView>,
     /// Health verdict.
     pub health: Health,
     /// Probes reported, all checkers together.
@@ -240,6 +243,17 @@ impl Snapshot {
             .iter()
             .find(|r| r.name == server || r.address == server)
     }
+}
+
+/// How a tunnel destination encapsulates, in ipvsadm's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelView {
+    /// `ipip`, `gue` or `gre`.
+    pub kind: String,
+    /// GUE's UDP port.
+    pub port: u16,
+    /// `nocsum`, `csum` or `remcsum`.
+    pub checksum: String,
 }
 
 fn enabled_by_default() -> bool {

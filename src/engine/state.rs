@@ -515,6 +515,7 @@ fn server_view(r: &ServerRuntime) -> ServerView {
         lthreshold: r.config.lthreshold,
         // The userspace plane proxies: to the real server that is NAT.
         forwarding: "Masq".into(),
+        tunnel: None,
         health: r.health,
         checks_run: r.checks_run,
         failures_in_a_row: r.failures_in_a_row,

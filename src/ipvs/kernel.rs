@@ -3,10 +3,12 @@
 //! table and the kernel's into the changes between them.
 
 pub mod client;
+pub mod listing;
 pub mod proto;
 pub mod reconcile;
 pub mod wire;
 
 pub use client::{Info, Ipvs, KernelError, Op, Timeouts};
+pub use listing::{header, views};
 pub use proto::{Forward, KDest, KService, ServiceKey, Stats, Tunnel};
 pub use reconcile::{reconcile, Plan};

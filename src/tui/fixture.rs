@@ -36,6 +36,7 @@ pub fn server(name: &str, last_octet: u8, active: u64, drained: bool) -> ServerV
         uthreshold: 0,
         lthreshold: 0,
         forwarding: "Masq".into(),
+        tunnel: None,
         health: Health::Up,
         checks_run: 10,
         failures_in_a_row: 0,
