@@ -225,6 +225,10 @@ pub struct RunArgs {
     /// counted in InActConn (ipvsadm --set tcpfin).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub tcp_fin_timeout: u64,
+    /// The data plane: the kernel's IPVS when it is there (auto), always
+    /// the kernel (refusing to start without it), or the embedded proxy.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub dataplane: crate::engine::dataplane::Choice,
 }
 
 /// `director lab`.

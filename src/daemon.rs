@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::config::load_file;
 use crate::control::server::{serve, ControlServer};
+use crate::engine::dataplane::Choice;
 use crate::engine::task::{start, RunningEngine};
 use crate::ipvs::userspace::Timeouts;
 use crate::systemd;
@@ -27,6 +28,7 @@ pub fn hostname() -> String {
 pub async fn start_engine(
     config: &Path,
     tcp_fin: Duration,
+    dataplane: Choice,
 ) -> Result<RunningEngine, (i32, String)> {
     let loaded = load_file(config).map_err(|diagnostics| {
         let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
@@ -42,7 +44,7 @@ pub async fn start_engine(
         time_wait: tcp_fin,
         ..Timeouts::default()
     };
-    start(config, node, timeouts)
+    start(config, node, timeouts, dataplane)
         .await
         .map_err(|e| (EXIT_CANNOT_START, e))
 }
@@ -53,8 +55,9 @@ pub async fn run(
     control: &Path,
     metrics: Option<SocketAddr>,
     tcp_fin: Duration,
+    dataplane: Choice,
 ) -> Result<(), (i32, String)> {
-    let engine = start_engine(config, tcp_fin).await?;
+    let engine = start_engine(config, tcp_fin, dataplane).await?;
     let exporter = match metrics {
         Some(address) => Some(
             crate::metrics::serve(address, engine.handle.snapshots.clone())

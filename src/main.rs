@@ -23,7 +23,8 @@ async fn main() -> ExitCode {
         None => console(&cli.attach, &cli.config, settings(&cli.console)).await,
         Some(Subcommands::Run(args)) => {
             let fin = Duration::from_secs(args.tcp_fin_timeout);
-            report(daemon::run(&args.config, &args.control, args.metrics, fin).await)
+            let plane = args.dataplane;
+            report(daemon::run(&args.config, &args.control, args.metrics, fin, plane).await)
         }
         Some(Subcommands::Lab(args)) => {
             let console = settings(&args.console);
@@ -130,21 +131,23 @@ async fn console(attach_to: &[PathBuf], config: &Path, settings: tui::Settings) 
                 .await
                 .map_err(|e| (1, e.to_string())),
         ),
-        Err(_) => match daemon::start_engine(config, Duration::from_secs(120)).await {
-            Ok(engine) => {
-                let engines = vec![("embedded".to_string(), engine.handle.clone())];
-                let result = tui::run(engines, origin(), settings).await;
-                engine.shutdown().await;
-                report(result.map_err(|e| (1, e.to_string())))
-            }
-            Err((code, message)) => report(Err((
-                code,
-                format!(
+        Err(_) => {
+            match daemon::start_engine(config, Duration::from_secs(120), Default::default()).await {
+                Ok(engine) => {
+                    let engines = vec![("embedded".to_string(), engine.handle.clone())];
+                    let result = tui::run(engines, origin(), settings).await;
+                    engine.shutdown().await;
+                    report(result.map_err(|e| (1, e.to_string())))
+                }
+                Err((code, message)) => report(Err((
+                    code,
+                    format!(
                     "no daemon at {DEFAULT_SOCKET}, and no engine could start on {}:\n{message}",
                     config.display()
                 ),
-            ))),
-        },
+                ))),
+            }
+        }
     }
 }
 

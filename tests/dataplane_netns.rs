@@ -136,6 +136,8 @@ fn bench(tag: &str, services: &str, extra_args: &[&str]) -> Option<Bench> {
         conf.display().to_string(),
         "--control".into(),
         socket.display().to_string(),
+        "--dataplane".into(),
+        "userspace".into(),
     ];
     args.extend(extra_args.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -30,13 +30,13 @@ fn which(tool: &str) -> PathBuf {
 
 const INIT: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev
+mkdir -p /proc /sys /dev /tmp /run
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do insmod /modules/$m || echo "insmod $m failed"; done
 ip link set dev lo up
-/guest --exact guest --ignored --nocapture --test-threads=1
+/guest --ignored --nocapture --test-threads=1
 echo "GUEST RESULT $?"
 poweroff -f
 "#;
@@ -66,6 +66,9 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
     initramfs
         .program(&std::env::current_exe().unwrap(), "/guest")
         .unwrap();
+    initramfs
+        .program(Path::new(env!("CARGO_BIN_EXE_director")), "/director")
+        .unwrap();
     let mut names = Vec::new();
     for module in &order {
         let name = module.file_name().unwrap().to_string_lossy().into_owned();
@@ -82,7 +85,7 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
     let console = result.unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{console}");
     assert!(
-        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 1 passed"),
+        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 2 passed"),
         "the guest test failed:\n{console}"
     );
 }
@@ -118,18 +121,7 @@ fn service(key: ServiceKey, scheduler: &str) -> KService {
 }
 
 fn dest(address: &str, forward: Forward, weight: u32) -> KDest {
-    KDest {
-        address: address.parse().unwrap(),
-        forward,
-        weight,
-        upper: 0,
-        lower: 0,
-        tunnel: Tunnel::default(),
-        active: 0,
-        inactive: 0,
-        persistent: 0,
-        stats: Stats::default(),
-    }
+    KDest::new(address.parse().unwrap(), forward, weight)
 }
 
 fn at(text: &str) -> SocketAddr {
@@ -198,16 +190,10 @@ fn table() -> Vec<(KService, Vec<KDest>)> {
 
 /// Services and destinations as the kernel lists them, sorted like the table.
 fn observed(ipvs: &mut Ipvs) -> Vec<(KService, Vec<KDest>)> {
-    let mut found: Vec<_> = ipvs
-        .services()
-        .unwrap()
-        .into_iter()
-        .map(|s| {
-            let mut dests = ipvs.dests(&s.key).unwrap();
-            dests.sort_by_key(|d| d.address);
-            (s, dests)
-        })
-        .collect();
+    let mut found = ipvs.table().unwrap();
+    for (_, dests) in &mut found {
+        dests.sort_by_key(|d| d.address);
+    }
     found.sort_by_key(|(s, _)| s.key);
     found
 }
@@ -268,15 +254,7 @@ fn guest() {
     );
 
     // director's listing of the kernel table is ipvsadm's, byte for byte.
-    let raw: Vec<_> = ipvs
-        .services()
-        .unwrap()
-        .into_iter()
-        .map(|s| {
-            let dests = ipvs.dests(&s.key).unwrap();
-            (s, dests)
-        })
-        .collect();
+    let raw = ipvs.table().unwrap();
     let views = views(&raw);
     for (columns, args) in [
         (Columns::Plain, vec!["-Ln"]),
@@ -360,4 +338,156 @@ fn guest() {
     assert_eq!(ipvs.services().unwrap().len(), table().len() + 1 + 100);
     ipvs.flush().unwrap();
     assert!(ipvs.services().unwrap().is_empty());
+}
+
+const DAEMON_CONFIG: &str = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.50"
+port = 80
+scheduler = "wlc"
+forwarding = "dr"
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.21"
+port = 80
+[[virtual_server.real_server]]
+name = "rs2"
+address = "192.0.2.22"
+port = 80
+weight = 2
+forwarding = "tun"
+[[virtual_server]]
+name = "dns"
+address = "192.0.2.50"
+port = 53
+protocol = "udp"
+scheduler = "rr"
+persistence_timeout = 300
+[[virtual_server.real_server]]
+name = "ns1"
+address = "192.0.2.21"
+port = 53
+"#;
+
+/// `director run --dataplane kernel` in the VM, until dropped.
+struct Daemon(std::process::Child);
+
+impl Daemon {
+    fn start() -> Daemon {
+        let _ = std::fs::remove_file("/run/d.sock");
+        Daemon(
+            Command::new("/director")
+                .args(["run", "--dataplane", "kernel", "--config", "/tmp/d.toml"])
+                .args(["--control", "/run/d.sock"])
+                .spawn()
+                .expect("director starts"),
+        )
+    }
+
+    fn stop(mut self) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(what: &str, condition: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no {what} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const WEB: [&str; 3] = [
+    "TCP  192.0.2.50:80 wlc",
+    "  -> 192.0.2.21:80                Route   1      0          0",
+    "  -> 192.0.2.22:80                Tunnel  2      0          0",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs inside the VM that the_netlink_client_drives_a_real_kernel_ipvs boots"]
+async fn guest_daemon() {
+    assert!(
+        Path::new("/modules.order").exists(),
+        "not inside the test VM"
+    );
+    Ipvs::connect().unwrap().flush().unwrap();
+    std::fs::create_dir_all("/run").unwrap();
+    std::fs::write("/tmp/d.toml", DAEMON_CONFIG).unwrap();
+    // Someone else's service, there before director starts.
+    ipvsadm(&["-A", "-t", "203.0.113.1:80", "-s", "rr"]);
+
+    let daemon = Daemon::start();
+    wait_for("the configured table in the kernel", || {
+        let listing = ipvsadm(&["-Ln"]);
+        WEB.iter().all(|l| listing.contains(l))
+            && listing.contains("UDP  192.0.2.50:53 rr persistent 300")
+    });
+    let listing = ipvsadm(&["-Ln"]);
+    assert!(
+        listing.contains("TCP  203.0.113.1:80 rr"),
+        "the unmanaged service was removed:\n{listing}"
+    );
+    let quiescent =
+        std::fs::read_to_string("/proc/sys/net/ipv4/vs/expire_quiescent_template").unwrap();
+    assert_eq!(quiescent.trim(), "1");
+
+    let handle = common::attach_retrying(Path::new("/run/d.sock")).await;
+    let snapshot = common::snapshot_where(&handle, Duration::from_secs(10), |s| {
+        s.dataplane == "kernel"
+    })
+    .await;
+    assert_eq!(snapshot.server("web", "rs2").unwrap().forwarding, "Tunnel");
+    let reply = handle
+        .request(director::engine::Request {
+            command: director::engine::Command::Drain {
+                service: "web".into(),
+                server: "rs1".into(),
+            },
+            origin: "test".into(),
+        })
+        .await;
+    assert!(reply.is_ok(), "{reply:?}");
+    wait_for("rs1 drained in the kernel", || {
+        ipvsadm(&["-Ln"]).contains("  -> 192.0.2.21:80                Route   0")
+    });
+    drop(handle);
+
+    // A stop leaves the table in the kernel (connections keep flowing);
+    // a restart adopts it and changes only what differs.
+    daemon.stop();
+    let after_stop = ipvsadm(&["-Ln"]);
+    assert!(
+        after_stop.contains("  -> 192.0.2.21:80                Route   0"),
+        "{after_stop}"
+    );
+    assert!(
+        after_stop.contains("UDP  192.0.2.50:53"),
+        "the table went with director:\n{after_stop}"
+    );
+    let daemon = Daemon::start();
+    wait_for("rs1 back at its configured weight", || {
+        ipvsadm(&["-Ln"]).contains(WEB[1])
+    });
+    let listing = ipvsadm(&["-Ln"]);
+    assert!(listing.contains("TCP  203.0.113.1:80 rr"), "{listing}");
+    assert_eq!(
+        listing.matches("TCP  192.0.2.50:80").count(),
+        1,
+        "{listing}"
+    );
+    println!("{listing}");
+    daemon.stop();
 }

@@ -89,7 +89,7 @@ fn start_proxies(dir: &std::path::Path) -> Proxies {
         .spawn()
         .expect("haproxy starts");
     let director = Command::new(env!("CARGO_BIN_EXE_director"))
-        .args(["run", "--config"])
+        .args(["run", "--dataplane", "userspace", "--config"])
         .arg(&director_cfg)
         .arg("--control")
         .arg(dir.join("control.sock"))

@@ -18,9 +18,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use director::ipvs::kernel::{
-    reconcile, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, Tunnel,
-};
+use director::ipvs::kernel::{reconcile, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats};
 
 const SERVICES: u16 = 100;
 const DESTS: u8 = 100;
@@ -99,17 +97,9 @@ fn table(weight: impl Fn(u16, u8) -> u32) -> Vec<(KService, Vec<KDest>)> {
                 stats: Stats::default(),
             };
             let dests = (0..DESTS)
-                .map(|d| KDest {
-                    address: SocketAddr::from(([203, 0, 113, d + 1], 8080)),
-                    forward: Forward::Masq,
-                    weight: weight(s, d),
-                    upper: 0,
-                    lower: 0,
-                    tunnel: Tunnel::default(),
-                    active: 0,
-                    inactive: 0,
-                    persistent: 0,
-                    stats: Stats::default(),
+                .map(|d| {
+                    let address = SocketAddr::from(([203, 0, 113, d + 1], 8080));
+                    KDest::new(address, Forward::Masq, weight(s, d))
                 })
                 .collect();
             (service, dests)
@@ -125,17 +115,6 @@ fn edited(s: u16, d: u8) -> u32 {
     } else {
         1
     }
-}
-
-fn observed(ipvs: &mut Ipvs) -> Result<Vec<(KService, Vec<KDest>)>, String> {
-    let services = ipvs.services().map_err(|e| e.to_string())?;
-    services
-        .into_iter()
-        .map(|s| {
-            let dests = ipvs.dests(&s.key).map_err(|e| e.to_string())?;
-            Ok((s, dests))
-        })
-        .collect()
 }
 
 fn ipvsadm_restore(input: &str) -> Result<Duration, String> {
@@ -175,7 +154,7 @@ fn guest() -> Result<(), String> {
         return Err(format!("apply failed: {:?}", &failures[..1]));
     }
     let started = Instant::now();
-    let now = observed(&mut ipvs)?;
+    let now = ipvs.table().map_err(|e| e.to_string())?;
     let plan = reconcile(&first, &now, false);
     let noop = started.elapsed();
     if !plan.ops.is_empty() {
@@ -219,7 +198,7 @@ fn guest() -> Result<(), String> {
     }
     let ipvsadm_apply = ipvsadm_restore(&restore)?;
     let ipvsadm_edit = ipvsadm_restore(&edits)?;
-    let listed = observed(&mut ipvs)?;
+    let listed = ipvs.table().map_err(|e| e.to_string())?;
     let differences = reconcile(&second, &listed, false).ops;
     if let Some(first) = differences.first() {
         return Err(format!(

@@ -2,6 +2,7 @@
 
 mod check_specs;
 pub mod command;
+pub mod dataplane;
 pub mod handle;
 mod health;
 pub mod journal;

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::check_specs::server_specs;
 use super::command::Command;
+use super::dataplane::DataPlane;
 use super::handle::Envelope;
 use super::journal::EventKind;
 use super::notify::Notifier;
@@ -20,7 +21,7 @@ use super::vrrp_shell::VrrpShell;
 use super::Snapshot;
 use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
-use crate::ipvs::userspace::{Plane, PlaneTable};
+use crate::ipvs::userspace::PlaneTable;
 use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
 use crate::vrrp::net::Received;
@@ -61,7 +62,7 @@ pub struct Engine {
     /// The data-plane table.
     pub table: watch::Sender<Arc<PlaneTable>>,
     /// The running data plane.
-    pub plane: Plane,
+    pub plane: DataPlane,
     /// Published snapshots.
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     /// Where checkers report; checkers started at run time get a clone.
@@ -105,15 +106,19 @@ impl Engine {
                 Some((request, reply)) = inputs.commands.recv() => {
                     if request.command == Command::Connections {
                         let rows = self.plane.connections();
-                        let _ = reply.send(serde_json::to_string(&rows).map_err(|e| e.to_string()));
+                        let _ = reply.send(rows.and_then(|rows| {
+                            serde_json::to_string(&rows).map_err(|e| e.to_string())
+                        }));
                         continue;
                     }
-                    let (answer, effects) = self.state.apply(&request, Instant::now().into_std());
+                    let (mut answer, effects) = self.state.apply(&request, Instant::now().into_std());
                     if effects.table_changed {
                         self.push_table();
                     }
                     if let Some((service, protocol, dest)) = effects.close {
-                        self.plane.close_connections(service, protocol, dest);
+                        if let Some(note) = self.plane.close_connections(service, protocol, dest) {
+                            answer = answer.map(|text| format!("{text} ({note})"));
+                        }
                     }
                     if let Some((index, actions)) = effects.vrrp {
                         self.carry_out(index, actions);

@@ -249,6 +249,8 @@ pub struct EngineState {
     pub journal: Journal,
     /// Scripts to run (notify_up/down, quorum_up/down), oldest first.
     pub pending_scripts: Vec<String>,
+    /// The data plane in use: "userspace" or "kernel".
+    pub dataplane: String,
 }
 
 impl EngineState {
@@ -311,6 +313,7 @@ impl EngineState {
             services,
             journal: Journal::default(),
             pending_scripts: Vec::new(),
+            dataplane: "userspace".into(),
         }
     }
 
@@ -351,6 +354,7 @@ impl EngineState {
                                 upper: r.config.uthreshold,
                                 lower: r.config.lthreshold,
                             },
+                            forwarding: r.config.forwarding.unwrap_or(s.config.forwarding),
                             stats: r.stats.clone(),
                         })
                         .chain(
@@ -363,6 +367,7 @@ impl EngineState {
                                     weight: 1,
                                     last_weight: 1,
                                     thresholds: Thresholds::default(),
+                                    forwarding: s.config.forwarding,
                                     stats: s.sorry_stats.clone(),
                                 }),
                         )
@@ -387,10 +392,14 @@ impl EngineState {
         Snapshot {
             version: SNAPSHOT_VERSION,
             node: self.node.clone(),
-            dataplane: "userspace".into(),
+            dataplane: self.dataplane.clone(),
             unix_ms: unix_ms(),
             instances: self.instances.iter().map(instance_view).collect(),
-            services: self.services.iter().map(service_view).collect(),
+            services: self
+                .services
+                .iter()
+                .map(|s| service_view(s, self.dataplane == "kernel"))
+                .collect(),
             events: self.journal.events().cloned().collect(),
         }
     }
@@ -456,7 +465,19 @@ fn traffic(sample: &StatsSample, rates: &RateSet) -> TrafficView {
     }
 }
 
-fn service_view(s: &ServiceRuntime) -> ServiceView {
+/// How a real server is forwarded to, as ipvsadm names it: the kernel
+/// plane does what the configuration says; the userspace plane proxies,
+/// which is NAT as far as the real server can tell.
+fn forwarding_name(s: &ServiceRuntime, r: &ServerRuntime, kernel: bool) -> &'static str {
+    match r.config.forwarding.unwrap_or(s.config.forwarding) {
+        _ if !kernel => "Masq",
+        crate::config::Forwarding::Nat => "Masq",
+        crate::config::Forwarding::Dr => "Route",
+        crate::config::Forwarding::Tun => "Tunnel",
+    }
+}
+
+fn service_view(s: &ServiceRuntime, kernel: bool) -> ServiceView {
     let config = &s.config;
     ServiceView {
         name: config.display_name(),
@@ -478,12 +499,12 @@ fn service_view(s: &ServiceRuntime) -> ServiceView {
             .servers
             .iter()
             .filter(|r| !r.removed)
-            .map(server_view)
+            .map(|r| server_view(r, forwarding_name(s, r, kernel)))
             .collect(),
     }
 }
 
-fn server_view(r: &ServerRuntime) -> ServerView {
+fn server_view(r: &ServerRuntime, forwarding: &str) -> ServerView {
     let sample = r.stats.sample();
     let rates = traffic(&sample, &r.rates);
     ServerView {
@@ -513,8 +534,7 @@ fn server_view(r: &ServerRuntime) -> ServerView {
             .load(std::sync::atomic::Ordering::Relaxed),
         uthreshold: r.config.uthreshold,
         lthreshold: r.config.lthreshold,
-        // The userspace plane proxies: to the real server that is NAT.
-        forwarding: "Masq".into(),
+        forwarding: forwarding.into(),
         tunnel: None,
         health: r.health,
         checks_run: r.checks_run,

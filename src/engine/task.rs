@@ -7,6 +7,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::check_specs::check_specs;
+use super::dataplane::{Choice, DataPlane};
 use super::handle::EngineHandle;
 use super::notify::Notifier;
 use super::run_loop::{Engine, Inputs};
@@ -15,6 +16,7 @@ use super::tracking::{spawn_monitors, TrackState};
 use super::vrrp_shell::VrrpShell;
 use crate::check::runner;
 use crate::config::Config;
+use crate::ipvs::kernel::{plane as kernel_plane, Ipvs};
 use crate::ipvs::userspace::{self, Timeouts};
 use crate::netlink::address::Addresses;
 use crate::vrrp::net::Received;
@@ -41,6 +43,7 @@ pub async fn start(
     config: Config,
     node: String,
     timeouts: Timeouts,
+    choice: Choice,
 ) -> Result<RunningEngine, String> {
     let shells = config
         .vrrp_instances
@@ -49,10 +52,11 @@ pub async fn start(
         .collect::<Result<Vec<_>, _>>()?;
     let addresses = Addresses::connect().map_err(|e| e.to_string())?;
     let own: Vec<_> = shells.iter().map(|s| s.own_address).collect();
-    let state = EngineState::new(&config, node, &own);
+    let mut state = EngineState::new(&config, node, &own);
 
     let (table_tx, table_rx) = watch::channel(Arc::new(state.plane_table()));
-    let plane = userspace::start(table_rx, timeouts).map_err(|e| e.to_string())?;
+    let plane = start_plane(choice, table_rx, timeouts)?;
+    state.dataplane = plane.name().into();
     let mut background = Vec::new();
 
     let (packet_tx, packets) = mpsc::channel(256);
@@ -103,6 +107,33 @@ pub async fn start(
         stop: stop_tx,
         task,
     })
+}
+
+/// Start the data plane `choice` asks for; `auto` takes the kernel's IPVS
+/// when its netlink family resolves.
+fn start_plane(
+    choice: Choice,
+    tables: watch::Receiver<Arc<crate::ipvs::userspace::PlaneTable>>,
+    timeouts: Timeouts,
+) -> Result<DataPlane, String> {
+    let kernel = |tables| {
+        kernel_plane::start(tables)
+            .map(DataPlane::Kernel)
+            .map_err(|e| format!("kernel data plane: {e}"))
+    };
+    let userspace = |tables| {
+        userspace::start(tables, timeouts)
+            .map(DataPlane::Userspace)
+            .map_err(|e| e.to_string())
+    };
+    match choice {
+        Choice::Kernel => kernel(tables),
+        Choice::Userspace => userspace(tables),
+        Choice::Auto => match Ipvs::connect() {
+            Ok(_) => kernel(tables),
+            Err(_) => userspace(tables),
+        },
+    }
 }
 
 fn spawn_receiver(

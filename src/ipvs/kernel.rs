@@ -3,7 +3,9 @@
 //! table and the kernel's into the changes between them.
 
 pub mod client;
+pub mod conns;
 pub mod listing;
+pub mod plane;
 pub mod proto;
 pub mod reconcile;
 pub mod wire;

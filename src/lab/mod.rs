@@ -182,6 +182,10 @@ impl Lab {
                 &socket,
                 "--tcp-fin-timeout",
                 &fin,
+                // The lab's real servers do not route through the
+                // directors, as kernel NAT would need: always the proxy.
+                "--dataplane",
+                "userspace",
             ],
         )
     }

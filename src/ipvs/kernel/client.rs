@@ -322,6 +322,18 @@ impl Ipvs {
             .collect()
     }
 
+    /// Every service with its destinations, in the kernel's order.
+    pub fn table(&mut self) -> Result<Vec<(KService, Vec<KDest>)>, KernelError> {
+        let services = self.services()?;
+        services
+            .into_iter()
+            .map(|s| {
+                let dests = self.dests(&s.key)?;
+                Ok((s, dests))
+            })
+            .collect()
+    }
+
     /// Carry out `ops` in order, many per `send()`. Every failure is
     /// returned with the index of its operation; the others are applied.
     pub fn apply(&mut self, ops: &[Op]) -> Vec<(usize, KernelError)> {

@@ -286,6 +286,24 @@ pub struct KDest {
     pub stats: Stats,
 }
 
+impl KDest {
+    /// A destination to add: no thresholds, no tunnel options, no counters.
+    pub fn new(address: SocketAddr, forward: Forward, weight: u32) -> KDest {
+        KDest {
+            address,
+            forward,
+            weight,
+            upper: 0,
+            lower: 0,
+            tunnel: Tunnel::default(),
+            active: 0,
+            inactive: 0,
+            persistent: 0,
+            stats: Stats::default(),
+        }
+    }
+}
+
 fn address_bytes(ip: IpAddr) -> [u8; 16] {
     let mut bytes = [0u8; 16];
     match ip {

@@ -80,7 +80,7 @@ pub fn reconcile(desired: &[Entry], observed: &[Entry], remove_unmanaged: bool) 
 
 #[cfg(test)]
 mod tests {
-    use super::super::proto::{Forward, Stats, Tunnel};
+    use super::super::proto::{Forward, Stats};
     use super::*;
 
     fn service(port: u16) -> KService {
@@ -96,18 +96,11 @@ mod tests {
     }
 
     fn dest(last: u8, weight: u32) -> KDest {
-        KDest {
-            address: SocketAddr::from(([192, 0, 2, last], 80)),
-            forward: Forward::Route,
+        KDest::new(
+            SocketAddr::from(([192, 0, 2, last], 80)),
+            Forward::Route,
             weight,
-            upper: 0,
-            lower: 0,
-            tunnel: Tunnel::default(),
-            active: 0,
-            inactive: 0,
-            persistent: 0,
-            stats: Stats::default(),
-        }
+        )
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct PlaneDest {
     pub last_weight: u32,
     /// Connection thresholds.
     pub thresholds: Thresholds,
+    /// How the kernel plane forwards to it (the userspace plane proxies).
+    pub forwarding: crate::config::Forwarding,
     /// Counters shared with the engine.
     pub stats: Arc<DestStats>,
 }

@@ -1,0 +1,78 @@
+//! The data plane an engine drives: the embedded userspace proxy, or the
+//! kernel's IPVS over netlink.
+
+use std::net::SocketAddr;
+
+use crate::config::Protocol;
+use crate::ipvs::kernel::plane::KernelPlane;
+use crate::ipvs::model::ConnRow;
+use crate::ipvs::userspace::Plane;
+
+/// Which data plane to use (`--dataplane`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Choice {
+    /// The kernel's IPVS when its netlink family resolves, else userspace.
+    #[default]
+    Auto,
+    /// The kernel's IPVS; refuse to start without it.
+    Kernel,
+    /// The embedded userspace proxy.
+    Userspace,
+}
+
+/// The running data plane.
+pub enum DataPlane {
+    /// The embedded proxy.
+    Userspace(Plane),
+    /// The kernel's IPVS.
+    Kernel(KernelPlane),
+}
+
+impl std::fmt::Debug for DataPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DataPlane({})", self.name())
+    }
+}
+
+impl DataPlane {
+    /// "userspace" or "kernel", as the snapshot says.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataPlane::Userspace(_) => "userspace",
+            DataPlane::Kernel(_) => "kernel",
+        }
+    }
+
+    /// Every connection and persistence template (`ipvsadm -Lnc`); for the
+    /// kernel, read from /proc/net/ip_vs_conn (there is no netlink dump).
+    pub fn connections(&self) -> Result<Vec<ConnRow>, String> {
+        match self {
+            DataPlane::Userspace(plane) => Ok(plane.connections()),
+            DataPlane::Kernel(_) => {
+                let text = std::fs::read_to_string("/proc/net/ip_vs_conn")
+                    .map_err(|e| format!("/proc/net/ip_vs_conn: {e}"))?;
+                Ok(crate::ipvs::kernel::conns::parse(&text))
+            }
+        }
+    }
+
+    /// Close every connection of `service` to `dest` now (a forced
+    /// removal). The kernel cannot: its entries expire on their own, and
+    /// the reply says so.
+    pub fn close_connections(
+        &self,
+        service: SocketAddr,
+        protocol: Protocol,
+        dest: SocketAddr,
+    ) -> Option<&'static str> {
+        match self {
+            DataPlane::Userspace(plane) => {
+                plane.close_connections(service, protocol, dest);
+                None
+            }
+            DataPlane::Kernel(_) => Some(
+                "the kernel plane cannot close connections: they finish or expire on their own",
+            ),
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The kernel data plane: each table the engine publishes is reconciled
+//! into the kernel's IPVS (existing entries adopted, nothing flushed,
+//! unmanaged services left alone), and the kernel's counters are copied
+//! back into the table's stats every second. Netlink is synchronous, so
+//! this runs on a thread of its own.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::client::{Ipvs, KernelError};
+use super::proto::{Forward, KDest, KService, ServiceKey, Stats};
+use super::reconcile::{reconcile, Entry};
+use crate::config::{Forwarding, Protocol};
+use crate::ipvs::model::DestStats;
+use crate::ipvs::userspace::{PlaneService, PlaneTable};
+
+/// How often the kernel's counters are read back.
+const COUNTERS_EVERY: Duration = Duration::from_secs(1);
+/// How often the thread looks for a new table.
+const POLL: Duration = Duration::from_millis(50);
+
+/// `expire_quiescent_template`: persistent clients of a drained server move.
+const EXPIRE_QUIESCENT: &str = "/proc/sys/net/ipv4/vs/expire_quiescent_template";
+
+/// The running kernel plane.
+#[derive(Debug)]
+pub struct KernelPlane {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// What the last apply could not do, newest last (for the journal).
+    pub problems: Arc<Mutex<Vec<String>>>,
+    /// Kernel services director does not manage, as of the last apply.
+    pub unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
+}
+
+impl Drop for KernelPlane {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn key_of(service: &PlaneService) -> ServiceKey {
+    match service.protocol {
+        Protocol::Tcp => ServiceKey::Tcp(service.address),
+        Protocol::Udp => ServiceKey::Udp(service.address),
+    }
+}
+
+fn forward_of(forwarding: Forwarding) -> Forward {
+    match forwarding {
+        Forwarding::Nat => Forward::Masq,
+        Forwarding::Dr => Forward::Route,
+        Forwarding::Tun => Forward::Tunnel,
+    }
+}
+
+/// The kernel entries `table` asks for.
+pub fn desired(table: &PlaneTable) -> Vec<Entry> {
+    table
+        .services
+        .iter()
+        .map(|service| {
+            let ipv6 = service.address.is_ipv6();
+            let mut flags = 0;
+            if service.flags.fallback {
+                flags |= 0x8;
+            }
+            if service.flags.port {
+                flags |= 0x10;
+            }
+            let (timeout, bits) = match &service.persistence {
+                Some(p) => {
+                    flags |= 0x1;
+                    (p.timeout.as_secs() as u32, p.granularity)
+                }
+                None => (0, if ipv6 { 128 } else { 32 }),
+            };
+            let netmask = if ipv6 {
+                u32::from(bits.min(128))
+            } else {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(bits.min(32)))
+                    .unwrap_or(0);
+                u32::from_ne_bytes(mask.to_be_bytes())
+            };
+            let kservice = KService {
+                key: key_of(service),
+                scheduler: service.scheduler.name().into(),
+                flags,
+                timeout,
+                netmask,
+                pe_name: None,
+                stats: Stats::default(),
+            };
+            let dests = service
+                .dests
+                .iter()
+                .map(|d| KDest {
+                    upper: d.thresholds.upper,
+                    lower: d.thresholds.lower,
+                    ..KDest::new(d.address, forward_of(d.forwarding), d.weight)
+                })
+                .collect();
+            (kservice, dests)
+        })
+        .collect()
+}
+
+fn store(target: &DestStats, stats: &Stats, gauges: Option<(u32, u32, u32)>) {
+    let set =
+        |cell: &std::sync::atomic::AtomicU64, value: u64| cell.store(value, Ordering::Relaxed);
+    set(&target.conns, stats.conns);
+    set(&target.in_packets, stats.in_packets);
+    set(&target.out_packets, stats.out_packets);
+    set(&target.in_bytes, stats.in_bytes);
+    set(&target.out_bytes, stats.out_bytes);
+    if let Some((active, inactive, persistent)) = gauges {
+        set(&target.active, u64::from(active));
+        set(&target.inactive, u64::from(inactive));
+        set(&target.persistent, u64::from(persistent));
+    }
+}
+
+/// Copy the kernel's counters into the table's stats.
+fn copy_counters(table: &PlaneTable, kernel: &[Entry]) {
+    let by_key: HashMap<ServiceKey, &Entry> = kernel.iter().map(|e| (e.0.key, e)).collect();
+    for service in &table.services {
+        let Some((kservice, kdests)) = by_key.get(&key_of(service)).copied() else {
+            continue;
+        };
+        store(&service.stats, &kservice.stats, None);
+        let dests: HashMap<SocketAddr, &KDest> = kdests.iter().map(|d| (d.address, d)).collect();
+        for dest in &service.dests {
+            if let Some(k) = dests.get(&dest.address) {
+                store(
+                    &dest.stats,
+                    &k.stats,
+                    Some((k.active, k.inactive, k.persistent)),
+                );
+            }
+        }
+    }
+}
+
+struct Worker {
+    ipvs: Ipvs,
+    tables: watch::Receiver<Arc<PlaneTable>>,
+    problems: Arc<Mutex<Vec<String>>>,
+    unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
+}
+
+impl Worker {
+    fn apply(&mut self, table: &PlaneTable) {
+        let now = match self.ipvs.table() {
+            Ok(now) => now,
+            Err(e) => return self.report(vec![e.to_string()]),
+        };
+        let plan = reconcile(&desired(table), &now, false);
+        *self.unmanaged.lock().unwrap_or_else(|p| p.into_inner()) = plan.unmanaged.clone();
+        let failures = self.ipvs.apply(&plan.ops);
+        self.report(failures.into_iter().map(|(_, e)| e.to_string()).collect());
+    }
+
+    fn report(&self, problems: Vec<String>) {
+        for problem in &problems {
+            eprintln!("director: kernel IPVS: {problem}");
+        }
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(problems);
+    }
+
+    fn run(mut self, stop: &AtomicBool) {
+        let mut table = self.tables.borrow_and_update().clone();
+        self.apply(&table);
+        let mut counted = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            if self.tables.has_changed().unwrap_or(false) {
+                table = self.tables.borrow_and_update().clone();
+                self.apply(&table);
+            }
+            if counted.elapsed() >= COUNTERS_EVERY {
+                counted = Instant::now();
+                match self.ipvs.table() {
+                    Ok(kernel) => copy_counters(&table, &kernel),
+                    Err(e) => self.report(vec![e.to_string()]),
+                }
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+/// Start driving the kernel's IPVS from `tables`. Fails when the kernel
+/// has no IPVS; says (on stderr) when drained servers' persistent clients
+/// cannot be moved.
+pub fn start(tables: watch::Receiver<Arc<PlaneTable>>) -> Result<KernelPlane, KernelError> {
+    let ipvs = Ipvs::connect()?;
+    if let Err(e) = std::fs::write(EXPIRE_QUIESCENT, "1") {
+        eprintln!(
+            "director: cannot set {EXPIRE_QUIESCENT} to 1 ({e}): persistent clients of a \
+             drained server stay on it until their templates expire"
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let problems = Arc::new(Mutex::new(Vec::new()));
+    let unmanaged = Arc::new(Mutex::new(Vec::new()));
+    let worker = Worker {
+        ipvs,
+        tables,
+        problems: problems.clone(),
+        unmanaged: unmanaged.clone(),
+    };
+    let flag = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("kernel-ipvs".into())
+        .spawn(move || worker.run(&flag))
+        .map_err(|e| KernelError {
+            operation: "start the kernel plane".into(),
+            errno: 0,
+            reason: e.to_string(),
+        })?;
+    Ok(KernelPlane {
+        stop,
+        thread: Some(thread),
+        problems,
+        unmanaged,
+    })
+}
