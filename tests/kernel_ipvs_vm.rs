@@ -14,8 +14,8 @@ use std::time::Duration;
 use common::vm::{self, Initramfs};
 use director::ctl::{render, rules, Columns};
 use director::ipvs::kernel::{
-    header, reconcile, views, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, Timeouts,
-    Tunnel,
+    header, reconcile, views, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, SyncDaemon,
+    SyncRole, Timeouts, Tunnel,
 };
 
 /// The schedulers the 6.1 kernel ships (twos arrived in 6.7).
@@ -85,7 +85,7 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
     let console = result.unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{console}");
     assert!(
-        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 2 passed"),
+        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 3 passed"),
         "the guest test failed:\n{console}"
     );
 }
@@ -490,4 +490,57 @@ async fn guest_daemon() {
     );
     println!("{listing}");
     daemon.stop();
+}
+
+#[test]
+#[ignore = "runs inside the VM that the_netlink_client_drives_a_real_kernel_ipvs boots"]
+fn guest_sync_daemons() {
+    assert!(
+        Path::new("/modules.order").exists(),
+        "not inside the test VM"
+    );
+    let status = Command::new("ip")
+        .args(["link", "set", "dev", "lo", "multicast", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut ipvs = Ipvs::connect().unwrap();
+    let master = SyncDaemon {
+        role: SyncRole::Master,
+        interface: "lo".into(),
+        sync_id: 7,
+        max_len: 1400,
+        group: Some("224.0.0.81".parse().unwrap()),
+        port: 8848,
+        ttl: 1,
+    };
+    ipvs.start_daemon(&master).unwrap();
+    let backup = SyncDaemon {
+        role: SyncRole::Backup,
+        ..master.clone()
+    };
+    ipvs.start_daemon(&backup).unwrap();
+    let running = ipvs.daemons().unwrap();
+    assert_eq!(running.len(), 2, "{running:?}");
+    assert!(running.contains(&master), "{running:?}");
+    let listed = ipvsadm(&["-L", "--daemon"]);
+    println!("{listed}");
+    assert!(
+        listed.contains("master sync daemon (mcast=lo, syncid=7"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("backup sync daemon (mcast=lo, syncid=7"),
+        "{listed}"
+    );
+    let again = ipvs.start_daemon(&master).unwrap_err();
+    assert!(
+        again
+            .to_string()
+            .starts_with("start the Master sync daemon on lo (syncid 7)"),
+        "{again}"
+    );
+    ipvs.stop_daemon(SyncRole::Master).unwrap();
+    ipvs.stop_daemon(SyncRole::Backup).unwrap();
+    assert!(ipvs.daemons().unwrap().is_empty());
 }

@@ -10,7 +10,7 @@ pub mod proto;
 pub mod reconcile;
 pub mod wire;
 
-pub use client::{Info, Ipvs, KernelError, Op, Timeouts};
+pub use client::{Info, Ipvs, KernelError, Op, SyncDaemon, SyncRole, Timeouts};
 pub use listing::{header, views};
 pub use proto::{Forward, KDest, KService, ServiceKey, Stats, Tunnel};
 pub use reconcile::{reconcile, Plan};

@@ -158,6 +158,54 @@ pub struct Timeouts {
     pub udp: u32,
 }
 
+/// Which side of connection synchronisation a sync daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRole {
+    /// Sends the connection table (on the active director).
+    Master,
+    /// Receives it (on the standby).
+    Backup,
+}
+
+impl SyncRole {
+    fn code(self) -> u32 {
+        match self {
+            SyncRole::Master => 1,
+            SyncRole::Backup => 2,
+        }
+    }
+}
+
+/// An IPVS connection-sync daemon (`ipvsadm --start-daemon`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncDaemon {
+    /// Master or backup.
+    pub role: SyncRole,
+    /// The interface it multicasts on.
+    pub interface: String,
+    /// Its sync id: both directors of a pair use the same.
+    pub sync_id: u32,
+    /// UDP payload size (0: the kernel's default, from the MTU).
+    pub max_len: u16,
+    /// Multicast group (None: 224.0.0.81).
+    pub group: Option<std::net::IpAddr>,
+    /// UDP port (0: 8848).
+    pub port: u16,
+    /// Multicast TTL (0: 1).
+    pub ttl: u8,
+}
+
+mod daemon_attr {
+    pub const STATE: u16 = 1;
+    pub const MCAST_IFN: u16 = 2;
+    pub const SYNC_ID: u16 = 3;
+    pub const SYNC_MAXLEN: u16 = 4;
+    pub const MCAST_GROUP: u16 = 5;
+    pub const MCAST_GROUP6: u16 = 6;
+    pub const MCAST_PORT: u16 = 7;
+    pub const MCAST_TTL: u16 = 8;
+}
+
 /// A connection to the kernel's IPVS.
 pub struct Ipvs {
     socket: NlSocket,
@@ -426,6 +474,106 @@ impl Ipvs {
                 operation: "flush the table".into(),
                 ..e
             })
+    }
+
+    /// Start a sync daemon.
+    pub fn start_daemon(&mut self, daemon: &SyncDaemon) -> Result<(), KernelError> {
+        use daemon_attr::*;
+        let mut attrs = vec![
+            Attr::u32(STATE, daemon.role.code()),
+            Attr::string(MCAST_IFN, &daemon.interface),
+            Attr::u32(SYNC_ID, daemon.sync_id),
+        ];
+        if daemon.max_len > 0 {
+            attrs.push(Attr::u16(SYNC_MAXLEN, daemon.max_len));
+        }
+        match daemon.group {
+            Some(std::net::IpAddr::V4(group)) => {
+                attrs.push(Attr::bytes(MCAST_GROUP, &group.octets()))
+            }
+            Some(std::net::IpAddr::V6(group)) => {
+                attrs.push(Attr::bytes(MCAST_GROUP6, &group.octets()))
+            }
+            None => {}
+        }
+        if daemon.port > 0 {
+            attrs.push(Attr::u16(MCAST_PORT, daemon.port));
+        }
+        if daemon.ttl > 0 {
+            attrs.push(Attr::bytes(MCAST_TTL, &[daemon.ttl]));
+        }
+        let operation = format!(
+            "start the {:?} sync daemon on {} (syncid {})",
+            daemon.role, daemon.interface, daemon.sync_id
+        );
+        self.exchange(
+            cmd::NEW_DAEMON,
+            proto::VERSION,
+            &[Attr::nested(attr::DAEMON, attrs)],
+            0,
+        )
+        .map(drop)
+        .map_err(|e| KernelError { operation, ..e })
+    }
+
+    /// Stop the sync daemon of `role`.
+    pub fn stop_daemon(&mut self, role: SyncRole) -> Result<(), KernelError> {
+        let attrs = [Attr::nested(
+            attr::DAEMON,
+            vec![Attr::u32(daemon_attr::STATE, role.code())],
+        )];
+        self.exchange(cmd::DEL_DAEMON, proto::VERSION, &attrs, 0)
+            .map(drop)
+            .map_err(|e| KernelError {
+                operation: format!("stop the {role:?} sync daemon"),
+                ..e
+            })
+    }
+
+    /// The running sync daemons.
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, KernelError> {
+        use daemon_attr::*;
+        let replies = self
+            .exchange(cmd::GET_DAEMON, proto::VERSION, &[], wire::F_DUMP)
+            .map_err(|e| KernelError {
+                operation: "list sync daemons".into(),
+                ..e
+            })?;
+        Ok(replies
+            .iter()
+            .filter_map(|reply| {
+                let outer = Parsed::all(reply);
+                let attrs = find(&outer, attr::DAEMON)?.children();
+                let role = match find(&attrs, STATE)?.u32()? {
+                    1 => SyncRole::Master,
+                    2 => SyncRole::Backup,
+                    _ => return None,
+                };
+                let group = find(&attrs, MCAST_GROUP)
+                    .and_then(|a| <[u8; 4]>::try_from(a.data.get(..4)?).ok())
+                    .map(|o| std::net::IpAddr::from(o))
+                    .filter(|ip| !ip.is_unspecified())
+                    .or_else(|| {
+                        find(&attrs, MCAST_GROUP6)
+                            .and_then(|a| <[u8; 16]>::try_from(a.data.get(..16)?).ok())
+                            .map(std::net::IpAddr::from)
+                            .filter(|ip| !ip.is_unspecified())
+                    });
+                Some(SyncDaemon {
+                    role,
+                    interface: find(&attrs, MCAST_IFN)
+                        .map(|a| a.string())
+                        .unwrap_or_default(),
+                    sync_id: find(&attrs, SYNC_ID).and_then(|a| a.u32()).unwrap_or(0),
+                    max_len: find(&attrs, SYNC_MAXLEN).and_then(|a| a.u16()).unwrap_or(0),
+                    group,
+                    port: find(&attrs, MCAST_PORT).and_then(|a| a.u16()).unwrap_or(0),
+                    ttl: find(&attrs, MCAST_TTL)
+                        .and_then(|a| a.data.first().copied())
+                        .unwrap_or(0),
+                })
+            })
+            .collect())
     }
 
     /// The TCP, TCP FIN and UDP timeouts.
