@@ -444,6 +444,26 @@ async fn guest_daemon() {
         std::fs::read_to_string("/proc/sys/net/ipv4/vs/expire_quiescent_template").unwrap();
     assert_eq!(quiescent.trim(), "1");
 
+    // `director list` on the kernel plane is `ipvsadm -Ln`, byte for byte.
+    for (ours, theirs) in [
+        (vec!["list"], vec!["-Ln"]),
+        (vec!["list", "--stats"], vec!["-Ln", "--stats"]),
+        (vec!["list", "-S"], vec!["-Sn"]),
+        (vec!["list", "--thresholds"], vec!["-Ln", "--thresholds"]),
+    ] {
+        let out = Command::new("/director")
+            .args(&ours)
+            .args(["--socket", "/run/d.sock"])
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            listed,
+            ipvsadm(&theirs),
+            "director {ours:?} differs from ipvsadm {theirs:?}"
+        );
+    }
+
     let handle = common::attach_retrying(Path::new("/run/d.sock")).await;
     let snapshot = common::snapshot_where(&handle, Duration::from_secs(10), |s| {
         s.dataplane == "kernel"

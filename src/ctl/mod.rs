@@ -174,10 +174,35 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
     } else {
         Columns::Plain
     };
+    if snapshot.dataplane == "kernel" {
+        return list_kernel(columns, &list);
+    }
     if list.save {
         print!("{}", rules(&snapshot.services));
     } else {
         print!("{}", table(&snapshot, columns, list.exact));
+    }
+    0
+}
+
+/// On the kernel plane the table is the kernel's, and it is listed as
+/// `ipvsadm` lists it: read here over netlink, services director does not
+/// manage included, in ipvsadm's order.
+fn list_kernel(columns: Columns, list: &ListArgs) -> i32 {
+    use crate::ipvs::kernel::{header, views, Ipvs};
+    let read = Ipvs::connect().and_then(|mut ipvs| Ok((ipvs.info()?, ipvs.table()?)));
+    let (info, kernel) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("director ctl: the daemon runs the kernel plane, but {e}");
+            return EXIT_UNAVAILABLE;
+        }
+    };
+    let services = views(&kernel);
+    if list.save {
+        print!("{}", rules(&services));
+    } else {
+        print!("{}", render(&header(&info), &services, columns, list.exact));
     }
     0
 }

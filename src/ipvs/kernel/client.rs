@@ -551,7 +551,7 @@ impl Ipvs {
                 };
                 let group = find(&attrs, MCAST_GROUP)
                     .and_then(|a| <[u8; 4]>::try_from(a.data.get(..4)?).ok())
-                    .map(|o| std::net::IpAddr::from(o))
+                    .map(std::net::IpAddr::from)
                     .filter(|ip| !ip.is_unspecified())
                     .or_else(|| {
                         find(&attrs, MCAST_GROUP6)

@@ -19,21 +19,22 @@ pub fn header(info: &Info) -> String {
     )
 }
 
-/// An address as ipvsadm compares it: the 32-bit words of the address in
-/// network byte order, read natively, compared last word first by
-/// subtraction (what `service_cmp`/`dest_cmp` do).
+/// Addresses as ipvsadm (libipvs) compares them: 32-bit words in host
+/// order, first word first, by subtraction cast to int. So addresses more
+/// than 2^31 apart compare backwards (10.0.0.1 after 198.51.100.1), which
+/// `ipvsadm -Ln` shows and `director list` must too.
 fn compare_addresses(a: IpAddr, b: IpAddr) -> Ordering {
     let words = |ip: IpAddr| -> Vec<u32> {
         match ip {
-            IpAddr::V4(v4) => vec![u32::from_ne_bytes(v4.octets())],
+            IpAddr::V4(v4) => vec![u32::from(v4)],
             IpAddr::V6(v6) => v6
                 .octets()
                 .chunks(4)
-                .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+                .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
                 .collect(),
         }
     };
-    for (x, y) in words(a).iter().zip(words(b).iter()).rev() {
+    for (x, y) in words(a).iter().zip(words(b).iter()) {
         let r = x.wrapping_sub(*y) as i32;
         if r != 0 {
             return r.cmp(&0);
@@ -212,11 +213,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ipvsadm_compares_ipv4_addresses_by_their_last_octet_first() {
-        let a: IpAddr = "192.0.2.60".parse().unwrap();
-        let b: IpAddr = "198.51.100.50".parse().unwrap();
-        // The native word of 192.0.2.60 has 60 on top; 198.51.100.50 has 50.
-        assert_eq!(compare_addresses(a, b), Ordering::Greater);
+    fn ipvsadm_orders_addresses_numerically_until_they_are_far_apart() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            compare_addresses(ip("192.0.2.60"), ip("198.51.100.50")),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_addresses(ip("192.0.2.50"), ip("203.0.113.1")),
+            Ordering::Less
+        );
+        // More than 2^31 apart: the int subtraction wraps.
+        assert_eq!(
+            compare_addresses(ip("10.0.0.1"), ip("198.51.100.1")),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_addresses(ip("2001:db8::1"), ip("2001:db8::2")),
+            Ordering::Less
+        );
     }
 
     #[test]
