@@ -51,7 +51,7 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
         return;
     }
     let kernel = vm::kernel().unwrap_or_else(|e| panic!("no kernel to boot: {e}"));
-    let mut wanted = vec!["crc32c_generic", "ip_vs"];
+    let mut wanted = vec!["crc32c_generic", "ip_vs", "veth"];
     let modules: Vec<String> = SCHEDULERS.iter().map(|s| format!("ip_vs_{s}")).collect();
     wanted.extend(modules.iter().map(String::as_str));
     let order = vm::modules_in_order(&kernel, &wanted).unwrap();
@@ -69,6 +69,8 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
     initramfs
         .program(Path::new(env!("CARGO_BIN_EXE_director")), "/director")
         .unwrap();
+    // iproute2's ip: busybox's has no network namespaces.
+    initramfs.program(&which("ip"), "/usr/sbin/ip").unwrap();
     let mut names = Vec::new();
     for module in &order {
         let name = module.file_name().unwrap().to_string_lossy().into_owned();
@@ -85,7 +87,7 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
     let console = result.unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{console}");
     assert!(
-        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 3 passed"),
+        console.contains("GUEST RESULT 0") && console.contains("test result: ok. 4 passed"),
         "the guest test failed:\n{console}"
     );
 }
@@ -563,4 +565,134 @@ fn guest_sync_daemons() {
     ipvs.stop_daemon(SyncRole::Master).unwrap();
     ipvs.stop_daemon(SyncRole::Backup).unwrap();
     assert!(ipvs.daemons().unwrap().is_empty());
+}
+
+fn ip(args: &str) {
+    let out = Command::new("/usr/sbin/ip")
+        .args(args.split_whitespace())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ip {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const NAT_CONFIG: &str = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.60"
+port = 80
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.31"
+port = 80
+"#;
+
+/// Send a line on `stream` and read its echo.
+fn echo(stream: &mut std::net::TcpStream, line: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    stream.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    BufReader::new(stream.try_clone().unwrap())
+        .read_line(&mut reply)
+        .unwrap();
+    reply.trim_end().to_string()
+}
+
+#[test]
+#[ignore = "runs inside the VM that the_netlink_client_drives_a_real_kernel_ipvs boots"]
+fn guest_a_nat_connection_survives_a_director_restart() {
+    use director::lab::netns::in_namespace;
+    assert!(
+        Path::new("/modules.order").exists(),
+        "not inside the test VM"
+    );
+    Ipvs::connect().unwrap().flush().unwrap();
+    // client (198.51.100.7) -- director (VIP 192.0.2.60) -- rs1 (192.0.2.31)
+    for setup in [
+        "netns add rs",
+        "netns add cl",
+        "link add v-rs type veth peer name eth0 netns rs",
+        "link add v-cl type veth peer name eth0 netns cl",
+        "addr add 192.0.2.1/24 dev v-rs",
+        "link set dev v-rs up",
+        "addr add 198.51.100.1/24 dev v-cl",
+        "link set dev v-cl up",
+        "addr add 192.0.2.60/32 dev lo",
+        "-n rs addr add 192.0.2.31/24 dev eth0",
+        "-n rs link set dev eth0 up",
+        "-n rs route add default via 192.0.2.1",
+        "-n cl addr add 198.51.100.7/24 dev eth0",
+        "-n cl link set dev eth0 up",
+        "-n cl route add default via 198.51.100.1",
+    ] {
+        ip(setup);
+    }
+    std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").unwrap();
+    let listener = in_namespace("rs", || {
+        std::net::TcpListener::bind("192.0.2.31:80").unwrap()
+    })
+    .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut writer = stream.try_clone().unwrap();
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = writer.write_all(format!("rs1 {line}\n").as_bytes());
+                }
+            });
+        }
+    });
+
+    std::fs::write("/tmp/d.toml", NAT_CONFIG).unwrap();
+    let daemon = Daemon::start();
+    wait_for("the NAT service in the kernel", || {
+        ipvsadm(&["-Ln"]).contains("  -> 192.0.2.31:80                Masq    1")
+    });
+    let mut client = in_namespace("cl", || {
+        std::net::TcpStream::connect_timeout(&at("192.0.2.60:80"), Duration::from_secs(5))
+    })
+    .unwrap()
+    .expect("the client reaches the VIP");
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(echo(&mut client, "one"), "rs1 one");
+    let entries = ipvsadm(&["-Lnc"]);
+    assert!(
+        entries.contains("ESTABLISHED") && entries.contains("192.0.2.31:80"),
+        "{entries}"
+    );
+    let ours = Command::new("/director")
+        .args(["list", "-c", "--socket", "/run/d.sock"])
+        .output()
+        .unwrap();
+    let ours = String::from_utf8_lossy(&ours.stdout).into_owned();
+    assert!(
+        ours.contains("ESTABLISHED")
+            && ours.contains("192.0.2.60:80")
+            && ours.contains("192.0.2.31:80"),
+        "director list -c:\n{ours}"
+    );
+
+    daemon.stop();
+    assert_eq!(
+        echo(&mut client, "two"),
+        "rs1 two",
+        "the connection died with director"
+    );
+    let daemon = Daemon::start();
+    wait_for("director back", || Path::new("/run/d.sock").exists());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        echo(&mut client, "three"),
+        "rs1 three",
+        "the restart broke the connection"
+    );
+    assert!(ipvsadm(&["-Lnc"]).contains("ESTABLISHED"));
+    daemon.stop();
 }
