@@ -472,6 +472,15 @@ async fn guest_daemon() {
     })
     .await;
     assert_eq!(snapshot.server("web", "rs2").unwrap().forwarding, "Tunnel");
+    let shown = common::snapshot_where(&handle, Duration::from_secs(10), |s| {
+        !s.unmanaged.is_empty()
+    })
+    .await;
+    assert_eq!(
+        shown.unmanaged,
+        ["TCP 203.0.113.1:80"],
+        "unmanaged services are shown"
+    );
     let reply = handle
         .request(director::engine::Request {
             command: director::engine::Command::Drain {

@@ -59,11 +59,17 @@ pub struct Global {
     /// Seconds a notify script may run before it is killed. Default 10.
     #[serde(default = "default_script_timeout")]
     pub script_timeout: Seconds,
+    /// Kernel plane: delete IPVS services this configuration does not
+    /// name. Off by default: others' services are left alone and shown as
+    /// unmanaged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub remove_unmanaged: bool,
 }
 
 impl Default for Global {
     fn default() -> Global {
         Global {
+            remove_unmanaged: false,
             router_id: None,
             notify_fifo: None,
             script_timeout: default_script_timeout(),

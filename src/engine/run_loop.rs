@@ -199,9 +199,17 @@ impl Engine {
         self.table.send_replace(Arc::new(self.state.plane_table()));
     }
 
-    fn publish(&self) {
-        self.snapshots
-            .send_replace(Some(Arc::new(self.state.snapshot())));
+    fn publish(&mut self) {
+        let mut snapshot = self.state.snapshot();
+        if let DataPlane::Kernel(kernel) = &self.plane {
+            for problem in kernel.take_problems() {
+                self.state
+                    .journal
+                    .record(EventKind::Engine, format!("kernel IPVS refused: {problem}"));
+            }
+            snapshot.unmanaged = kernel.unmanaged();
+        }
+        self.snapshots.send_replace(Some(Arc::new(snapshot)));
     }
 }
 

@@ -30,6 +30,10 @@ pub struct Snapshot {
     pub services: Vec<ServiceView>,
     /// Recent events, oldest first.
     pub events: Vec<Event>,
+    /// Kernel plane: IPVS services director does not manage and leaves
+    /// alone, as ipvsadm names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<String>,
 }
 
 /// Who holds an instance's virtual addresses.

@@ -393,6 +393,7 @@ impl EngineState {
             version: SNAPSHOT_VERSION,
             node: self.node.clone(),
             dataplane: self.dataplane.clone(),
+            unmanaged: Vec::new(),
             unix_ms: unix_ms(),
             instances: self.instances.iter().map(instance_view).collect(),
             services: self

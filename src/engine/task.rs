@@ -55,7 +55,7 @@ pub async fn start(
     let mut state = EngineState::new(&config, node, &own);
 
     let (table_tx, table_rx) = watch::channel(Arc::new(state.plane_table()));
-    let plane = start_plane(choice, table_rx, timeouts)?;
+    let plane = start_plane(choice, table_rx, timeouts, config.global.remove_unmanaged)?;
     state.dataplane = plane.name().into();
     let mut background = Vec::new();
 
@@ -115,9 +115,10 @@ fn start_plane(
     choice: Choice,
     tables: watch::Receiver<Arc<crate::ipvs::userspace::PlaneTable>>,
     timeouts: Timeouts,
+    remove_unmanaged: bool,
 ) -> Result<DataPlane, String> {
     let kernel = |tables| {
-        kernel_plane::start(tables)
+        kernel_plane::start(tables, remove_unmanaged)
             .map(DataPlane::Kernel)
             .map_err(|e| format!("kernel data plane: {e}"))
     };

@@ -96,6 +96,7 @@ pub fn snapshot() -> Snapshot {
                 server("rs3", 23, 5, false),
             ],
         }],
+        unmanaged: Vec::new(),
         events: vec![
             Event {
                 unix_ms: 45_000_000,

@@ -68,7 +68,8 @@ pub enum Op {
     DeleteDest(ServiceKey, SocketAddr),
 }
 
-fn key_text(key: &ServiceKey) -> String {
+/// A service as ipvsadm names it: "TCP 192.0.2.50:80", "FWM 7".
+pub fn key_text(key: &ServiceKey) -> String {
     match key {
         ServiceKey::Tcp(a) => format!("TCP {a}"),
         ServiceKey::Udp(a) => format!("UDP {a}"),

@@ -39,6 +39,19 @@ pub struct KernelPlane {
     pub unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
 }
 
+impl KernelPlane {
+    /// Kernel services left alone, as ipvsadm names them ("TCP 203.0.113.1:80").
+    pub fn unmanaged(&self) -> Vec<String> {
+        let keys = self.unmanaged.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter().map(super::client::key_text).collect()
+    }
+
+    /// What the kernel refused since the last call.
+    pub fn take_problems(&self) -> Vec<String> {
+        std::mem::take(&mut *self.problems.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 impl Drop for KernelPlane {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -153,6 +166,7 @@ fn copy_counters(table: &PlaneTable, kernel: &[Entry]) {
 
 struct Worker {
     ipvs: Ipvs,
+    remove_unmanaged: bool,
     tables: watch::Receiver<Arc<PlaneTable>>,
     problems: Arc<Mutex<Vec<String>>>,
     unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
@@ -164,16 +178,13 @@ impl Worker {
             Ok(now) => now,
             Err(e) => return self.report(vec![e.to_string()]),
         };
-        let plan = reconcile(&desired(table), &now, false);
+        let plan = reconcile(&desired(table), &now, self.remove_unmanaged);
         *self.unmanaged.lock().unwrap_or_else(|p| p.into_inner()) = plan.unmanaged.clone();
         let failures = self.ipvs.apply(&plan.ops);
         self.report(failures.into_iter().map(|(_, e)| e.to_string()).collect());
     }
 
     fn report(&self, problems: Vec<String>) {
-        for problem in &problems {
-            eprintln!("director: kernel IPVS: {problem}");
-        }
         self.problems
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -204,7 +215,11 @@ impl Worker {
 /// Start driving the kernel's IPVS from `tables`. Fails when the kernel
 /// has no IPVS; says (on stderr) when drained servers' persistent clients
 /// cannot be moved.
-pub fn start(tables: watch::Receiver<Arc<PlaneTable>>) -> Result<KernelPlane, KernelError> {
+/// With `remove_unmanaged`, services the table does not name are deleted.
+pub fn start(
+    tables: watch::Receiver<Arc<PlaneTable>>,
+    remove_unmanaged: bool,
+) -> Result<KernelPlane, KernelError> {
     let ipvs = Ipvs::connect()?;
     if let Err(e) = std::fs::write(EXPIRE_QUIESCENT, "1") {
         eprintln!(
@@ -217,6 +232,7 @@ pub fn start(tables: watch::Receiver<Arc<PlaneTable>>) -> Result<KernelPlane, Ke
     let unmanaged = Arc::new(Mutex::new(Vec::new()));
     let worker = Worker {
         ipvs,
+        remove_unmanaged,
         tables,
         problems: problems.clone(),
         unmanaged: unmanaged.clone(),

@@ -182,6 +182,15 @@ fn director_lines(
     lines.extend(sync_group_lines(snapshot, theme));
     lines.push(Line::raw(""));
     lines.push(services_line(snapshot));
+    if !snapshot.unmanaged.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "not managed by director, left alone in the kernel: {}",
+                snapshot.unmanaged.join(", ")
+            ),
+            theme.style(Role::Dim),
+        ));
+    }
     lines
 }
 

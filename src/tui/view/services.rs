@@ -27,6 +27,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, snapshot: &Snapshot, t
         servers,
         app.sort.label()
     );
+    if !snapshot.unmanaged.is_empty() {
+        title.push_str(&format!(
+            "· {} unmanaged in the kernel (see overview) ",
+            snapshot.unmanaged.len()
+        ));
+    }
     if !app.service_filter.is_empty() || app.mode == Mode::Filter {
         title.push_str(&format!(
             "· filter \"{}\" ({} rows) ",

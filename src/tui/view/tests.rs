@@ -163,6 +163,20 @@ fn overview_in_trouble() {
 }
 
 #[test]
+fn overview_of_a_kernel_plane_with_unmanaged_services() {
+    each_look(
+        "overview-kernel",
+        |_, nodes| {
+            let mut kernel = snapshot();
+            kernel.dataplane = "kernel".into();
+            kernel.unmanaged = vec!["TCP 203.0.113.1:80".into(), "FWM 7".into()];
+            nodes[0] = Some(Arc::new(kernel));
+        },
+        false,
+    );
+}
+
+#[test]
 fn overview_waiting_and_lost() {
     each_look(
         "overview-waiting-lost",
