@@ -499,8 +499,8 @@ fn https_server(
     node: &str,
     address: &str,
     ports: &[u16],
-    cert: &std::path::Path,
-    key: &std::path::Path,
+    (cert, key): (&std::path::Path, &std::path::Path),
+    healthy: &Arc<AtomicBool>,
     stop: &Arc<AtomicBool>,
 ) {
     use rustls::pki_types::pem::PemObject;
@@ -521,7 +521,7 @@ fn https_server(
         let at = format!("{address}:{port}");
         let listener = in_namespace(&lab.ns(node), move || TcpListener::bind(at).unwrap()).unwrap();
         listener.set_nonblocking(true).unwrap();
-        let (config, stop) = (config.clone(), stop.clone());
+        let (config, stop, healthy) = (config.clone(), stop.clone(), healthy.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let Ok((socket, _)) = listener.accept() else {
@@ -536,8 +536,13 @@ fn https_server(
                 let mut stream = rustls::StreamOwned::new(connection, socket);
                 let mut request = [0u8; 1024];
                 if stream.read(&mut request).is_ok() {
-                    let _ =
-                        stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nsecure\n");
+                    let status = if healthy.load(Ordering::Relaxed) {
+                        "200 OK"
+                    } else {
+                        "503 Unavailable"
+                    };
+                    let reply = format!("HTTP/1.0 {status}\r\nContent-Length: 7\r\n\r\nsecure\n");
+                    let _ = stream.write_all(reply.as_bytes());
                     stream.conn.send_close_notify();
                     let _ = stream.flush();
                 }
@@ -586,13 +591,14 @@ async fn ssl_get_verifies_certificates_unless_told_not_to() {
         String::from_utf8_lossy(&made.stderr)
     );
     let stop = Arc::new(AtomicBool::new(false));
+    let healthy = Arc::new(AtomicBool::new(true));
     https_server(
         &lab,
         "rs1",
         "192.0.2.11",
         &[443, 8443, 9443],
-        &cert,
-        &key,
+        (&cert, &key),
+        &healthy,
         &stop,
     );
     let url = "[[virtual_server.real_server.ssl_get.url]]\npath = \"/\"\ndigest = \"";
@@ -665,6 +671,18 @@ verify_certificate = false
         .clone()
         .unwrap_or_default();
     assert!(why.to_lowercase().contains("certificate"), "{why}");
+
+    // A wrong status over TLS takes the trusted servers out on the first
+    // failure (retry 0) and the first pass brings them back.
+    healthy.store(false, Ordering::Relaxed);
+    let down = rounds_at_flip(&engine, &["trusted", "unverified"], Health::Down);
+    assert_eq!((down["trusted"], down["unverified"]), ((1, 0), (1, 0)));
+    let snap = snapshot_blocking(&engine, "the reason", |_| true);
+    let why = rs(&snap, "trusted").last_check.clone().unwrap_or_default();
+    assert!(why.contains("status 503"), "{why}");
+    healthy.store(true, Ordering::Relaxed);
+    let up = rounds_at_flip(&engine, &["trusted", "unverified"], Health::Up);
+    assert_eq!((up["trusted"], up["unverified"]), ((0, 1), (0, 1)));
     stop.store(true, Ordering::Relaxed);
 }
 

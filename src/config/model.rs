@@ -356,6 +356,8 @@ pub struct CheckTiming {
     pub bind_port: Option<Port>,
     /// Longest random delay before the first probe.
     pub warmup: Option<Seconds>,
+    /// Seconds between probes; the service's when absent.
+    pub delay_loop: Option<Seconds>,
     /// Journal every failed probe.
     pub log_all_failures: bool,
 }
@@ -373,6 +375,7 @@ impl CheckTiming {
             bindto: None,
             bind_port: None,
             warmup: None,
+            delay_loop: None,
             log_all_failures: false,
         }
     }
@@ -397,6 +400,7 @@ macro_rules! timed {
                     bindto: self.bindto,
                     bind_port: self.bind_port,
                     warmup: self.warmup,
+                    delay_loop: self.delay_loop,
                     log_all_failures: self.log_all_failures,
                 }
             }
@@ -417,6 +421,7 @@ impl Timed for PingCheck {
             bindto: self.bindto,
             bind_port: self.bind_port,
             warmup: self.warmup,
+            delay_loop: self.delay_loop,
             log_all_failures: self.log_all_failures,
         }
     }
@@ -463,6 +468,9 @@ macro_rules! with_probe_options {
             /// Longest random delay before the first probe (keepalived
             /// `warmup`); the real server's, else the service's, when absent.
             pub warmup: Option<Seconds>,
+            /// Seconds between probes of this checker; the service's
+            /// `delay_loop` when absent.
+            pub delay_loop: Option<Seconds>,
             /// Journal every failed probe, not only changes of health
             /// (keepalived `log_all_failures`).
             #[serde(default, skip_serializing_if = "is_false")]
@@ -666,6 +674,8 @@ pub struct MiscCheck {
     /// Longest random delay before the first run (keepalived `warmup`);
     /// the real server's, else the service's, when absent.
     pub warmup: Option<Seconds>,
+    /// Seconds between runs; the service's `delay_loop` when absent.
+    pub delay_loop: Option<Seconds>,
     /// Journal every failed run, not only changes of health.
     #[serde(default, skip_serializing_if = "is_false")]
     pub log_all_failures: bool,

@@ -84,7 +84,7 @@ pub fn server_specs(
                     policy: PolicyParams {
                         retry: timing.retry,
                         delay_before_retry: timing.delay_before_retry.0,
-                        delay_loop: service.delay_loop.0,
+                        delay_loop: timing.delay_loop.unwrap_or(service.delay_loop).0,
                         rise: real.rise,
                         fall: real.fall,
                         alpha: real.starts_down(service),
@@ -161,6 +161,7 @@ pub fn server_specs(
                 };
                 let timing = CheckTiming {
                     warmup: check.warmup,
+                    delay_loop: check.delay_loop,
                     log_all_failures: check.log_all_failures,
                     ..CheckTiming::local(check.retry, check.delay_before_retry)
                 };

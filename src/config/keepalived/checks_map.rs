@@ -71,6 +71,7 @@ macro_rules! timing_of {
                 bindto: &mut $check.bindto,
                 bind_port: &mut $check.bind_port,
                 warmup: &mut $check.warmup,
+                delay_loop: &mut $check.delay_loop,
                 log_all_failures: &mut $check.log_all_failures,
             },
         }
@@ -104,6 +105,8 @@ pub struct ProbeSource<'c> {
     pub bind_port: &'c mut Option<Port>,
     /// `warmup`.
     pub warmup: &'c mut Option<Seconds>,
+    /// `delay_loop`.
+    pub delay_loop: &'c mut Option<Seconds>,
     /// `log_all_failures`.
     pub log_all_failures: &'c mut bool,
 }
@@ -116,6 +119,7 @@ impl ProbeSource<'_> {
             "bindto" => *self.bindto = reader.parse(item, "an IP address"),
             "bind_port" => *self.bind_port = reader.ranged(item, Port::new),
             "warmup" => *self.warmup = reader.seconds(item),
+            "delay_loop" => *self.delay_loop = reader.seconds(item),
             "log_all_failures" => *self.log_all_failures = true,
             _ => return false,
         }
@@ -152,6 +156,7 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
         bindto: None,
         bind_port: None,
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
         urls: Vec::new(),
         connect_port: None,
@@ -185,7 +190,7 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
                 None => {}
             },
             "enable_sni" => check.enable_sni = true,
-            "fwmark" | "delay_loop" | "tls_compliant" => reader.not_yet(item),
+            "fwmark" | "tls_compliant" => reader.not_yet(item),
             _ => reader.unknown(
                 item,
                 &node.keyword.text,
@@ -255,6 +260,7 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
         retry: 0,
         delay_before_retry: Seconds::from_secs(1),
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
     };
     for item in reader.block(node) {
@@ -269,7 +275,7 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
                 check.delay_before_retry = reader.seconds(item).unwrap_or(check.delay_before_retry)
             }
             "user" => reader.not_yet(item),
-            "delay_loop" => reader.not_yet(item),
+            "delay_loop" => check.delay_loop = reader.seconds(item),
             _ => reader.unknown(item, "MISC_CHECK", MISC_KNOWN),
         }
     }
@@ -302,7 +308,7 @@ pub fn read_block<F>(
             continue;
         }
         match item.keyword.text.as_str() {
-            "fwmark" | "delay_loop" => reader.not_yet(item),
+            "fwmark" => reader.not_yet(item),
             _ => reader.unknown(item, section, &[NETWORK_KNOWN, extra].concat()),
         }
     }
@@ -315,6 +321,7 @@ pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
         bindto: None,
         bind_port: None,
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
         connect_timeout: Seconds::from_secs(5),
         retry: 1,
@@ -331,6 +338,7 @@ pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
             bindto: &mut check.bindto,
             bind_port: &mut check.bind_port,
             warmup: &mut check.warmup,
+            delay_loop: &mut check.delay_loop,
             log_all_failures: &mut check.log_all_failures,
         },
     };
@@ -345,6 +353,7 @@ pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
         bindto: None,
         bind_port: None,
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
@@ -383,6 +392,7 @@ pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
         bindto: None,
         bind_port: None,
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),
@@ -417,6 +427,7 @@ pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
         bindto: None,
         bind_port: None,
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),

@@ -242,6 +242,9 @@ fn timing(out: &mut String, timing: CheckTiming) {
     if let Some(warmup) = timing.warmup {
         let _ = writeln!(out, "            warmup {warmup}");
     }
+    if let Some(delay) = timing.delay_loop {
+        let _ = writeln!(out, "            delay_loop {delay}");
+    }
     if timing.log_all_failures {
         let _ = writeln!(out, "            log_all_failures");
     }
@@ -303,6 +306,9 @@ fn misc_block(out: &mut String, check: &MiscCheck) {
     }
     if let Some(warmup) = check.warmup {
         let _ = writeln!(out, "            warmup {warmup}");
+    }
+    if let Some(delay) = check.delay_loop {
+        let _ = writeln!(out, "            delay_loop {delay}");
     }
     if check.log_all_failures {
         let _ = writeln!(out, "            log_all_failures");

@@ -299,6 +299,7 @@ fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
         bindto: None,
         bind_port: None,
         warmup: None,
+        delay_loop: None,
         log_all_failures: false,
         connect_port: None,
         connect_timeout: Seconds::from_secs(5),

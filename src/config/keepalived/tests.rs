@@ -228,6 +228,7 @@ virtual_server 192.0.2.100 80 {
             bindto 192.0.2.1
             bind_port 10080
             warmup 3
+            delay_loop 7
             log_all_failures
         }
         MISC_CHECK {
@@ -283,6 +284,7 @@ fn http_get_and_misc_check_map_and_survive_export() {
     assert_eq!(timing.bindto, Some("192.0.2.1".parse().unwrap()));
     assert_eq!(timing.bind_port.map(|p| p.0), Some(10080));
     assert_eq!(timing.warmup, Some(Seconds::from_secs(3)));
+    assert_eq!(timing.delay_loop, Some(Seconds::from_secs(7)));
     assert!(timing.log_all_failures);
     assert_eq!(
         config.virtual_servers[0].warmup,

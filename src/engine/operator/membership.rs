@@ -178,6 +178,7 @@ fn attach_check(config: &mut RealServer, check: &AddCheck) {
                 bindto: None,
                 bind_port: None,
                 warmup: None,
+                delay_loop: None,
                 log_all_failures: false,
                 virtualhost: None,
                 http_1_1: false,
