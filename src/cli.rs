@@ -229,6 +229,11 @@ pub struct RunArgs {
     /// the kernel (refusing to start without it), or the embedded proxy.
     #[arg(long, value_enum, default_value = "auto")]
     pub dataplane: crate::engine::dataplane::Choice,
+    /// Kernel plane: delete every IPVS service on stop. By default the
+    /// table stays, so established connections keep flowing while director
+    /// restarts.
+    #[arg(long)]
+    pub flush_on_stop: bool,
 }
 
 /// `director lab`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::config::load_file;
 use crate::control::server::{serve, ControlServer};
-use crate::engine::dataplane::Choice;
+use crate::engine::dataplane::PlaneOptions;
 use crate::engine::task::{start, RunningEngine};
 use crate::ipvs::userspace::Timeouts;
 use crate::systemd;
@@ -28,7 +28,7 @@ pub fn hostname() -> String {
 pub async fn start_engine(
     config: &Path,
     tcp_fin: Duration,
-    dataplane: Choice,
+    plane: PlaneOptions,
 ) -> Result<RunningEngine, (i32, String)> {
     let loaded = load_file(config).map_err(|diagnostics| {
         let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
@@ -44,7 +44,7 @@ pub async fn start_engine(
         time_wait: tcp_fin,
         ..Timeouts::default()
     };
-    start(config, node, timeouts, dataplane)
+    start(config, node, timeouts, plane)
         .await
         .map_err(|e| (EXIT_CANNOT_START, e))
 }
@@ -55,9 +55,9 @@ pub async fn run(
     control: &Path,
     metrics: Option<SocketAddr>,
     tcp_fin: Duration,
-    dataplane: Choice,
+    plane: PlaneOptions,
 ) -> Result<(), (i32, String)> {
-    let engine = start_engine(config, tcp_fin, dataplane).await?;
+    let engine = start_engine(config, tcp_fin, plane).await?;
     let exporter = match metrics {
         Some(address) => Some(
             crate::metrics::serve(address, engine.handle.snapshots.clone())

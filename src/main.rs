@@ -23,7 +23,10 @@ async fn main() -> ExitCode {
         None => console(&cli.attach, &cli.config, settings(&cli.console)).await,
         Some(Subcommands::Run(args)) => {
             let fin = Duration::from_secs(args.tcp_fin_timeout);
-            let plane = args.dataplane;
+            let plane = director::engine::dataplane::PlaneOptions {
+                choice: args.dataplane,
+                flush_on_stop: args.flush_on_stop,
+            };
             report(daemon::run(&args.config, &args.control, args.metrics, fin, plane).await)
         }
         Some(Subcommands::Lab(args)) => {

@@ -377,11 +377,16 @@ struct Daemon(std::process::Child);
 
 impl Daemon {
     fn start() -> Daemon {
+        Daemon::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Daemon {
         let _ = std::fs::remove_file("/run/d.sock");
         Daemon(
             Command::new("/director")
                 .args(["run", "--dataplane", "kernel", "--config", "/tmp/d.toml"])
                 .args(["--control", "/run/d.sock"])
+                .args(extra)
                 .spawn()
                 .expect("director starts"),
         )
@@ -521,6 +526,21 @@ async fn guest_daemon() {
     );
     println!("{listing}");
     daemon.stop();
+
+    // Asked to, a stop clears the kernel table.
+    let daemon = Daemon::start_with(&["--flush-on-stop"]);
+    let handle = common::attach_retrying(Path::new("/run/d.sock")).await;
+    common::snapshot_where(&handle, Duration::from_secs(10), |s| {
+        s.dataplane == "kernel"
+    })
+    .await;
+    drop(handle);
+    daemon.stop();
+    let listing = ipvsadm(&["-Ln"]);
+    assert!(
+        !listing.contains("TCP "),
+        "--flush-on-stop left:\n{listing}"
+    );
 }
 
 #[test]

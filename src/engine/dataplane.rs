@@ -20,6 +20,16 @@ pub enum Choice {
     Userspace,
 }
 
+/// How an engine's data plane is chosen and left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlaneOptions {
+    /// Which plane.
+    pub choice: Choice,
+    /// Kernel plane: delete every IPVS service on stop (`--flush-on-stop`);
+    /// by default the table stays so that connections keep flowing.
+    pub flush_on_stop: bool,
+}
+
 /// The running data plane.
 pub enum DataPlane {
     /// The embedded proxy.

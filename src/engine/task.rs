@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::check_specs::check_specs;
-use super::dataplane::{Choice, DataPlane};
+use super::dataplane::{Choice, DataPlane, PlaneOptions};
 use super::handle::EngineHandle;
 use super::notify::Notifier;
 use super::run_loop::{Engine, Inputs};
@@ -43,7 +43,7 @@ pub async fn start(
     config: Config,
     node: String,
     timeouts: Timeouts,
-    choice: Choice,
+    options: PlaneOptions,
 ) -> Result<RunningEngine, String> {
     let shells = config
         .vrrp_instances
@@ -55,7 +55,11 @@ pub async fn start(
     let mut state = EngineState::new(&config, node, &own);
 
     let (table_tx, table_rx) = watch::channel(Arc::new(state.plane_table()));
-    let plane = start_plane(choice, table_rx, timeouts, config.global.remove_unmanaged)?;
+    let kernel = kernel_plane::KernelOptions {
+        remove_unmanaged: config.global.remove_unmanaged,
+        flush_on_stop: options.flush_on_stop,
+    };
+    let plane = start_plane(options.choice, table_rx, timeouts, kernel)?;
     state.dataplane = plane.name().into();
     let mut background = Vec::new();
 
@@ -115,10 +119,10 @@ fn start_plane(
     choice: Choice,
     tables: watch::Receiver<Arc<crate::ipvs::userspace::PlaneTable>>,
     timeouts: Timeouts,
-    remove_unmanaged: bool,
+    kernel_options: kernel_plane::KernelOptions,
 ) -> Result<DataPlane, String> {
     let kernel = |tables| {
-        kernel_plane::start(tables, remove_unmanaged)
+        kernel_plane::start(tables, kernel_options)
             .map(DataPlane::Kernel)
             .map_err(|e| format!("kernel data plane: {e}"))
     };

@@ -28,10 +28,20 @@ const POLL: Duration = Duration::from_millis(50);
 /// `expire_quiescent_template`: persistent clients of a drained server move.
 const EXPIRE_QUIESCENT: &str = "/proc/sys/net/ipv4/vs/expire_quiescent_template";
 
+/// How the kernel plane treats what it does not own, and the table on stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KernelOptions {
+    /// Delete services the table does not name.
+    pub remove_unmanaged: bool,
+    /// Delete every service when director stops.
+    pub flush_on_stop: bool,
+}
+
 /// The running kernel plane.
 #[derive(Debug)]
 pub struct KernelPlane {
     stop: Arc<AtomicBool>,
+    flush_on_stop: bool,
     thread: Option<JoinHandle<()>>,
     /// What the last apply could not do, newest last (for the journal).
     pub problems: Arc<Mutex<Vec<String>>>,
@@ -57,6 +67,12 @@ impl Drop for KernelPlane {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        if self.flush_on_stop {
+            match Ipvs::connect().and_then(|mut ipvs| ipvs.flush()) {
+                Ok(()) => eprintln!("director: kernel IPVS table flushed (--flush-on-stop)"),
+                Err(e) => eprintln!("director: --flush-on-stop: {e}"),
+            }
         }
     }
 }
@@ -215,10 +231,9 @@ impl Worker {
 /// Start driving the kernel's IPVS from `tables`. Fails when the kernel
 /// has no IPVS; says (on stderr) when drained servers' persistent clients
 /// cannot be moved.
-/// With `remove_unmanaged`, services the table does not name are deleted.
 pub fn start(
     tables: watch::Receiver<Arc<PlaneTable>>,
-    remove_unmanaged: bool,
+    options: KernelOptions,
 ) -> Result<KernelPlane, KernelError> {
     let ipvs = Ipvs::connect()?;
     if let Err(e) = std::fs::write(EXPIRE_QUIESCENT, "1") {
@@ -232,7 +247,7 @@ pub fn start(
     let unmanaged = Arc::new(Mutex::new(Vec::new()));
     let worker = Worker {
         ipvs,
-        remove_unmanaged,
+        remove_unmanaged: options.remove_unmanaged,
         tables,
         problems: problems.clone(),
         unmanaged: unmanaged.clone(),
@@ -248,6 +263,7 @@ pub fn start(
         })?;
     Ok(KernelPlane {
         stop,
+        flush_on_stop: options.flush_on_stop,
         thread: Some(thread),
         problems,
         unmanaged,
