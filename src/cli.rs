@@ -47,6 +47,13 @@ pub enum Subcommands {
     /// The virtual-server table of the running director, in `ipvsadm -Ln`'s
     /// formats (same as `ctl list`).
     List(ListTopArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `director man > director.1`.
+    Man,
     /// Helpers the lab runs inside its namespaces.
     #[command(subcommand, hide = true)]
     Agent(AgentCommand),

@@ -45,6 +45,20 @@ async fn main() -> ExitCode {
             };
             director::ctl::run(ctl).await
         }
+        Some(Subcommands::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "director", &mut std::io::stdout());
+            0
+        }
+        Some(Subcommands::Man) => {
+            use clap::CommandFactory;
+            let page = clap_mangen::Man::new(Cli::command());
+            match page.render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => report(Err((1, format!("cannot write the manual page: {e}")))),
+            }
+        }
         Some(Subcommands::Agent(agent)) => run_agent(agent).await,
     };
     ExitCode::from(code as u8)

@@ -139,3 +139,31 @@ fn import_and_export_round_trip_through_the_command_line() {
     );
     assert!(text.contains("real_server 192.168.100.10 80 {"), "{text}");
 }
+
+#[test]
+fn completions_load_in_bash_and_the_manual_page_is_roff() {
+    let script = director(&["completions", "bash"]);
+    assert!(script.status.success());
+    let text = String::from_utf8_lossy(&script.stdout).into_owned();
+    assert!(text.contains("ctl") && text.contains("drain"), "{text}");
+    let path = std::env::temp_dir().join(format!("director-completion-{}", std::process::id()));
+    std::fs::write(&path, &text).unwrap();
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p director", path.display()))
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        String::from_utf8_lossy(&loaded.stdout).contains("-F _director"),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let page = director(&["man"]);
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(page.contains(".TH director 1"), "{page}");
+    assert!(page.contains("ctl"), "the page lists the subcommands");
+    let unknown = director(&["completions", "tcsh"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("tcsh"));
+}
