@@ -57,6 +57,9 @@ pub async fn run(
     tcp_fin: Duration,
     plane: PlaneOptions,
 ) -> Result<(), (i32, String)> {
+    // Listen for SIGTERM/SIGINT before anything starts: a stop that arrives
+    // while the engine is still starting is graceful too.
+    let stop = stop_signals();
     let engine = start_engine(config, tcp_fin, plane).await?;
     let exporter = match metrics {
         Some(address) => Some(
@@ -94,7 +97,7 @@ pub async fn run(
     }
     let watchdog = systemd::watchdog_interval()
         .map(|every| tokio::spawn(keep_watchdog_fed(engine.handle.clone(), every)));
-    wait_for_stop_signal().await;
+    stop.await;
     let _ = systemd::notify("STOPPING=1");
     if let Some(watchdog) = watchdog {
         watchdog.abort();
@@ -125,17 +128,22 @@ async fn keep_watchdog_fed(engine: crate::engine::EngineHandle, every: Duration)
     }
 }
 
-async fn wait_for_stop_signal() {
+/// A future that completes on SIGTERM or SIGINT; the handlers are
+/// installed when this is called, not when it is first polled.
+fn stop_signals() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
     }
 }
