@@ -16,6 +16,8 @@ use crate::vrrp::priority::{effective, Effective, Tracked};
 
 /// How often interfaces and files are looked at.
 const POLL: Duration = Duration::from_millis(100);
+/// With link announcements, how often interfaces are re-read anyway.
+const LINK_RECHECK: Duration = Duration::from_secs(5);
 
 /// A change in something tracked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,12 +185,11 @@ pub fn spawn_monitors(config: &Config, events: mpsc::Sender<TrackEvent>) -> Vec<
         })
         .map(|f| (f.name.clone(), f.file.clone()))
         .collect();
-    if !interfaces.is_empty() || !files.is_empty() {
-        tasks.push(tokio::spawn(poll_links_and_files(
-            interfaces,
-            files,
-            events.clone(),
-        )));
+    if !interfaces.is_empty() {
+        tasks.push(tokio::spawn(watch_links(interfaces, events.clone())));
+    }
+    if !files.is_empty() {
+        tasks.push(tokio::spawn(poll_files(files, events.clone())));
     }
     for script in &config.vrrp_scripts {
         if config
@@ -213,13 +214,18 @@ pub fn spawn_monitors(config: &Config, events: mpsc::Sender<TrackEvent>) -> Vec<
     tasks
 }
 
-async fn poll_links_and_files(
-    interfaces: Vec<String>,
-    files: Vec<(String, String)>,
-    events: mpsc::Sender<TrackEvent>,
-) {
+/// Report each tracked interface's state at start and whenever the kernel
+/// announces a link change (with a slow re-read in case announcements are
+/// lost). Without the subscription, polls every 100 ms and says so.
+async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) {
+    let subscription = match crate::netlink::link_events::LinkEvents::subscribe() {
+        Ok(subscription) => Some(subscription),
+        Err(e) => {
+            eprintln!("director: no link announcements ({e}); polling tracked interfaces");
+            None
+        }
+    };
     let mut last_up: HashMap<String, bool> = HashMap::new();
-    let mut last_value: HashMap<String, i64> = HashMap::new();
     loop {
         for name in &interfaces {
             let up = interface_up(name);
@@ -235,6 +241,27 @@ async fn poll_links_and_files(
                 return;
             }
         }
+        match &subscription {
+            Some(links) => {
+                tokio::select! {
+                    changed = links.changed() => {
+                        if let Err(e) = changed {
+                            eprintln!("director: link announcements failed: {e}");
+                            tokio::time::sleep(POLL).await;
+                        }
+                    }
+                    () = tokio::time::sleep(LINK_RECHECK) => {}
+                }
+            }
+            None => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// Report each tracked file's number at start and when it changes.
+async fn poll_files(files: Vec<(String, String)>, events: mpsc::Sender<TrackEvent>) {
+    let mut last_value: HashMap<String, i64> = HashMap::new();
+    loop {
         for (name, path) in &files {
             let value = file_value(path);
             if last_value.insert(name.clone(), value) != Some(value)

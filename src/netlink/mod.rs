@@ -2,3 +2,4 @@
 
 pub mod address;
 pub mod link;
+pub mod link_events;
