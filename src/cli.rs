@@ -241,6 +241,11 @@ pub struct RunArgs {
     /// restarts.
     #[arg(long)]
     pub flush_on_stop: bool,
+    /// Keep operator overrides (drains, weights, servers added or removed,
+    /// disabled services) in this file and restore them on start. The
+    /// systemd unit uses /var/lib/director/state.json; none when absent.
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
 }
 
 /// `director lab`.

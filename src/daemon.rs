@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::config::load_file;
 use crate::control::server::{serve, ControlServer};
 use crate::engine::dataplane::PlaneOptions;
+use crate::engine::overrides::StateFile;
 use crate::engine::task::{start, RunningEngine};
 use crate::ipvs::userspace::Timeouts;
 use crate::systemd;
@@ -29,6 +30,7 @@ pub async fn start_engine(
     config: &Path,
     tcp_fin: Duration,
     plane: PlaneOptions,
+    state_file: Option<&Path>,
 ) -> Result<RunningEngine, (i32, String)> {
     let loaded = load_file(config).map_err(|diagnostics| {
         let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
@@ -44,9 +46,15 @@ pub async fn start_engine(
         time_wait: tcp_fin,
         ..Timeouts::default()
     };
-    start(config, node, timeouts, plane)
-        .await
-        .map_err(|e| (EXIT_CANNOT_START, e))
+    start(
+        config,
+        node,
+        timeouts,
+        plane,
+        state_file.map(StateFile::new),
+    )
+    .await
+    .map_err(|e| (EXIT_CANNOT_START, e))
 }
 
 /// Run headless until SIGTERM or SIGINT, then stop gracefully.
@@ -56,11 +64,12 @@ pub async fn run(
     metrics: Option<SocketAddr>,
     tcp_fin: Duration,
     plane: PlaneOptions,
+    state_file: Option<&Path>,
 ) -> Result<(), (i32, String)> {
     // Listen for SIGTERM/SIGINT before anything starts: a stop that arrives
     // while the engine is still starting is graceful too.
     let stop = stop_signals();
-    let engine = start_engine(config, tcp_fin, plane).await?;
+    let engine = start_engine(config, tcp_fin, plane, state_file).await?;
     let exporter = match metrics {
         Some(address) => Some(
             crate::metrics::serve(address, engine.handle.snapshots.clone())

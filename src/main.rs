@@ -27,7 +27,8 @@ async fn main() -> ExitCode {
                 choice: args.dataplane,
                 flush_on_stop: args.flush_on_stop,
             };
-            report(daemon::run(&args.config, &args.control, args.metrics, fin, plane).await)
+            let state = args.state_file.as_deref();
+            report(daemon::run(&args.config, &args.control, args.metrics, fin, plane, state).await)
         }
         Some(Subcommands::Lab(args)) => {
             let console = settings(&args.console);
@@ -149,7 +150,9 @@ async fn console(attach_to: &[PathBuf], config: &Path, settings: tui::Settings) 
                 .map_err(|e| (1, e.to_string())),
         ),
         Err(_) => {
-            match daemon::start_engine(config, Duration::from_secs(120), Default::default()).await {
+            match daemon::start_engine(config, Duration::from_secs(120), Default::default(), None)
+                .await
+            {
                 Ok(engine) => {
                     let engines = vec![("embedded".to_string(), engine.handle.clone())];
                     let result = tui::run(engines, origin(), settings).await;

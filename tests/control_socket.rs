@@ -554,3 +554,63 @@ fn other_users_may_read_but_not_change() {
     // Root still may.
     assert_eq!(ctl(&daemon, &["drain", "web", "a"]).status.code(), Some(0));
 }
+
+fn snapshot_of(daemon: &Daemon) -> director::engine::Snapshot {
+    let out = ctl(daemon, &["--json", "status"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn overrides_survive_a_restart_and_a_corrupt_state_file_is_set_aside() {
+    let keep = std::env::temp_dir().join(format!("director-state-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&keep);
+    let state = keep.join("state.json");
+    let state_arg = state.display().to_string();
+    let backends = [("rs1", backend("rs1")), ("rs2", backend("rs2"))];
+    let args = ["--state-file", state_arg.as_str()];
+    let (daemon, _) = start_args("state-a", &backends, "", &args, &[]);
+    assert!(ctl(&daemon, &["drain", "web", "rs1"]).status.success());
+    assert!(ctl(&daemon, &["weight", "web", "rs2", "5"])
+        .status
+        .success());
+    // Killed, not stopped: each change was already written.
+    drop(daemon);
+    let kept = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        kept.contains("\"drain\"") && kept.contains("\"set_weight\""),
+        "{kept}"
+    );
+
+    let (daemon, _) = start_args("state-b", &backends, "", &args, &[]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        let snapshot = snapshot_of(&daemon);
+        snapshot.server("web", "rs1").is_some_and(|r| r.drained)
+            && snapshot.server("web", "rs2").is_some_and(|r| r.weight == 5)
+    }));
+    let snapshot = snapshot_of(&daemon);
+    assert!(snapshot
+        .events
+        .iter()
+        .any(|e| e.text.starts_with("restored 2 operator override(s) from")));
+    drop(daemon);
+
+    std::fs::write(&state, "{ this is not json").unwrap();
+    let (daemon, _) = start_args("state-c", &backends, "", &args, &[]);
+    assert!(wait_until(Duration::from_secs(10), || snapshot_of(&daemon)
+        .events
+        .iter()
+        .any(|e| e.text.contains("not a director state file"))));
+    let snapshot = snapshot_of(&daemon);
+    assert!(
+        !snapshot.server("web", "rs1").unwrap().drained,
+        "a corrupt file was trusted"
+    );
+    assert!(keep.join("state.json.corrupt").exists());
+    drop(daemon);
+    std::fs::remove_dir_all(&keep).unwrap();
+}

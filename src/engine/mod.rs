@@ -8,6 +8,7 @@ mod health;
 pub mod journal;
 pub mod notify;
 pub mod operator;
+pub mod overrides;
 mod quorum;
 pub mod rates;
 mod run_loop;

@@ -10,11 +10,12 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::check_specs::server_specs;
-use super::command::Command;
+use super::command::{Command, Request};
 use super::dataplane::DataPlane;
 use super::handle::Envelope;
 use super::journal::EventKind;
 use super::notify::Notifier;
+use super::overrides::{overrides, StateFile};
 use super::state::EngineState;
 use super::tracking::{TrackEvent, TrackState};
 use super::vrrp_shell::VrrpShell;
@@ -69,6 +70,8 @@ pub struct Engine {
     pub check_reports: mpsc::Sender<CheckReport>,
     /// Checkers started at run time (for servers an operator added).
     pub added_checkers: Vec<JoinHandle<()>>,
+    /// Where operator overrides are kept across restarts.
+    pub state_file: Option<StateFile>,
 }
 
 impl Engine {
@@ -85,6 +88,7 @@ impl Engine {
         for index in 0..self.shells.len() {
             self.feed(index, Input::Startup, now);
         }
+        self.restore_overrides();
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
         publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Without virtual services nothing changes between events, so there
@@ -125,6 +129,9 @@ impl Engine {
                     }
                     if let Some((service, server)) = effects.start_checks {
                         self.start_checkers(service, server);
+                    }
+                    if answer.is_ok() && !request.command.is_read_only() {
+                        self.keep_overrides();
                     }
                     self.publish();
                     let _ = reply.send(answer);
@@ -173,6 +180,63 @@ impl Engine {
         self.publish();
         for task in background.into_iter().chain(self.added_checkers.drain(..)) {
             task.abort();
+        }
+    }
+
+    /// Replay the overrides the state file keeps, journaling what could not
+    /// be replayed (a server or service the configuration no longer has).
+    fn restore_overrides(&mut self) {
+        let Some(file) = &self.state_file else {
+            return;
+        };
+        let path = file.path().display().to_string();
+        let commands = match file.load() {
+            Ok(commands) => commands,
+            Err(why) => {
+                self.state.journal.record(EventKind::Engine, why);
+                return;
+            }
+        };
+        if commands.is_empty() {
+            return;
+        }
+        let now = Instant::now().into_std();
+        let (mut kept, mut dropped) = (0, Vec::new());
+        for command in commands {
+            let request = Request {
+                command,
+                origin: format!("state file {path}"),
+            };
+            let (answer, effects) = self.state.apply(&request, now);
+            match answer {
+                Ok(_) => kept += 1,
+                Err(why) => dropped.push(why),
+            }
+            if let Some((service, server)) = effects.start_checks {
+                self.start_checkers(service, server);
+            }
+        }
+        self.push_table();
+        let mut text = format!("restored {kept} operator override(s) from {path}");
+        if !dropped.is_empty() {
+            text.push_str(&format!(
+                "; dropped {}: {}",
+                dropped.len(),
+                dropped.join("; ")
+            ));
+        }
+        self.state.journal.record(EventKind::Engine, text);
+        self.keep_overrides();
+    }
+
+    /// Write the current overrides to the state file, if there is one.
+    fn keep_overrides(&mut self) {
+        let Some(file) = &self.state_file else {
+            return;
+        };
+        if let Err(e) = file.save(&overrides(&self.state)) {
+            let text = format!("cannot keep overrides in {}: {e}", file.path().display());
+            self.state.journal.record(EventKind::Engine, text);
         }
     }
 

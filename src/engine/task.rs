@@ -10,6 +10,7 @@ use super::check_specs::check_specs;
 use super::dataplane::{Choice, DataPlane, PlaneOptions};
 use super::handle::EngineHandle;
 use super::notify::Notifier;
+use super::overrides::StateFile;
 use super::run_loop::{Engine, Inputs};
 use super::state::EngineState;
 use super::tracking::{spawn_monitors, TrackState};
@@ -44,6 +45,7 @@ pub async fn start(
     node: String,
     timeouts: Timeouts,
     options: PlaneOptions,
+    state_file: Option<StateFile>,
 ) -> Result<RunningEngine, String> {
     let shells = config
         .vrrp_instances
@@ -94,6 +96,7 @@ pub async fn start(
         snapshots: snapshot_tx,
         check_reports,
         added_checkers: Vec::new(),
+        state_file,
     };
     let inputs = Inputs {
         commands,

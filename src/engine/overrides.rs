@@ -1,0 +1,275 @@
+//! Operator overrides that outlive a restart: drains, weights, servers
+//! added or removed at run time, disabled services. They are kept as the
+//! commands that recreate them, in a state file written atomically (write,
+//! fsync, rename), and replayed when the engine starts. A file that cannot
+//! be read is set aside and reported, never trusted.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{AddCheck, Command};
+use super::state::EngineState;
+use crate::config::Forwarding;
+
+/// The state file's format version.
+const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct File {
+    version: u32,
+    /// Commands that recreate the overrides, in order.
+    overrides: Vec<Command>,
+}
+
+/// The commands that turn the configured state into `state`'s.
+pub fn overrides(state: &EngineState) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for service in &state.services {
+        let name = service.config.display_name();
+        let configured = service.config.real_servers.len();
+        for (index, server) in service.servers.iter().enumerate() {
+            let server_name = server.config.display_name();
+            if index >= configured {
+                if server.removed {
+                    continue;
+                }
+                let check = if server.config.tcp_check.is_some() {
+                    Some(AddCheck::Tcp)
+                } else {
+                    server.config.http_get.as_ref().map(|h| AddCheck::Http {
+                        path: h.urls.first().map_or("/".into(), |u| u.path.clone()),
+                    })
+                };
+                commands.push(Command::AddServer {
+                    service: name.clone(),
+                    address: server.config.address,
+                    port: server.config.port.0,
+                    weight: server.weight,
+                    name: server.config.name.clone(),
+                    forwarding: server.config.forwarding.unwrap_or(Forwarding::Nat),
+                    check,
+                });
+            } else if server.removed {
+                commands.push(Command::RemoveServer {
+                    service: name.clone(),
+                    server: server_name.clone(),
+                    force: false,
+                });
+                continue;
+            } else if server.weight != server.config.weight.0 {
+                commands.push(Command::SetWeight {
+                    service: name.clone(),
+                    server: server_name.clone(),
+                    weight: server.weight,
+                });
+            }
+            if server.drained {
+                commands.push(Command::Drain {
+                    service: name.clone(),
+                    server: server_name,
+                });
+            }
+        }
+        if !service.enabled {
+            commands.push(Command::SetServiceEnabled {
+                service: name,
+                enabled: false,
+            });
+        }
+    }
+    commands
+}
+
+/// Where overrides are kept.
+#[derive(Debug, Clone)]
+pub struct StateFile {
+    path: PathBuf,
+}
+
+impl StateFile {
+    /// The state file at `path`.
+    pub fn new(path: &Path) -> StateFile {
+        StateFile {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Write `overrides` atomically: a temporary file, fsync, rename, fsync
+    /// of the directory.
+    pub fn save(&self, overrides: &[Command]) -> std::io::Result<()> {
+        let directory = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(directory)?;
+        let file = File {
+            version: VERSION,
+            overrides: overrides.to_vec(),
+        };
+        let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
+        let temporary = self.path.with_extension("json.tmp");
+        {
+            let mut out = std::fs::File::create(&temporary)?;
+            out.write_all(text.as_bytes())?;
+            out.write_all(b"\n")?;
+            out.sync_all()?;
+        }
+        std::fs::rename(&temporary, &self.path)?;
+        std::fs::File::open(directory)?.sync_all()
+    }
+
+    /// The overrides kept, none when there is no file. A file that does not
+    /// parse is renamed aside (`.corrupt`) and reported as an error.
+    pub fn load(&self) -> Result<Vec<Command>, String> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("{}: {e}", self.path.display())),
+        };
+        match serde_json::from_str::<File>(&text) {
+            Ok(file) if file.version == VERSION => Ok(file.overrides),
+            parsed => {
+                let why = match parsed {
+                    Ok(file) => format!("unknown version {}", file.version),
+                    Err(e) => e.to_string(),
+                };
+                let aside = self.path.with_extension("json.corrupt");
+                let moved = std::fs::rename(&self.path, &aside)
+                    .map(|()| format!("moved to {}", aside.display()))
+                    .unwrap_or_else(|e| format!("could not move it aside: {e}"));
+                Err(format!(
+                    "{}: not a director state file ({why}); ignored and {moved}",
+                    self.path.display()
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::engine::command::Request;
+
+    const CONFIG: &str = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.50"
+port = 80
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.21"
+port = 80
+[[virtual_server.real_server]]
+name = "rs2"
+address = "192.0.2.22"
+port = 80
+[[virtual_server.real_server]]
+name = "rs3"
+address = "192.0.2.23"
+port = 80
+"#;
+
+    fn state() -> EngineState {
+        let config = crate::config::parse_str("t.toml", CONFIG).unwrap();
+        EngineState::new(&config, "d1".into(), &[])
+    }
+
+    fn apply(state: &mut EngineState, command: Command) {
+        let request = Request {
+            command,
+            origin: "test".into(),
+        };
+        state.apply(&request, Instant::now()).0.unwrap();
+    }
+
+    #[test]
+    fn replaying_the_overrides_on_a_fresh_state_recreates_them() {
+        let mut changed = state();
+        apply(
+            &mut changed,
+            Command::Drain {
+                service: "web".into(),
+                server: "rs1".into(),
+            },
+        );
+        apply(
+            &mut changed,
+            Command::SetWeight {
+                service: "web".into(),
+                server: "rs2".into(),
+                weight: 7,
+            },
+        );
+        apply(
+            &mut changed,
+            Command::RemoveServer {
+                service: "web".into(),
+                server: "rs3".into(),
+                force: false,
+            },
+        );
+        apply(
+            &mut changed,
+            Command::AddServer {
+                service: "web".into(),
+                address: "192.0.2.24".parse().unwrap(),
+                port: 80,
+                weight: 2,
+                name: Some("rs4".into()),
+                forwarding: Forwarding::Dr,
+                check: Some(AddCheck::Tcp),
+            },
+        );
+        apply(
+            &mut changed,
+            Command::SetServiceEnabled {
+                service: "web".into(),
+                enabled: false,
+            },
+        );
+        let kept = overrides(&changed);
+        assert_eq!(kept.len(), 5, "{kept:?}");
+        let mut fresh = state();
+        for command in kept.clone() {
+            apply(&mut fresh, command);
+        }
+        assert_eq!(overrides(&fresh), kept);
+        let table = |s: &EngineState| format!("{:?}", s.snapshot().services);
+        let (a, b) = (table(&changed), table(&fresh));
+        assert_eq!(a.len(), b.len());
+        assert!(fresh.snapshot().server("web", "rs1").unwrap().drained);
+        assert_eq!(fresh.snapshot().server("web", "rs2").unwrap().weight, 7);
+        assert!(fresh.snapshot().server("web", "rs3").is_none());
+        assert!(!fresh.snapshot().services[0].enabled);
+    }
+
+    #[test]
+    fn the_file_round_trips_and_a_corrupt_one_is_set_aside() {
+        let dir = std::env::temp_dir().join(format!("director-state-{}", std::process::id()));
+        let file = StateFile::new(&dir.join("state.json"));
+        assert_eq!(
+            file.load().unwrap(),
+            Vec::<Command>::new(),
+            "no file, no overrides"
+        );
+        let kept = vec![Command::Drain {
+            service: "web".into(),
+            server: "rs1".into(),
+        }];
+        file.save(&kept).unwrap();
+        assert_eq!(file.load().unwrap(), kept);
+        std::fs::write(file.path(), "{ not json").unwrap();
+        let error = file.load().unwrap_err();
+        assert!(error.contains("not a director state file"), "{error}");
+        assert!(dir.join("state.json.corrupt").exists());
+        assert!(!file.path().exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
