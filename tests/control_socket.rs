@@ -116,7 +116,12 @@ struct Client {
 
 impl Client {
     fn connect(daemon: &Daemon) -> Client {
-        let stream = UnixStream::connect(daemon.socket()).unwrap();
+        Client::connect_to(&daemon.socket())
+    }
+
+    /// Connect and read the hello.
+    fn connect_to(socket: &std::path::Path) -> Client {
+        let stream = UnixStream::connect(socket).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
@@ -613,4 +618,63 @@ fn overrides_survive_a_restart_and_a_corrupt_state_file_is_set_aside() {
     assert!(keep.join("state.json.corrupt").exists());
     drop(daemon);
     std::fs::remove_dir_all(&keep).unwrap();
+}
+
+#[test]
+fn a_thousand_commands_from_ten_clients_are_answered_while_a_garbage_client_is_cut_off() {
+    let (daemon, _) = start("load", &[("a", backend("a")), ("b", backend("b"))]);
+    let socket = daemon.socket();
+    let spewer = {
+        let mut bad = Client::connect(&daemon);
+        std::thread::spawn(move || {
+            let mut closed_with = String::new();
+            for _ in 0..10_000 {
+                if bad.writer.write_all(b"{{{ garbage garbage\n").is_err() {
+                    break;
+                }
+            }
+            // Everything the server said, up to its close.
+            loop {
+                let line = bad.line();
+                if line.is_empty() {
+                    break;
+                }
+                closed_with = line;
+            }
+            closed_with
+        })
+    };
+    let clients: Vec<_> = (0..10)
+        .map(|n| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let mut client = Client::connect_to(&socket);
+                // Pipelined: all 100 requests, then all 100 answers.
+                for id in 0..100 {
+                    let action = if id % 10 == 0 { "connections" } else { "ping" };
+                    client.send(&format!(
+                        r#"{{"type":"command","id":{},"command":{{"action":"{action}"}}}}"#,
+                        n * 1000 + id
+                    ));
+                }
+                (0..100)
+                    .filter(|_| {
+                        let reply = client.line();
+                        reply.contains("\"type\":\"reply\"") && reply.contains("\"ok\":true")
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let answered: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert_eq!(answered, 1000, "every command is answered");
+    let last = spewer.join().unwrap();
+    assert!(
+        last.contains("unparsable lines in a row; closing"),
+        "{last}"
+    );
+    // And the daemon still serves.
+    let mut after = Client::connect(&daemon);
+    after.send(r#"{"type":"command","id":1,"command":{"action":"ping"}}"#);
+    assert!(after.line().contains("\"ok\":true"));
 }

@@ -77,6 +77,10 @@ struct Peer {
 /// The group whose members may change things besides root.
 pub const ADMIN_GROUP: &str = "director";
 
+/// Unparsable lines in a row after which a client is cut off (one typo is
+/// answered; a stream of garbage is not served).
+pub const MAX_GARBAGE: u32 = 16;
+
 fn group_id(name: &str) -> Option<u32> {
     let name = std::ffi::CString::new(name).ok()?;
     // SAFETY: getgrnam with a valid C string; the result is read at once.
@@ -133,6 +137,7 @@ async fn client(stream: UnixStream, engine: EngineHandle, peer: Peer) {
     let mut lines = BufReader::new(read);
     let mut line = Vec::new();
     let mut subscription: Option<JoinHandle<()>> = None;
+    let mut garbage_in_a_row = 0;
     loop {
         line.clear();
         match read_bounded_line(&mut lines, &mut line).await {
@@ -149,7 +154,19 @@ async fn client(stream: UnixStream, engine: EngineHandle, peer: Peer) {
         if text.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<ClientMessage>(text.trim()) {
+        let parsed = serde_json::from_str::<ClientMessage>(text.trim());
+        garbage_in_a_row = if parsed.is_err() {
+            garbage_in_a_row + 1
+        } else {
+            0
+        };
+        match parsed {
+            Err(_) if garbage_in_a_row > MAX_GARBAGE => {
+                let message = format!("more than {MAX_GARBAGE} unparsable lines in a row; closing");
+                let _ = out_tx.send(encode(&ServerMessage::Error { message })).await;
+                refuse_rest(lines, out_tx, writer, subscription).await;
+                return;
+            }
             Err(e) => {
                 let message = format!("cannot parse request: {e}");
                 let _ = out_tx.send(encode(&ServerMessage::Error { message })).await;
