@@ -246,6 +246,9 @@ pub struct RunArgs {
     /// systemd unit uses /var/lib/director/state.json; none when absent.
     #[arg(long, value_name = "FILE")]
     pub state_file: Option<PathBuf>,
+    /// How to log on stderr: text lines for journald, or JSON lines.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: crate::log::Format,
 }
 
 /// `director lab`.

@@ -37,7 +37,7 @@ pub async fn start_engine(
         (EXIT_BAD_CONFIG, text.join("\n"))
     })?;
     for warning in &loaded.warnings {
-        eprintln!("director: {warning}");
+        crate::log::emit(None, &warning.to_string());
     }
     let config = loaded.config;
     let node = config.global.router_id.clone().unwrap_or_else(hostname);
@@ -84,7 +84,10 @@ pub async fn run(
             format!("control socket {}: {e}", control.display()),
         )
     })?;
-    eprintln!("director: serving control socket {}", control.display());
+    crate::log::emit(
+        None,
+        &format!("serving control socket {}", control.display()),
+    );
     // Ready means the engine loop runs: it has published its first snapshot.
     let mut snapshots = engine.handle.snapshots.clone();
     let first =
@@ -102,7 +105,7 @@ pub async fn run(
         }
     };
     if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
-        eprintln!("director: cannot notify systemd: {e}");
+        crate::log::emit(None, &format!("cannot notify systemd: {e}"));
     }
     let watchdog = systemd::watchdog_interval()
         .map(|every| tokio::spawn(keep_watchdog_fed(engine.handle.clone(), every)));

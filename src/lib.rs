@@ -16,6 +16,7 @@ pub mod engine;
 pub mod http;
 pub mod ipvs;
 pub mod lab;
+pub mod log;
 pub mod metrics;
 pub mod netlink;
 pub mod script;

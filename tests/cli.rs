@@ -167,3 +167,42 @@ fn completions_load_in_bash_and_the_manual_page_is_roff() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("tcsh"));
 }
+
+#[test]
+fn log_format_json_writes_one_object_per_line() {
+    let dir = std::env::temp_dir().join(format!("director-json-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("d.toml"), "[global]\nrouter_id = \"j\"\n").unwrap();
+    let socket = dir.join("d.sock");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
+        .args(["run", "--log-format", "json", "--config"])
+        .arg(dir.join("d.toml"))
+        .arg("--control")
+        .arg(&socket)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !socket.exists() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "engine" && l["message"] == "engine started on j"),
+        "{text}"
+    );
+    assert!(
+        lines.iter().all(|l| l["unix_ms"].as_u64().is_some()),
+        "{text}"
+    );
+}

@@ -50,7 +50,7 @@ pub fn unix_ms() -> u64 {
 impl Journal {
     /// Record an event now, and log it to stderr.
     pub fn record(&mut self, kind: EventKind, text: String) {
-        eprintln!("director: {kind:?}: {text}");
+        crate::log::emit(Some(&format!("{kind:?}").to_lowercase()), &text);
         if self.events.len() == JOURNAL_CAPACITY {
             self.events.pop_front();
         }

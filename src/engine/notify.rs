@@ -73,7 +73,7 @@ impl Notifier {
         tokio::spawn(async move {
             let outcome = script::run(&line, &[], timeout).await;
             if !outcome.success() {
-                eprintln!("director: {line}: {outcome}");
+                crate::log::emit(Some("script"), &format!("{line}: {outcome}"));
             }
         });
     }
@@ -83,7 +83,7 @@ impl Notifier {
     pub async fn script_now(&self, line: &str) {
         let outcome = script::run(line, &[], self.timeout).await;
         if !outcome.success() {
-            eprintln!("director: {line}: {outcome}");
+            crate::log::emit(Some("script"), &format!("{line}: {outcome}"));
         }
     }
 
@@ -140,7 +140,10 @@ impl Notifier {
             tokio::spawn(async move {
                 let outcome = script::run(&line, &args, timeout).await;
                 if !outcome.success() {
-                    eprintln!("director: notify script {line:?}: {outcome}");
+                    crate::log::emit(
+                        Some("script"),
+                        &format!("notify script {line:?}: {outcome}"),
+                    );
                 }
             });
         }

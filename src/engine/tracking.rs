@@ -221,7 +221,10 @@ async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) 
     let subscription = match crate::netlink::link_events::LinkEvents::subscribe() {
         Ok(subscription) => Some(subscription),
         Err(e) => {
-            eprintln!("director: no link announcements ({e}); polling tracked interfaces");
+            crate::log::emit(
+                None,
+                &format!("no link announcements ({e}); polling tracked interfaces"),
+            );
             None
         }
     };
@@ -246,7 +249,7 @@ async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) 
                 tokio::select! {
                     changed = links.changed() => {
                         if let Err(e) = changed {
-                            eprintln!("director: link announcements failed: {e}");
+                            crate::log::emit(None, &format!("link announcements failed: {e}"));
                             tokio::time::sleep(POLL).await;
                         }
                     }

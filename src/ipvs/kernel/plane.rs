@@ -70,8 +70,8 @@ impl Drop for KernelPlane {
         }
         if self.flush_on_stop {
             match Ipvs::connect().and_then(|mut ipvs| ipvs.flush()) {
-                Ok(()) => eprintln!("director: kernel IPVS table flushed (--flush-on-stop)"),
-                Err(e) => eprintln!("director: --flush-on-stop: {e}"),
+                Ok(()) => crate::log::emit(None, "kernel IPVS table flushed (--flush-on-stop)"),
+                Err(e) => crate::log::emit(None, &format!("--flush-on-stop: {e}")),
             }
         }
     }
@@ -237,9 +237,12 @@ pub fn start(
 ) -> Result<KernelPlane, KernelError> {
     let ipvs = Ipvs::connect()?;
     if let Err(e) = std::fs::write(EXPIRE_QUIESCENT, "1") {
-        eprintln!(
-            "director: cannot set {EXPIRE_QUIESCENT} to 1 ({e}): persistent clients of a \
-             drained server stay on it until their templates expire"
+        crate::log::emit(
+            None,
+            &format!(
+                "cannot set {EXPIRE_QUIESCENT} to 1 ({e}): persistent clients of a \
+                 drained server stay on it until their templates expire"
+            ),
         );
     }
     let stop = Arc::new(AtomicBool::new(false));
