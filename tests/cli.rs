@@ -174,7 +174,7 @@ fn log_format_json_writes_one_object_per_line() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("d.toml"), "[global]\nrouter_id = \"j\"\n").unwrap();
     let socket = dir.join("d.sock");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
         .args(["run", "--log-format", "json", "--config"])
         .arg(dir.join("d.toml"))
         .arg("--control")
