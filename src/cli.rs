@@ -101,6 +101,10 @@ pub enum CtlCommand {
         #[arg(long)]
         check: Option<crate::engine::command::AddCheck>,
     },
+    /// Re-read the configuration file and apply what changed (as SIGHUP):
+    /// real servers added, removed or reweighted in place; a file that does
+    /// not validate, or a change that needs a restart, is refused whole.
+    Reload,
     /// Stop scheduling new connections to a virtual service; established
     /// ones finish.
     Disable {

@@ -8,8 +8,7 @@ use std::time::Duration;
 use crate::config::load_file;
 use crate::control::server::{serve, ControlServer};
 use crate::engine::dataplane::PlaneOptions;
-use crate::engine::overrides::StateFile;
-use crate::engine::task::{start, RunningEngine};
+use crate::engine::task::{start, EngineFiles, RunningEngine};
 use crate::ipvs::userspace::Timeouts;
 use crate::systemd;
 
@@ -27,12 +26,12 @@ pub fn hostname() -> String {
 
 /// Load `config` and start an engine on it; errors carry the exit code.
 pub async fn start_engine(
-    config: &Path,
+    path: &Path,
     tcp_fin: Duration,
     plane: PlaneOptions,
     state_file: Option<&Path>,
 ) -> Result<RunningEngine, (i32, String)> {
-    let loaded = load_file(config).map_err(|diagnostics| {
+    let loaded = load_file(path).map_err(|diagnostics| {
         let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
         (EXIT_BAD_CONFIG, text.join("\n"))
     })?;
@@ -46,15 +45,13 @@ pub async fn start_engine(
         time_wait: tcp_fin,
         ..Timeouts::default()
     };
-    start(
-        config,
-        node,
-        timeouts,
-        plane,
-        state_file.map(StateFile::new),
-    )
-    .await
-    .map_err(|e| (EXIT_CANNOT_START, e))
+    let files = EngineFiles {
+        config: Some(path.to_path_buf()),
+        state: state_file.map(Path::to_path_buf),
+    };
+    start(config, node, timeouts, plane, files)
+        .await
+        .map_err(|e| (EXIT_CANNOT_START, e))
 }
 
 /// Run headless until SIGTERM or SIGINT, then stop gracefully.
@@ -69,6 +66,7 @@ pub async fn run(
     // Listen for SIGTERM/SIGINT before anything starts: a stop that arrives
     // while the engine is still starting is graceful too.
     let stop = stop_signals();
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     let engine = start_engine(config, tcp_fin, plane, state_file).await?;
     let exporter = match metrics {
         Some(address) => Some(
@@ -107,6 +105,7 @@ pub async fn run(
     if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
         crate::log::emit(None, &format!("cannot notify systemd: {e}"));
     }
+    let reloads = tokio::spawn(reload_on_sighup(engine.handle.clone(), hangups));
     let watchdog = systemd::watchdog_interval()
         .map(|every| tokio::spawn(keep_watchdog_fed(engine.handle.clone(), every)));
     stop.await;
@@ -114,6 +113,7 @@ pub async fn run(
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
+    reloads.abort();
     drop(server);
     if let Some(exporter) = exporter {
         exporter.abort();
@@ -137,6 +137,32 @@ async fn keep_watchdog_fed(engine: crate::engine::EngineHandle, every: Duration)
             let _ = systemd::notify("WATCHDOG=1");
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Reload the configuration on every SIGHUP, as keepalived does.
+/// (`hangups` is created before the engine starts, so that a SIGHUP during
+/// start-up is held for it instead of killing the daemon.)
+async fn reload_on_sighup(
+    engine: crate::engine::EngineHandle,
+    hangups: std::io::Result<tokio::signal::unix::Signal>,
+) {
+    let Ok(mut hangups) = hangups else {
+        crate::log::emit(
+            None,
+            "cannot listen for SIGHUP: reload with `director ctl reload`",
+        );
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let request = crate::engine::Request {
+            command: crate::engine::Command::Reload,
+            origin: "SIGHUP".into(),
+        };
+        // The engine journals the outcome; a refusal is also an error here.
+        if let Err(why) = engine.request(request).await {
+            crate::log::emit(None, &format!("SIGHUP: {why}"));
+        }
     }
 }
 

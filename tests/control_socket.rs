@@ -678,3 +678,93 @@ fn a_thousand_commands_from_ten_clients_are_answered_while_a_garbage_client_is_c
     after.send(r#"{"type":"command","id":1,"command":{"action":"ping"}}"#);
     assert!(after.line().contains("\"ok\":true"));
 }
+
+#[test]
+fn reload_applies_server_changes_keeps_overrides_and_refuses_bad_files_whole() {
+    let (a, b, c) = (backend("a"), backend("b"), backend("c"));
+    let (daemon, vip) = start("reload", &[("a", a), ("b", b)]);
+    let config = daemon.dir.join("director.toml");
+    assert!(ctl(&daemon, &["drain", "web", "a"]).status.success());
+    // Traffic through the VIP all along: a reload drops nothing.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let traffic = std::thread::spawn(move || {
+        let mut answers = Vec::new();
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && answers.len() < 2_000 {
+            answers.push(fetch(vip));
+        }
+        answers
+    });
+
+    let original = std::fs::read_to_string(&config).unwrap();
+    let b_port = format!("port = {}\n", b.port());
+    let changed = original.replace(&b_port, &format!("{b_port}weight = 3\n"))
+        + &format!(
+            "[[virtual_server.real_server]]\nname = \"c\"\naddress = \"127.0.0.1\"\nport = {}\n",
+            c.port()
+        );
+    std::fs::write(&config, &changed).unwrap();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(daemon.child.id() as i32, libc::SIGHUP) };
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let snapshot = snapshot_of(&daemon);
+            snapshot.server("web", "c").is_some()
+                && snapshot.server("web", "b").is_some_and(|r| r.weight == 3)
+        }),
+        "SIGHUP did not apply the new servers"
+    );
+    let snapshot = snapshot_of(&daemon);
+    assert!(
+        snapshot.server("web", "a").unwrap().drained,
+        "the operator's drain was lost"
+    );
+    assert!(snapshot
+        .events
+        .iter()
+        .any(|e| e.text.contains("SIGHUP: reloaded")
+            && e.text
+                .contains("1 real server(s) added, 0 removed, 1 changed")));
+
+    // A file that does not parse is refused whole, with its line.
+    std::fs::write(
+        &config,
+        changed.replace("scheduler = \"rr\"", "scheduler = rr"),
+    )
+    .unwrap();
+    let refused = ctl(&daemon, &["reload"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("refused, nothing changed") && why.contains("director.toml:"),
+        "{why}"
+    );
+    // A change that needs a restart is refused whole too.
+    std::fs::write(
+        &config,
+        changed.replace("scheduler = \"rr\"", "scheduler = \"wlc\""),
+    )
+    .unwrap();
+    let refused = ctl(&daemon, &["reload"]);
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("a restart is needed to change the settings of virtual service web"),
+        "{why}"
+    );
+    assert!(
+        snapshot_of(&daemon).server("web", "c").is_some(),
+        "a refused reload changed the table"
+    );
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answers = traffic.join().unwrap();
+    assert!(!answers.is_empty());
+    let failed = answers
+        .iter()
+        .filter(|a| !["a", "b", "c"].contains(&a.as_str()))
+        .count();
+    assert_eq!(
+        failed, 0,
+        "connections failed across the reloads: {answers:?}"
+    );
+}

@@ -64,6 +64,7 @@ pub async fn run(args: CtlArgs) -> i32 {
             forwarding,
             check,
         },
+        CtlCommand::Reload => Command::Reload,
         CtlCommand::Disable { service } => Command::SetServiceEnabled {
             service,
             enabled: false,

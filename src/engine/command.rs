@@ -100,6 +100,10 @@ pub enum Command {
     /// The connection table (`ipvsadm -Lnc`), as a JSON array of rows in
     /// the reply. Changes nothing; not journaled.
     Connections,
+    /// Re-read the configuration file and apply what changed (SIGHUP does
+    /// the same). A file that does not validate, or changes that need a
+    /// restart, are refused whole and nothing changes.
+    Reload,
     /// Answer at once, changing nothing: proves the engine loop is alive
     /// (the systemd watchdog uses it). Not journaled.
     Ping,

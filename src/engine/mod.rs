@@ -11,6 +11,7 @@ pub mod operator;
 pub mod overrides;
 mod quorum;
 pub mod rates;
+pub mod reload;
 mod run_loop;
 pub mod snapshot;
 pub mod state;

@@ -28,11 +28,18 @@ impl EngineState {
     pub fn apply(&mut self, request: &Request, now: Instant) -> (Reply, Effects) {
         let result = match &request.command {
             Command::Ping => return (Ok("pong".into()), Effects::default()),
-            // The run loop answers it from the data plane; the state alone
-            // cannot, and must not pretend the table is empty.
+            // The run loop answers these: from the data plane, and from the
+            // configuration file. The state alone cannot, and must not
+            // pretend to.
             Command::Connections => {
                 return (
                     Err("the connection table is read from the data plane".into()),
+                    Effects::default(),
+                )
+            }
+            Command::Reload => {
+                return (
+                    Err("a reload is carried out by the engine loop".into()),
                     Effects::default(),
                 )
             }

@@ -23,47 +23,57 @@ struct File {
     overrides: Vec<Command>,
 }
 
+/// The command that adds `server` (not in the configuration) back.
+fn added(service: &str, server: &crate::engine::state::ServerRuntime) -> Command {
+    let check = if server.config.tcp_check.is_some() {
+        Some(AddCheck::Tcp)
+    } else {
+        server.config.http_get.as_ref().map(|h| AddCheck::Http {
+            path: h.urls.first().map_or("/".into(), |u| u.path.clone()),
+        })
+    };
+    Command::AddServer {
+        service: service.to_string(),
+        address: server.config.address,
+        port: server.config.port.0,
+        weight: server.weight,
+        name: server.config.name.clone(),
+        forwarding: server.config.forwarding.unwrap_or(Forwarding::Nat),
+        check,
+    }
+}
+
 /// The commands that turn the configured state into `state`'s.
 pub fn overrides(state: &EngineState) -> Vec<Command> {
     let mut commands = Vec::new();
     for service in &state.services {
         let name = service.config.display_name();
-        let configured = service.config.real_servers.len();
-        for (index, server) in service.servers.iter().enumerate() {
+        for server in &service.servers {
             let server_name = server.config.display_name();
-            if index >= configured {
-                if server.removed {
+            let configured = service
+                .config
+                .real_servers
+                .iter()
+                .find(|c| c.address == server.config.address && c.port == server.config.port);
+            match configured {
+                None if server.removed => continue,
+                None => commands.push(added(&name, server)),
+                Some(_) if server.removed => {
+                    commands.push(Command::RemoveServer {
+                        service: name.clone(),
+                        server: server_name,
+                        force: false,
+                    });
                     continue;
                 }
-                let check = if server.config.tcp_check.is_some() {
-                    Some(AddCheck::Tcp)
-                } else {
-                    server.config.http_get.as_ref().map(|h| AddCheck::Http {
-                        path: h.urls.first().map_or("/".into(), |u| u.path.clone()),
+                Some(configured) if server.weight != configured.weight.0 => {
+                    commands.push(Command::SetWeight {
+                        service: name.clone(),
+                        server: server_name.clone(),
+                        weight: server.weight,
                     })
-                };
-                commands.push(Command::AddServer {
-                    service: name.clone(),
-                    address: server.config.address,
-                    port: server.config.port.0,
-                    weight: server.weight,
-                    name: server.config.name.clone(),
-                    forwarding: server.config.forwarding.unwrap_or(Forwarding::Nat),
-                    check,
-                });
-            } else if server.removed {
-                commands.push(Command::RemoveServer {
-                    service: name.clone(),
-                    server: server_name.clone(),
-                    force: false,
-                });
-                continue;
-            } else if server.weight != server.config.weight.0 {
-                commands.push(Command::SetWeight {
-                    service: name.clone(),
-                    server: server_name.clone(),
-                    weight: server.weight,
-                });
+                }
+                Some(_) => {}
             }
             if server.drained {
                 commands.push(Command::Drain {

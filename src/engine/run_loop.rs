@@ -2,6 +2,7 @@
 //! inputs from clients, sockets, timers, checks and trackers, carries out
 //! what it decides, and publishes snapshots.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,6 +73,8 @@ pub struct Engine {
     pub added_checkers: Vec<JoinHandle<()>>,
     /// Where operator overrides are kept across restarts.
     pub state_file: Option<StateFile>,
+    /// The configuration file, for reloads.
+    pub config_path: Option<PathBuf>,
 }
 
 impl Engine {
@@ -108,6 +111,12 @@ impl Engine {
             let events_before = self.state.journal.recorded();
             tokio::select! {
                 Some((request, reply)) = inputs.commands.recv() => {
+                    if request.command == Command::Reload {
+                        let answer = self.reload(&request.origin);
+                        self.publish();
+                        let _ = reply.send(answer);
+                        continue;
+                    }
                     if request.command == Command::Connections {
                         let rows = self.plane.connections();
                         let _ = reply.send(rows.and_then(|rows| {
@@ -181,6 +190,47 @@ impl Engine {
         for task in background.into_iter().chain(self.added_checkers.drain(..)) {
             task.abort();
         }
+    }
+
+    /// Re-read the configuration and apply what changed, or refuse whole.
+    fn reload(&mut self, origin: &str) -> super::Reply {
+        let Some(path) = self.config_path.clone() else {
+            return Err("this engine was not started from a file; nothing to reload".into());
+        };
+        let shown = path.display().to_string();
+        let refuse = |state: &mut EngineState, why: String| {
+            let text = format!("reload of {shown} refused, nothing changed: {why}");
+            state
+                .journal
+                .record(EventKind::Operator, format!("{origin}: {text}"));
+            Err(text)
+        };
+        let loaded = match crate::config::load_file(&path) {
+            Ok(loaded) => loaded,
+            Err(problems) => {
+                let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                return refuse(&mut self.state, text.join("; "));
+            }
+        };
+        let changes = match super::reload::plan(&self.config, &loaded.config) {
+            Ok(changes) => changes,
+            Err(blocked) => {
+                let why = format!("a restart is needed to change {}", blocked.join(", "));
+                return refuse(&mut self.state, why);
+            }
+        };
+        let applied = self.state.apply_reload(&loaded.config, changes);
+        self.config = loaded.config;
+        for (service, server) in applied.start_checks {
+            self.start_checkers(service, server);
+        }
+        self.push_table();
+        self.keep_overrides();
+        let text = format!("reloaded {shown}: {}", applied.summary);
+        self.state
+            .journal
+            .record(EventKind::Operator, format!("{origin}: {text}"));
+        Ok(text)
     }
 
     /// Replay the overrides the state file keeps, journaling what could not

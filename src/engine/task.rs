@@ -39,13 +39,22 @@ impl RunningEngine {
     }
 }
 
+/// The files an engine reads and writes while it runs.
+#[derive(Debug, Clone, Default)]
+pub struct EngineFiles {
+    /// The configuration, re-read on reload.
+    pub config: Option<std::path::PathBuf>,
+    /// Where operator overrides are kept.
+    pub state: Option<std::path::PathBuf>,
+}
+
 /// Open every socket, start the data plane, checks and trackers, and run the engine.
 pub async fn start(
     config: Config,
     node: String,
     timeouts: Timeouts,
     options: PlaneOptions,
-    state_file: Option<StateFile>,
+    files: EngineFiles,
 ) -> Result<RunningEngine, String> {
     let shells = config
         .vrrp_instances
@@ -96,7 +105,8 @@ pub async fn start(
         snapshots: snapshot_tx,
         check_reports,
         added_checkers: Vec::new(),
-        state_file,
+        state_file: files.state.map(|p| StateFile::new(&p)),
+        config_path: files.config,
     };
     let inputs = Inputs {
         commands,
