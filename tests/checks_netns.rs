@@ -284,9 +284,9 @@ async fn ping_udp_smtp_and_dns_checks_follow_the_servers() {
         return;
     }
     let mut lab = NetLab::new(&prefix("chk2"));
-    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24"]);
+    lab.node("dir", &["192.0.2.1/24", "192.0.2.100/24", "2001:db8::1/64"]);
     lab.node("rs3", &["192.0.2.13/24"]);
-    lab.node("rs4", &["192.0.2.14/24"]);
+    lab.node("rs4", &["192.0.2.14/24", "2001:db8::14/64"]);
     let stop = Arc::new(AtomicBool::new(false));
     let udp_up = Arc::new(AtomicBool::new(true));
     let up = udp_up.clone();
@@ -367,11 +367,25 @@ port = 80
 connect_timeout = 0.5
 retry = 1
 delay_before_retry = 0.3
+[[virtual_server]]
+name = "web6"
+address = "2001:db8::100"
+port = 80
+delay_loop = 0.5
+[[virtual_server.real_server]]
+name = "ping6"
+address = "2001:db8::14"
+port = 80
+[virtual_server.real_server.ping_check]
+connect_timeout = 0.5
+retry = 1
+delay_before_retry = 0.3
 "#;
     let engine = start_director(&mut lab, config).await;
     let all = ["udp", "dns", "smtp", "ping"];
     snapshot_blocking(&engine, "all up", |s| {
         all.iter().all(|n| rs(s, n).health == Health::Up)
+            && s.server("web6", "ping6").unwrap().health == Health::Up
     });
     udp_up.store(false, Ordering::Relaxed);
     dns_ok.store(false, Ordering::Relaxed);
@@ -379,6 +393,9 @@ delay_before_retry = 0.3
     lab.sh("rs4", "ip link set dev eth0 down");
     // retry 1: each goes down on exactly its second failure in a row.
     let down = rounds_at_flip(&engine, &all, Health::Down);
+    // ICMPv6 echo too.
+    let ping6 = |s: &Snapshot| s.server("web6", "ping6").unwrap().health;
+    snapshot_blocking(&engine, "ping6 down", |s| ping6(s) == Health::Down);
     for name in all {
         assert_eq!(down[name], (2, 0), "{name} left on the wrong round");
     }
@@ -395,8 +412,13 @@ delay_before_retry = 0.3
     udp_up.store(true, Ordering::Relaxed);
     dns_ok.store(true, Ordering::Relaxed);
     *greeting.lock().unwrap() = "220 mx ESMTP\r\n".into();
-    lab.sh("rs4", "ip link set dev eth0 up");
+    // A link going down drops its IPv6 addresses (keep_addr_on_down=0).
+    lab.sh(
+        "rs4",
+        "ip link set dev eth0 up && ip addr replace 2001:db8::14/64 dev eth0 nodad",
+    );
     let up = rounds_at_flip(&engine, &all, Health::Up);
+    snapshot_blocking(&engine, "ping6 back", |s| ping6(s) == Health::Up);
     for name in all {
         assert_eq!(up[name], (0, 1), "{name} came back on the wrong round");
     }
