@@ -14,8 +14,11 @@ use crate::systemd;
 
 /// Exit code for a configuration that does not load.
 pub const EXIT_BAD_CONFIG: i32 = 2;
-/// Exit code when the engine cannot start (missing privileges, interfaces).
+/// Exit code when the engine cannot start (a missing interface, a port in use).
 pub const EXIT_CANNOT_START: i32 = 3;
+/// Exit code when a capability the configuration needs is missing
+/// (sysexits' EX_NOPERM).
+pub const EXIT_NO_CAPABILITY: i32 = 77;
 
 /// This host's name, for a configuration without `router_id`.
 pub fn hostname() -> String {
@@ -38,6 +41,7 @@ pub async fn start_engine(
     for warning in &loaded.warnings {
         crate::log::emit(None, &warning.to_string());
     }
+    require_capabilities(&loaded.config, plane)?;
     let config = loaded.config;
     let node = config.global.router_id.clone().unwrap_or_else(hostname);
     let timeouts = Timeouts {
@@ -52,6 +56,37 @@ pub async fn start_engine(
     start(config, node, timeouts, plane, files)
         .await
         .map_err(|e| (EXIT_CANNOT_START, e))
+}
+
+/// Refuse to start, naming what is missing, when the configuration needs
+/// capabilities this process lacks: VRRP needs CAP_NET_RAW (its sockets) and
+/// CAP_NET_ADMIN (the VIPs); the kernel plane needs CAP_NET_ADMIN.
+fn require_capabilities(
+    config: &crate::config::Config,
+    plane: PlaneOptions,
+) -> Result<(), (i32, String)> {
+    use crate::capabilities::{effective, missing, NET_ADMIN, NET_RAW};
+    let mut needed = Vec::new();
+    if !config.vrrp_instances.is_empty() {
+        needed.extend([(NET_ADMIN, "CAP_NET_ADMIN"), (NET_RAW, "CAP_NET_RAW")]);
+    } else if plane.choice == crate::engine::dataplane::Choice::Kernel {
+        needed.push((NET_ADMIN, "CAP_NET_ADMIN"));
+    }
+    let Some(mask) = effective() else {
+        return Ok(());
+    };
+    let lacking = missing(mask, &needed);
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    Err((
+        EXIT_NO_CAPABILITY,
+        format!(
+            "missing {}: run as root, or grant them (the systemd unit does: \
+             AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE)",
+            lacking.join(" and ")
+        ),
+    ))
 }
 
 /// Run headless until SIGTERM or SIGINT, then stop gracefully.

@@ -5,6 +5,7 @@
 //! all runtime state (`engine`), pure cores decide (`vrrp::instance`,
 //! `ipvs::sched`, `check::policy`, `config`), and thin shells do the I/O.
 
+pub mod capabilities;
 pub mod check;
 pub mod checksum;
 pub mod cli;

@@ -206,3 +206,37 @@ fn log_format_json_writes_one_object_per_line() {
         "{text}"
     );
 }
+
+#[test]
+fn a_missing_capability_is_named_with_its_own_exit_code() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must run this test"
+        );
+        eprintln!("SKIPPED a_missing_capability_is_named_with_its_own_exit_code: needs root to drop a capability");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("director-caps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("d.toml");
+    std::fs::write(
+        &config,
+        "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"lo\"\nvirtual_router_id = 51\npriority = 100\nvirtual_ipaddress = [\"192.0.2.50\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--bounding-set=-net_raw", "--inh-caps=-net_raw", "--"])
+        .arg(env!("CARGO_BIN_EXE_director"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .arg("--control")
+        .arg(dir.join("d.sock"))
+        .output()
+        .expect("setpriv runs (util-linux)");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(77), "{stderr}");
+    assert!(stderr.contains("missing CAP_NET_RAW"), "{stderr}");
+}
