@@ -129,6 +129,11 @@ pub fn render(snapshot: &Snapshot) -> String {
         "director_real_server_persistent_connections",
         "PersistConn: persistence templates pointing at the real server",
     );
+    let check_seconds = gauge_family(
+        &mut registry,
+        "director_real_server_check_duration_seconds",
+        "How long the real server's last health probe took",
+    );
     let overloaded = gauge_family(
         &mut registry,
         "director_real_server_overloaded",
@@ -180,6 +185,9 @@ pub fn render(snapshot: &Snapshot) -> String {
             active.get_or_create(&who).set(r.active as f64);
             inactive.get_or_create(&who).set(r.inactive as f64);
             persistent.get_or_create(&who).set(r.persistent as f64);
+            if let Some(seconds) = r.last_check_seconds {
+                check_seconds.get_or_create(&who).set(seconds);
+            }
             overloaded
                 .get_or_create(&who)
                 .set(if r.overloaded { 1.0 } else { 0.0 });
@@ -392,6 +400,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("director_real_server_active_connections{service=\"web\",server=\"rs1\",address=\"192.0.2.21:80\"} 4"), "{text}");
+        assert!(
+            text.contains("director_real_server_check_duration_seconds{service=\"web\",server=\"rs1\",address=\"192.0.2.21:80\"} 0.003"),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"));
         let classic = prometheus_text(&text);
         assert!(

@@ -32,6 +32,8 @@ pub struct CheckReport {
     /// Journal this failure even though health did not change
     /// (`log_all_failures`).
     pub log_failure: bool,
+    /// How long the probe took.
+    pub took: Duration,
 }
 
 /// The kind of probe.
@@ -160,13 +162,16 @@ pub fn spawn(spec: CheckSpec, reports: mpsc::Sender<CheckReport>) -> JoinHandle<
         loop {
             // Boxed: the probe's state (buffers included) exists only while
             // it runs, so ten thousand idle checkers stay small.
+            let started = std::time::Instant::now();
             let (result, weight) = Box::pin(run_probe(&spec)).await;
+            let took = started.elapsed();
             let verdict = policy.observe(result.is_ok());
             let report = CheckReport {
                 service: spec.service,
                 server: spec.server,
                 checker: spec.checker,
                 log_failure: spec.log_all_failures && result.is_err(),
+                took,
                 result,
                 weight,
                 changed: verdict.changed,

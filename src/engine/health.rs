@@ -33,6 +33,7 @@ impl EngineState {
             (service_config.display_name(), server.config.display_name())
         };
         server.checks_run += 1;
+        server.last_check_took = Some(report.took);
         let passed = report.result.is_ok();
         if passed {
             server.passes_in_a_row = server.passes_in_a_row.saturating_add(1);
@@ -124,6 +125,7 @@ mod tests {
             weight: None,
             changed,
             log_failure,
+            took: std::time::Duration::from_millis(3),
         }
     }
 

@@ -235,6 +235,9 @@ pub struct ServerView {
     pub last_check: Option<String>,
     /// When the last check ran, ms since the Unix epoch.
     pub last_check_unix_ms: Option<u64>,
+    /// How long the last probe took, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check_seconds: Option<f64>,
 }
 
 impl Snapshot {

@@ -118,6 +118,8 @@ pub struct ServerRuntime {
     pub passes_in_a_row: u32,
     /// The last check's outcome and when, ms since the epoch.
     pub last_check: Option<(String, u64)>,
+    /// How long the last probe took.
+    pub last_check_took: Option<Duration>,
     /// Counters shared with the data plane.
     pub stats: Arc<DestStats>,
     rates: RateSet,
@@ -145,6 +147,7 @@ impl ServerRuntime {
             failures_in_a_row: 0,
             passes_in_a_row: 0,
             last_check: None,
+            last_check_took: None,
             stats: Arc::new(DestStats::default()),
             rates: RateSet::default(),
         }
@@ -168,6 +171,7 @@ impl ServerRuntime {
         self.failures_in_a_row = 0;
         self.passes_in_a_row = 0;
         self.last_check = None;
+        self.last_check_took = None;
     }
 
     /// Whether the data plane should know it at all.
@@ -543,5 +547,6 @@ fn server_view(r: &ServerRuntime, forwarding: &str) -> ServerView {
         passes_in_a_row: r.passes_in_a_row,
         last_check: r.last_check.as_ref().map(|(t, _)| t.clone()),
         last_check_unix_ms: r.last_check.as_ref().map(|(_, at)| *at),
+        last_check_seconds: r.last_check_took.map(|d| d.as_secs_f64()),
     }
 }

@@ -43,6 +43,7 @@ pub fn server(name: &str, last_octet: u8, active: u64, drained: bool) -> ServerV
         passes_in_a_row: 10,
         last_check: Some("ok".into()),
         last_check_unix_ms: Some(1_000),
+        last_check_seconds: Some(0.003),
     }
 }
 

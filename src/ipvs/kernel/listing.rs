@@ -156,6 +156,7 @@ fn server_view(dest: &KDest) -> ServerView {
         passes_in_a_row: 0,
         last_check: None,
         last_check_unix_ms: None,
+        last_check_seconds: None,
     }
 }
 

@@ -105,7 +105,13 @@ fn draw_facts(
         weight.push_str(" · OVERLOADED (upper threshold)");
     }
     let last = match (&server.last_check, server.last_check_unix_ms) {
-        (Some(text), Some(at)) => format!("{text} ({} ago)", ago(snapshot.unix_ms, at)),
+        (Some(text), Some(at)) => {
+            let took = server
+                .last_check_seconds
+                .map(|s| format!(", took {:.0} ms", s * 1000.0))
+                .unwrap_or_default();
+            format!("{text} ({} ago{took})", ago(snapshot.unix_ms, at))
+        }
         _ => "-".into(),
     };
     let lines = vec![
