@@ -602,6 +602,12 @@ fn overrides_survive_a_restart_and_a_corrupt_state_file_is_set_aside() {
         .events
         .iter()
         .any(|e| e.text.starts_with("restored 2 operator override(s) from")));
+    assert_eq!(snapshot.overrides, ["web/rs1 drained", "web/rs2 weight 5"]);
+    let status = String::from_utf8_lossy(&ctl(&daemon, &["status"]).stdout).into_owned();
+    assert!(
+        status.contains("operator overrides (over the configuration)\n  web/rs1 drained\n"),
+        "{status}"
+    );
     drop(daemon);
 
     std::fs::write(&state, "{ this is not json").unwrap();

@@ -77,6 +77,12 @@ pub fn status(snapshot: &Snapshot) -> String {
             );
         }
     }
+    if !snapshot.overrides.is_empty() {
+        out.push_str("operator overrides (over the configuration)\n");
+        for line in &snapshot.overrides {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     out
 }
 
@@ -84,6 +90,17 @@ pub fn status(snapshot: &Snapshot) -> String {
 mod tests {
     use super::*;
     use crate::tui::fixture::snapshot;
+
+    #[test]
+    fn status_lists_the_operator_overrides() {
+        let mut snap = snapshot();
+        snap.overrides = vec!["web/rs2 drained".into()];
+        let text = status(&snap);
+        assert!(
+            text.ends_with("operator overrides (over the configuration)\n  web/rs2 drained\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn status_names_state_owner_and_health() {

@@ -48,13 +48,15 @@ pub fn overrides(state: &EngineState) -> Vec<Command> {
     let mut commands = Vec::new();
     for service in &state.services {
         let name = service.config.display_name();
+        let configured: std::collections::HashMap<_, _> = service
+            .config
+            .real_servers
+            .iter()
+            .map(|c| ((c.address, c.port.0), c))
+            .collect();
         for server in &service.servers {
             let server_name = server.config.display_name();
-            let configured = service
-                .config
-                .real_servers
-                .iter()
-                .find(|c| c.address == server.config.address && c.port == server.config.port);
+            let configured = configured.get(&(server.config.address, server.config.port.0));
             match configured {
                 None if server.removed => continue,
                 None => commands.push(added(&name, server)),
@@ -90,6 +92,33 @@ pub fn overrides(state: &EngineState) -> Vec<Command> {
         }
     }
     commands
+}
+
+/// An override in words, for `ctl status` and the console.
+pub fn describe(command: &Command) -> String {
+    match command {
+        Command::Drain { service, server } => format!("{service}/{server} drained"),
+        Command::SetWeight {
+            service,
+            server,
+            weight,
+        } => format!("{service}/{server} weight {weight}"),
+        Command::RemoveServer {
+            service, server, ..
+        } => format!("{service}/{server} removed"),
+        Command::AddServer {
+            service,
+            address,
+            port,
+            weight,
+            ..
+        } => format!(
+            "{service}: {} added (weight {weight})",
+            std::net::SocketAddr::new(*address, *port)
+        ),
+        Command::SetServiceEnabled { service, .. } => format!("{service} disabled"),
+        other => format!("{other:?}"),
+    }
 }
 
 /// Where overrides are kept.

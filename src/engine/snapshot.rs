@@ -34,6 +34,10 @@ pub struct Snapshot {
     /// alone, as ipvsadm names them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<String>,
+    /// Operator changes to the configured state, in words (they are kept
+    /// across restarts with a state file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
 }
 
 /// Who holds an instance's virtual addresses.

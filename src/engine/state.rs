@@ -398,6 +398,10 @@ impl EngineState {
             node: self.node.clone(),
             dataplane: self.dataplane.clone(),
             unmanaged: Vec::new(),
+            overrides: super::overrides::overrides(self)
+                .iter()
+                .map(super::overrides::describe)
+                .collect(),
             unix_ms: unix_ms(),
             instances: self.instances.iter().map(instance_view).collect(),
             services: self

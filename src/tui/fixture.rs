@@ -98,6 +98,7 @@ pub fn snapshot() -> Snapshot {
             ],
         }],
         unmanaged: Vec::new(),
+        overrides: Vec::new(),
         events: vec![
             Event {
                 unix_ms: 45_000_000,
