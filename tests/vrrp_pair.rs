@@ -279,3 +279,50 @@ async fn the_split_brain_guard_faults_a_backup_that_cannot_reach_its_reference()
     assert!(wait_until(Duration::from_secs(3), || lab
         .has_address("b", "192.0.2.50")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_changes_real_servers_leaves_vrrp_alone() {
+    if !namespaces_available("a_reload_that_changes_real_servers_leaves_vrrp_alone") {
+        return;
+    }
+    let mut lab = pair("reload");
+    let service = |weight: u32| {
+        format!(
+            "[[virtual_server]]\nname = \"web\"\naddress = \"192.0.2.50\"\nport = 80\n\
+             [[virtual_server.real_server]]\nname = \"rs1\"\naddress = \"192.0.2.21\"\nport = 80\nweight = {weight}\n"
+        )
+    };
+    let vrrp = instance("VI_1", 51, 150, "192.0.2.50", "");
+    let socket = lab.director("a", "a", &format!("{vrrp}{}", service(1)));
+    let a = attach_retrying(&socket).await;
+    let master = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    let transitions = master.instances[0].transitions;
+    // The same instance, a new weight: applied in place, no VRRP change.
+    std::fs::write(lab.dir.join("a.toml"), format!("{vrrp}{}", service(4))).unwrap();
+    let reply = a
+        .request(director::engine::Request {
+            command: director::engine::Command::Reload,
+            origin: "test".into(),
+        })
+        .await;
+    assert!(
+        reply.as_ref().is_ok_and(|r| r.contains("1 changed")),
+        "{reply:?}"
+    );
+    let after = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.server("web", "rs1").is_some_and(|r| r.weight == 4)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = a.snapshots.borrow().clone().unwrap();
+    assert_eq!(after.instances[0].state, State::Master);
+    assert_eq!(later.instances[0].state, State::Master);
+    assert_eq!(
+        later.instances[0].transitions, transitions,
+        "the reload flapped VRRP"
+    );
+    assert!(lab.has_address("a", "192.0.2.50"), "the VIP left");
+}
