@@ -164,6 +164,12 @@ pub enum CtlCommand {
         /// VRRP instance name.
         instance: String,
     },
+    /// Keep a backup instance from preempting until released (as a
+    /// failover does).
+    Hold {
+        /// VRRP instance name.
+        instance: String,
+    },
     /// Lift the hold a failover left.
     Release {
         /// VRRP instance name.

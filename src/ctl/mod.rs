@@ -97,6 +97,7 @@ pub async fn run(args: CtlArgs) -> i32 {
         CtlCommand::Failover { instance } => Command::Failover { instance },
         CtlCommand::Takeover { instance } => Command::Takeover { instance },
         CtlCommand::Release { instance } => Command::Release { instance },
+        CtlCommand::Hold { instance } => Command::Hold { instance },
     };
     // SAFETY: getuid has no preconditions.
     let origin = format!("ctl (uid {})", unsafe { libc::getuid() });

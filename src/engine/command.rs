@@ -45,6 +45,12 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
+    /// Keep a backup instance from preempting until released, as a
+    /// failover does (restores a failover's hold after a restart).
+    Hold {
+        /// VRRP instance name.
+        instance: String,
+    },
     /// Lift the hold a failover left, so the instance may preempt again.
     Release {
         /// VRRP instance name.

@@ -117,6 +117,14 @@ impl EngineState {
                 },
                 ("hold released; preemption allowed again", "cannot release"),
             ),
+            Command::Hold { instance } => self.vrrp_request(
+                instance,
+                |fsm| fsm.hold(),
+                (
+                    "held: it stays backup and does not preempt until released",
+                    "cannot hold",
+                ),
+            ),
             Command::Takeover { instance } => self.vrrp_request(
                 instance,
                 |fsm| fsm.takeover(now),

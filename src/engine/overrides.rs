@@ -45,7 +45,14 @@ fn added(service: &str, server: &crate::engine::state::ServerRuntime) -> Command
 
 /// The commands that turn the configured state into `state`'s.
 pub fn overrides(state: &EngineState) -> Vec<Command> {
-    let mut commands = Vec::new();
+    let mut commands: Vec<Command> = state
+        .instances
+        .iter()
+        .filter(|i| i.fsm.held())
+        .map(|i| Command::Hold {
+            instance: i.config.name.clone(),
+        })
+        .collect();
     for service in &state.services {
         let name = service.config.display_name();
         let configured: std::collections::HashMap<_, _> = service
@@ -117,6 +124,7 @@ pub fn describe(command: &Command) -> String {
             std::net::SocketAddr::new(*address, *port)
         ),
         Command::SetServiceEnabled { service, .. } => format!("{service} disabled"),
+        Command::Hold { instance } => format!("{instance} held (no preemption until released)"),
         other => format!("{other:?}"),
     }
 }
@@ -287,6 +295,36 @@ port = 80
         assert_eq!(fresh.snapshot().server("web", "rs2").unwrap().weight, 7);
         assert!(fresh.snapshot().server("web", "rs3").is_none());
         assert!(!fresh.snapshot().services[0].enabled);
+    }
+
+    #[test]
+    fn a_held_instance_is_kept_and_held_again() {
+        let text = format!(
+            "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvirtual_router_id = 51\npriority = 100\nvirtual_ipaddress = [\"192.0.2.50\"]\n{CONFIG}"
+        );
+        let config = crate::config::parse_str("t.toml", &text).unwrap();
+        let own = ["192.0.2.1".parse().unwrap()];
+        let mut held = EngineState::new(&config, "d1".into(), &own);
+        apply(
+            &mut held,
+            Command::Hold {
+                instance: "VI_1".into(),
+            },
+        );
+        let kept = overrides(&held);
+        assert_eq!(
+            kept,
+            [Command::Hold {
+                instance: "VI_1".into()
+            }]
+        );
+        assert_eq!(
+            describe(&kept[0]),
+            "VI_1 held (no preemption until released)"
+        );
+        let mut fresh = EngineState::new(&config, "d1".into(), &own);
+        apply(&mut fresh, kept[0].clone());
+        assert!(fresh.instances[0].fsm.held());
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub enum Refusal {
     NotBackup,
     /// Release needs a hold to lift.
     NotHeld,
+    /// A hold is for an instance that is not master (fail a master over).
+    IsMaster,
 }
 
 impl std::fmt::Display for Refusal {
@@ -185,6 +187,7 @@ impl std::fmt::Display for Refusal {
             Refusal::NotMaster => write!(f, "this node is not master"),
             Refusal::NotBackup => write!(f, "this node is not backup"),
             Refusal::NotHeld => write!(f, "it is not held"),
+            Refusal::IsMaster => write!(f, "it is master: fail it over instead"),
         }
     }
 }
@@ -339,6 +342,18 @@ impl Instance {
         actions.extend(self.become_backup(now, Reason::OperatorFailover));
         self.release_deadline = self.master_down_deadline;
         Ok(actions)
+    }
+
+    /// Operator hold on an instance that is not master: it does not
+    /// preempt until released or taken over, as after a failover (it still
+    /// takes over if no master is heard). How a failover's hold survives a
+    /// restart.
+    pub fn hold(&mut self) -> Result<Vec<Action>, Refusal> {
+        if self.state == State::Master {
+            return Err(Refusal::IsMaster);
+        }
+        self.held = true;
+        Ok(Vec::new())
     }
 
     /// Operator takeover: clear any hold and become master at once.
