@@ -326,3 +326,63 @@ async fn a_reload_that_changes_real_servers_leaves_vrrp_alone() {
     );
     assert!(lab.has_address("a", "192.0.2.50"), "the VIP left");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_on_the_master_moves_the_vip_without_losing_a_probe() {
+    if !namespaces_available("sigterm_on_the_master_moves_the_vip_without_losing_a_probe") {
+        return;
+    }
+    let mut lab = pair("term");
+    lab.node("c", &["192.0.2.100/24"]);
+    let a = attach_retrying(&lab.director("a", "a", &instance("VI_1", 51, 150, "192.0.2.50", "")))
+        .await;
+    let b = attach_retrying(&lab.director("b", "b", &instance("VI_1", 51, 100, "192.0.2.50", "")))
+        .await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup
+    })
+    .await;
+    // 300 echo requests 20 ms apart (6 s) from the client across the handover.
+    let client = lab.ns("c");
+    let probes = std::thread::spawn(move || {
+        director::lab::netns::in_namespace(&client, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let vip = "192.0.2.50".parse().unwrap();
+                let mut answered = 0;
+                for _ in 0..300 {
+                    if director::check::ping::ping(vip, None, Duration::from_secs(1))
+                        .await
+                        .is_ok()
+                    {
+                        answered += 1;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                answered
+            })
+        })
+        .unwrap()
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    lab.stop("a", libc::SIGTERM);
+    snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    let answered = tokio::task::spawn_blocking(move || probes.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        answered, 300,
+        "probes were lost across the graceful handover"
+    );
+    assert!(lab.has_address("b", "192.0.2.50"));
+}

@@ -175,6 +175,7 @@ impl Engine {
                 self.publish();
             }
         }
+        self.hand_over(&mut inputs).await;
         let now = Instant::now().into_std();
         for index in 0..self.shells.len() {
             self.feed(index, Input::Shutdown, now);
@@ -189,6 +190,35 @@ impl Engine {
         self.publish();
         for task in background.into_iter().chain(self.added_checkers.drain(..)) {
             task.abort();
+        }
+    }
+
+    /// A stopping master hands over hitlessly, as an operator failover
+    /// does: it advertises priority 0 but keeps its addresses until the new
+    /// master's first advert (at most Master_Down_Interval), so no packet
+    /// to a VIP finds nobody holding it.
+    async fn hand_over(&mut self, inputs: &mut Inputs) {
+        let now = Instant::now().into_std();
+        let mut longest = Duration::ZERO;
+        for index in 0..self.shells.len() {
+            let fsm = &mut self.state.instances[index].fsm;
+            if fsm.state() != crate::vrrp::instance::State::Master {
+                continue;
+            }
+            longest = longest.max(fsm.master_down_interval());
+            if let Ok(actions) = fsm.failover(now) {
+                self.carry_out(index, actions);
+            }
+        }
+        if longest.is_zero() {
+            return;
+        }
+        let deadline = Instant::now() + longest;
+        while self.state.instances.iter().any(|i| i.fsm.releasing()) {
+            tokio::select! {
+                Some((index, received)) = inputs.packets.recv() => self.on_packet(index, received),
+                () = tokio::time::sleep_until(deadline) => break,
+            }
         }
     }
 
