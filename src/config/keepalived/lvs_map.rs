@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use super::checks_map;
+use super::groups::Groups;
 use super::reader::Reader;
 use super::tree::Node;
 use crate::config::values::{Seconds, ServicePort, Weight};
@@ -101,8 +102,9 @@ fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, ServicePort)> {
     Some((address, port))
 }
 
-/// `virtual_server IP PORT { … }` (fwmark and group forms are reported).
-pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
+/// `virtual_server IP PORT { … }`, or `virtual_server group NAME { … }`:
+/// one service per entry of the group. The fwmark form is reported.
+pub fn services(reader: &mut Reader, node: &Node, groups: &Groups) -> Vec<VirtualServer> {
     match node.args.first().map(|t| t.text.as_str()) {
         Some("fwmark") => {
             reader.error(
@@ -110,19 +112,64 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
                 "fwmark services need the kernel IPVS plane, which director cannot drive yet"
                     .into(),
             );
-            return None;
+            Vec::new()
         }
         Some("group") => {
-            reader.error(
-                &node.args[0].at,
-                "virtual_server_group is accepted by keepalived but not yet supported by director"
-                    .into(),
-            );
-            return None;
+            let Some(name) = node.args.get(1) else {
+                reader.error(
+                    &node.args[0].at,
+                    "`virtual_server group` needs a group name".into(),
+                );
+                return Vec::new();
+            };
+            let Some(entries) = groups.get(&name.text) else {
+                let mut known: Vec<_> = groups.keys().cloned().collect();
+                known.sort();
+                reader.error(
+                    &name.at,
+                    format!(
+                        "no virtual_server_group named {:?} (declared: {})",
+                        name.text,
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                );
+                return Vec::new();
+            };
+            let Some(&(address, port)) = entries.first() else {
+                reader.warn(
+                    &name.at,
+                    format!("group {:?} has no entries: no services", name.text),
+                );
+                return Vec::new();
+            };
+            let template = service_at(reader, node, address, port);
+            entries
+                .iter()
+                .map(|&(address, port)| VirtualServer {
+                    address,
+                    port,
+                    ..template.clone()
+                })
+                .collect()
         }
-        _ => {}
+        _ => match endpoint(reader, node) {
+            Some((address, port)) => vec![service_at(reader, node, address, port)],
+            None => Vec::new(),
+        },
     }
-    let (address, port) = endpoint(reader, node)?;
+}
+
+/// The service a `virtual_server` block describes, at `address:port`.
+fn service_at(
+    reader: &mut Reader,
+    node: &Node,
+    address: IpAddr,
+    port: ServicePort,
+) -> VirtualServer {
     let mut service = VirtualServer {
         name: None,
         address,
@@ -235,7 +282,7 @@ pub fn service(reader: &mut Reader, node: &Node) -> Option<VirtualServer> {
             _ => reader.unknown(item, "virtual_server", SERVICE_KNOWN),
         }
     }
-    Some(service)
+    service
 }
 
 /// `persistence_granularity`: an IPv4 netmask (`255.255.255.0`) or a

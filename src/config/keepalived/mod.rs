@@ -6,6 +6,7 @@
 
 pub(crate) mod checks_map;
 mod export;
+mod groups;
 pub mod lexer;
 mod lvs_map;
 pub mod reader;
@@ -160,6 +161,14 @@ fn map(reader: &mut Reader, nodes: &[Node]) -> (Config, Declared) {
     for node in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
         vrrp_map::global(reader, node, &mut config.global, &mut defaults);
     }
+    // Groups before services: a service may name a group declared later.
+    let mut groups = groups::Groups::new();
+    for node in nodes
+        .iter()
+        .filter(|n| n.keyword.text == "virtual_server_group")
+    {
+        groups::group(reader, node, &mut groups);
+    }
     for node in nodes {
         match node.keyword.text.as_str() {
             "global_defs" => {}
@@ -180,21 +189,22 @@ fn map(reader: &mut Reader, nodes: &[Node]) -> (Config, Declared) {
                 }
             }
             "virtual_server" => {
-                if let Some(service) = lvs_map::service(reader, node) {
-                    let reals = node
-                        .block
-                        .iter()
-                        .flatten()
-                        .filter(|n| n.keyword.text == "real_server")
-                        .map(|n| n.keyword.at.clone())
-                        .collect();
-                    declared.services.push((node.keyword.at.clone(), reals));
+                let reals: Vec<_> = node
+                    .block
+                    .iter()
+                    .flatten()
+                    .filter(|n| n.keyword.text == "real_server")
+                    .map(|n| n.keyword.at.clone())
+                    .collect();
+                for service in lvs_map::services(reader, node, &groups) {
+                    declared
+                        .services
+                        .push((node.keyword.at.clone(), reals.clone()));
                     config.virtual_servers.push(service);
                 }
             }
-            "virtual_server_group" | "track_process" | "linkbeat_interfaces" | "garp_group" => {
-                reader.not_yet(node)
-            }
+            "virtual_server_group" => {}
+            "track_process" | "linkbeat_interfaces" | "garp_group" => reader.not_yet(node),
             "static_ipaddress" | "static_routes" | "static_rules" => reader.not_applicable(
                 node,
                 "configure static addresses and routes with the system's network setup",

@@ -384,3 +384,69 @@ fn file_check_names_a_track_file_that_must_exist() {
     assert!(config.is_none());
     assert!(errors(&diagnostics)[0].contains("no vrrp_track_file defines"));
 }
+
+const GROUPED: &str = r#"
+virtual_server group WEB {
+    lvs_sched rr
+    real_server 192.0.2.21 80 {
+        weight 2
+    }
+}
+virtual_server_group WEB {
+    192.0.2.50 80
+    192.0.2.51-52 8080
+    fwmark 7
+}
+"#;
+
+#[test]
+fn a_virtual_server_group_becomes_one_service_per_entry() {
+    let (config, diagnostics) = load_str("grouped.conf", GROUPED);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let shown: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    assert!(
+        shown
+            .iter()
+            .any(|d| d.contains("grouped.conf:11:5") && d.contains("firewall-mark entry")),
+        "{shown:?}"
+    );
+    let config = config.unwrap();
+    let services: Vec<String> = config
+        .virtual_servers
+        .iter()
+        .map(|s| {
+            format!(
+                "{}:{} {:?} {}",
+                s.address,
+                s.port.0,
+                s.scheduler,
+                s.real_servers.len()
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            "192.0.2.50:80 Rr 1",
+            "192.0.2.51:8080 Rr 1",
+            "192.0.2.52:8080 Rr 1"
+        ]
+    );
+    // The expansion exports as plain services that load back the same.
+    let written = export::to_keepalived(&config);
+    let (again, _) = load_str("exported.conf", &written);
+    assert_eq!(again.unwrap(), config, "{written}");
+}
+
+#[test]
+fn an_unknown_group_is_an_error_that_lists_the_known_ones() {
+    let text = GROUPED.replace("virtual_server group WEB", "virtual_server group WBE");
+    let (config, diagnostics) = load_str("grouped.conf", &text);
+    assert!(config.is_none());
+    let found = errors(&diagnostics);
+    assert!(
+        found[0].contains("grouped.conf:2:22")
+            && found[0].contains("no virtual_server_group named \"WBE\" (declared: WEB)"),
+        "{found:?}"
+    );
+}
