@@ -28,13 +28,13 @@ fn addresses(text: &str) -> Result<Vec<IpAddr>, String> {
     let start: IpAddr = base
         .parse()
         .map_err(|_| format!("{base:?} is not an IP address"))?;
-    let (first, end, step) = match start {
+    let (first, end) = match start {
         IpAddr::V4(v4) => {
             let first = u32::from(v4);
             let end = last
                 .parse::<u8>()
                 .map_err(|_| format!("{last:?} is not an octet"))?;
-            (first, (first & !0xff) | u32::from(end), 1u32)
+            (first, (first & !0xff) | u32::from(end))
         }
         IpAddr::V6(_) => {
             let end = u16::from_str_radix(last, 16)
