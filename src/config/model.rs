@@ -703,6 +703,36 @@ fn default_delay_loop() -> Seconds {
 fn default_weight() -> Weight {
     Weight(1)
 }
+/// A checker with every option at its default, as an empty TOML table
+/// reads: keepalived's 5 s connect timeout, 1 retry, 1 s before a retry.
+pub fn default_check<T: serde::de::DeserializeOwned>() -> T {
+    toml::from_str("").expect("every option of a checker has a default")
+}
+
+impl HttpGet {
+    /// An HTTP_GET of `urls` with every other option at its default.
+    pub fn with_urls(urls: Vec<HttpUrl>) -> HttpGet {
+        let mut check: HttpGet =
+            toml::from_str("url = []").expect("every option but url has a default");
+        check.urls = urls;
+        check
+    }
+}
+
+impl HttpUrl {
+    /// A url check of `path`: any 2xx, no digest, no pattern.
+    pub fn at(path: &str) -> HttpUrl {
+        HttpUrl {
+            path: path.into(),
+            status_code: Vec::new(),
+            digest: None,
+            regex: None,
+            regex_no_match: false,
+            regex_options: Vec::new(),
+        }
+    }
+}
+
 fn default_connect_timeout() -> Seconds {
     Seconds::from_secs(5)
 }
@@ -803,5 +833,31 @@ impl RealServer {
         self.name
             .clone()
             .unwrap_or_else(|| crate::ipvs::model::endpoint(self.address, self.port.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_checks_carry_keepalived_timing() {
+        let tcp: TcpCheck = default_check();
+        assert_eq!(
+            (tcp.connect_timeout, tcp.retry, tcp.delay_before_retry),
+            (Seconds::from_secs(5), 1, Seconds::from_secs(1))
+        );
+        let _: (PingCheck, UdpCheck, SmtpCheck, DnsCheck) = (
+            default_check(),
+            default_check(),
+            default_check(),
+            default_check(),
+        );
+        let http = HttpGet::with_urls(vec![HttpUrl::at("/health")]);
+        assert_eq!(http.urls[0].path, "/health");
+        assert!(
+            http.verify_certificate,
+            "certificates are verified by default"
+        );
     }
 }

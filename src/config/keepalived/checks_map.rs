@@ -2,6 +2,7 @@
 
 use super::reader::Reader;
 use super::tree::Node;
+use crate::config::default_check;
 use std::net::IpAddr;
 
 use crate::config::values::{Port, Seconds};
@@ -151,24 +152,7 @@ impl Timing<'_> {
 
 /// `HTTP_GET { url { … } … }` and `SSL_GET { … }`.
 pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
-    let mut check = HttpGet {
-        connect_ip: None,
-        bindto: None,
-        bind_port: None,
-        warmup: None,
-        delay_loop: None,
-        log_all_failures: false,
-        urls: Vec::new(),
-        connect_port: None,
-        connect_timeout: Seconds::from_secs(5),
-        retry: 1,
-        delay_before_retry: Seconds::from_secs(1),
-        virtualhost: None,
-        http_1_1: false,
-        enable_sni: false,
-        verify_certificate: true,
-        ca_file: None,
-    };
+    let mut check = HttpGet::with_urls(Vec::new());
     for item in reader.block(node) {
         let mut timing = timing_of!(check);
         if timing.take(reader, item) {
@@ -216,14 +200,7 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
 }
 
 fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
-    let mut url = HttpUrl {
-        path: "/".into(),
-        status_code: Vec::new(),
-        digest: None,
-        regex: None,
-        regex_no_match: false,
-        regex_options: Vec::new(),
-    };
+    let mut url = HttpUrl::at("/");
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "path" => {
@@ -316,17 +293,7 @@ pub fn read_block<F>(
 
 /// `PING_CHECK { … }`.
 pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
-    let mut check = PingCheck {
-        connect_ip: None,
-        bindto: None,
-        bind_port: None,
-        warmup: None,
-        delay_loop: None,
-        log_all_failures: false,
-        connect_timeout: Seconds::from_secs(5),
-        retry: 1,
-        delay_before_retry: Seconds::from_secs(1),
-    };
+    let mut check: PingCheck = default_check();
     let mut port = None;
     let timing = Timing {
         connect_port: &mut port,
@@ -348,20 +315,7 @@ pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
 
 /// `UDP_CHECK { payload …; require_reply … }`.
 pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
-    let mut check = UdpCheck {
-        connect_ip: None,
-        bindto: None,
-        bind_port: None,
-        warmup: None,
-        delay_loop: None,
-        log_all_failures: false,
-        connect_port: None,
-        connect_timeout: Seconds::from_secs(5),
-        retry: 1,
-        delay_before_retry: Seconds::from_secs(1),
-        payload: None,
-        require_reply: None,
-    };
+    let mut check: UdpCheck = default_check();
     let (mut payload, mut require_reply) = (None, None);
     let timing = timing_of!(check);
     let extra = ["payload", "require_reply"];
@@ -387,19 +341,7 @@ pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
 
 /// `SMTP_CHECK { helo_name … }`.
 pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
-    let mut check = SmtpCheck {
-        connect_ip: None,
-        bindto: None,
-        bind_port: None,
-        warmup: None,
-        delay_loop: None,
-        log_all_failures: false,
-        connect_port: None,
-        connect_timeout: Seconds::from_secs(5),
-        retry: 1,
-        delay_before_retry: Seconds::from_secs(1),
-        helo_name: None,
-    };
+    let mut check: SmtpCheck = default_check();
     let mut helo = None;
     let timing = timing_of!(check);
     read_block(
@@ -422,20 +364,7 @@ pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
 
 /// `DNS_CHECK { type …; name … }`.
 pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
-    let mut check = DnsCheck {
-        connect_ip: None,
-        bindto: None,
-        bind_port: None,
-        warmup: None,
-        delay_loop: None,
-        log_all_failures: false,
-        connect_port: None,
-        connect_timeout: Seconds::from_secs(5),
-        retry: 1,
-        delay_before_retry: Seconds::from_secs(1),
-        record_type: None,
-        name: None,
-    };
+    let mut check: DnsCheck = default_check();
     let (mut kind, mut name) = (None, None);
     let timing = timing_of!(check);
     read_block(

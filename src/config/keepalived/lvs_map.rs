@@ -1,5 +1,6 @@
 //! Mapping `virtual_server`, `real_server` and the checkers onto the model.
 
+use crate::config::default_check;
 use std::net::IpAddr;
 
 use super::checks_map;
@@ -341,18 +342,7 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
 }
 
 fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
-    let mut check = TcpCheck {
-        connect_ip: None,
-        bindto: None,
-        bind_port: None,
-        warmup: None,
-        delay_loop: None,
-        log_all_failures: false,
-        connect_port: None,
-        connect_timeout: Seconds::from_secs(5),
-        retry: 1,
-        delay_before_retry: Seconds::from_secs(1),
-    };
+    let mut check: TcpCheck = default_check();
     let timing = checks_map::timing_of!(check);
     checks_map::read_block(reader, node, "TCP_CHECK", &[], timing, |_, _| false);
     check

@@ -1,10 +1,11 @@
 //! Adding and removing real servers at run time.
 
+use crate::config::default_check;
 use std::net::{IpAddr, SocketAddr};
 
 use super::Effects;
 use crate::config::values::{ServicePort, Weight};
-use crate::config::{Forwarding, HttpGet, HttpUrl, RealServer, TcpCheck};
+use crate::config::{Forwarding, HttpGet, HttpUrl, RealServer};
 use crate::engine::command::AddCheck;
 use crate::engine::state::{EngineState, ServerRuntime};
 
@@ -154,38 +155,10 @@ fn table_changed() -> Effects {
 /// has passed, which is what an operator adding a backend expects.
 fn attach_check(config: &mut RealServer, check: &AddCheck) {
     config.alpha = Some(true);
-    // An empty table takes every field's default: 3 s timeout, 1 retry.
-    let defaults =
-        || toml::from_str::<TcpCheck>("").expect("TcpCheck has defaults for every field");
     match check {
-        AddCheck::Tcp => config.tcp_check = Some(defaults()),
+        AddCheck::Tcp => config.tcp_check = Some(default_check()),
         AddCheck::Http { path } => {
-            let timing = defaults();
-            config.http_get = Some(HttpGet {
-                urls: vec![HttpUrl {
-                    path: path.clone(),
-                    status_code: Vec::new(),
-                    digest: None,
-                    regex: None,
-                    regex_no_match: false,
-                    regex_options: Vec::new(),
-                }],
-                connect_port: None,
-                connect_timeout: timing.connect_timeout,
-                retry: timing.retry,
-                delay_before_retry: timing.delay_before_retry,
-                connect_ip: None,
-                bindto: None,
-                bind_port: None,
-                warmup: None,
-                delay_loop: None,
-                log_all_failures: false,
-                virtualhost: None,
-                http_1_1: false,
-                enable_sni: false,
-                verify_certificate: true,
-                ca_file: None,
-            })
+            config.http_get = Some(HttpGet::with_urls(vec![HttpUrl::at(path)]))
         }
     }
 }
