@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::vm::{self, Initramfs};
+use common::vm;
 use director::ctl::{render, rules, Columns};
 use director::ipvs::kernel::{
     header, reconcile, views, Forward, Ipvs, KDest, KService, Op, ServiceKey, Stats, SyncDaemon,
@@ -23,24 +23,6 @@ const SCHEDULERS: [&str; 13] = [
     "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh",
 ];
 
-fn which(tool: &str) -> PathBuf {
-    let out = Command::new("which").arg(tool).output().expect("which");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
-const INIT: &str = r#"#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev /tmp /run
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in $(cat /modules.order); do insmod /modules/$m || echo "insmod $m failed"; done
-ip link set dev lo up
-/guest --ignored --nocapture --test-threads=1
-echo "GUEST RESULT $?"
-poweroff -f
-"#;
-
 #[test]
 fn the_netlink_client_drives_a_real_kernel_ipvs() {
     if let Err(why) = vm::require_tools() {
@@ -51,40 +33,23 @@ fn the_netlink_client_drives_a_real_kernel_ipvs() {
         return;
     }
     let kernel = vm::kernel().unwrap_or_else(|e| panic!("no kernel to boot: {e}"));
-    let mut wanted = vec!["crc32c_generic", "ip_vs", "veth"];
-    let modules: Vec<String> = SCHEDULERS.iter().map(|s| format!("ip_vs_{s}")).collect();
-    wanted.extend(modules.iter().map(String::as_str));
-    let order = vm::modules_in_order(&kernel, &wanted).unwrap();
-    let mut initramfs = Initramfs::default();
-    initramfs.file("init", INIT.as_bytes().to_vec(), 0o100755);
-    initramfs
-        .program(&which("busybox"), "/bin/busybox")
-        .unwrap();
-    initramfs
-        .program(&which("ipvsadm"), "/sbin/ipvsadm")
-        .unwrap();
-    initramfs
-        .program(&std::env::current_exe().unwrap(), "/guest")
-        .unwrap();
-    initramfs
-        .program(Path::new(env!("CARGO_BIN_EXE_director")), "/director")
-        .unwrap();
-    // iproute2's ip: busybox's has no network namespaces.
-    initramfs.program(&which("ip"), "/usr/sbin/ip").unwrap();
-    let mut names = Vec::new();
-    for module in &order {
-        let name = module.file_name().unwrap().to_string_lossy().into_owned();
-        initramfs.copy(module, &format!("/modules/{name}")).unwrap();
-        names.push(name);
-    }
-    initramfs.file("modules.order", names.join("\n").into_bytes(), 0o100644);
-    let dir = std::env::temp_dir().join(format!("director-vm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let image = dir.join("initramfs.cpio");
-    initramfs.write(&image).unwrap();
-    let result = vm::boot(&kernel, &image, Duration::from_secs(300));
-    let _ = std::fs::remove_dir_all(&dir);
-    let console = result.unwrap_or_else(|e| panic!("{e}"));
+    let mut modules = vec!["crc32c_generic", "ip_vs", "veth"];
+    let schedulers: Vec<String> = SCHEDULERS.iter().map(|s| format!("ip_vs_{s}")).collect();
+    modules.extend(schedulers.iter().map(String::as_str));
+    let me = std::env::current_exe().unwrap();
+    let guest = vm::Guest {
+        program: &me,
+        args: "--ignored --nocapture --test-threads=1",
+        modules: &modules,
+        programs: &[
+            (vm::which("ipvsadm"), "/sbin/ipvsadm"),
+            (PathBuf::from(env!("CARGO_BIN_EXE_director")), "/director"),
+            // iproute2's ip: busybox's has no network namespaces.
+            (vm::which("ip"), "/usr/sbin/ip"),
+        ],
+        limit: Duration::from_secs(300),
+    };
+    let console = vm::run_guest(&kernel, &guest).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{console}");
     assert!(
         console.contains("GUEST RESULT 0") && console.contains("test result: ok. 4 passed"),

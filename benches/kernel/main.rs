@@ -24,52 +24,18 @@ const SERVICES: u16 = 100;
 const DESTS: u8 = 100;
 const EDITS: usize = 1_000;
 
-const INIT: &str = r#"#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in $(cat /modules.order); do insmod /modules/$m; done
-ip link set dev lo up
-/guest guest
-echo "GUEST RESULT $?"
-poweroff -f
-"#;
-
-fn which(tool: &str) -> std::path::PathBuf {
-    let out = Command::new("which").arg(tool).output().expect("which");
-    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
 fn host() -> Result<(), String> {
     vm::require_tools()?;
     let kernel = vm::kernel()?;
-    let order = vm::modules_in_order(&kernel, &["crc32c_generic", "ip_vs", "ip_vs_rr"])?;
-    let mut initramfs = vm::Initramfs::default();
-    initramfs.file("init", INIT.as_bytes().to_vec(), 0o100755);
-    initramfs.program(&which("busybox"), "/bin/busybox")?;
-    initramfs.program(&which("ipvsadm"), "/sbin/ipvsadm")?;
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    initramfs.program(&me, "/guest")?;
-    let mut names = Vec::new();
-    for module in &order {
-        let name = module
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        initramfs.copy(module, &format!("/modules/{name}"))?;
-        names.push(name);
-    }
-    initramfs.file("modules.order", names.join("\n").into_bytes(), 0o100644);
-    let dir = std::env::temp_dir().join(format!("director-vm-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let image = dir.join("initramfs.cpio");
-    initramfs.write(&image)?;
-    let console = vm::boot(&kernel, &image, Duration::from_secs(900));
-    let _ = std::fs::remove_dir_all(&dir);
-    let console = console?;
+    let guest = vm::Guest {
+        program: &me,
+        args: "guest",
+        modules: &["crc32c_generic", "ip_vs", "ip_vs_rr"],
+        programs: &[(vm::which("ipvsadm"), "/sbin/ipvsadm")],
+        limit: Duration::from_secs(900),
+    };
+    let console = vm::run_guest(&kernel, &guest)?;
     // A line may share the console with the firmware's last words.
     for line in console.lines().filter_map(|l| l.split_once("BENCH ")) {
         println!("{}", line.1);

@@ -348,3 +348,66 @@ pub fn boot(kernel: &Kernel, initramfs: &Path, limit: Duration) -> Result<String
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Where a tool is on the host (`which`); an empty path when it is not.
+pub fn which(tool: &str) -> PathBuf {
+    let out = Command::new("which")
+        .arg(tool)
+        .output()
+        .expect("which runs");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// What a VM runs: the guest program and its arguments, the modules it
+/// needs loaded, and other programs to put in the image (host path, guest path).
+pub struct Guest<'a> {
+    /// The program `/init` runs (as `/guest`).
+    pub program: &'a Path,
+    /// Its arguments.
+    pub args: &'a str,
+    /// Modules to load first (their dependencies are added).
+    pub modules: &'a [&'a str],
+    /// Other programs, with the libraries they need.
+    pub programs: &'a [(PathBuf, &'a str)],
+    /// How long the whole boot may take.
+    pub limit: Duration,
+}
+
+/// Boot `kernel` with busybox, the modules and the guest in an initramfs:
+/// `/init` loads the modules, brings `lo` up, runs the guest, prints
+/// `GUEST RESULT <exit code>` and powers off. Returns the console.
+pub fn run_guest(kernel: &Kernel, guest: &Guest<'_>) -> Result<String, String> {
+    let init = format!(
+        "#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmkdir -p /proc /sys /dev /tmp /run\n\
+         mount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\n\
+         for m in $(cat /modules.order); do insmod /modules/$m || echo \"insmod $m failed\"; done\n\
+         ip link set dev lo up\n/guest {}\necho \"GUEST RESULT $?\"\npoweroff -f\n",
+        guest.args
+    );
+    let mut initramfs = Initramfs::default();
+    initramfs.file("init", init.into_bytes(), 0o100755);
+    initramfs.program(&which("busybox"), "/bin/busybox")?;
+    initramfs.program(guest.program, "/guest")?;
+    for (host, at) in guest.programs {
+        initramfs.program(host, at)?;
+    }
+    let mut names = Vec::new();
+    for module in modules_in_order(kernel, guest.modules)? {
+        let name = module
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        initramfs.copy(&module, &format!("/modules/{name}"))?;
+        names.push(name);
+    }
+    initramfs.file("modules.order", names.join("\n").into_bytes(), 0o100644);
+    let dir = std::env::temp_dir().join(format!("director-vm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let image = dir.join("initramfs.cpio");
+    let console = initramfs
+        .write(&image)
+        .and_then(|()| boot(kernel, &image, guest.limit));
+    let _ = std::fs::remove_dir_all(&dir);
+    console
+}
