@@ -43,10 +43,10 @@ pub struct KernelPlane {
     stop: Arc<AtomicBool>,
     flush_on_stop: bool,
     thread: Option<JoinHandle<()>>,
-    /// What the last apply could not do, newest last (for the journal).
-    pub problems: Arc<Mutex<Vec<String>>>,
+    /// What the kernel refused, newest last, until taken for the journal.
+    problems: Arc<Mutex<Vec<String>>>,
     /// Kernel services director does not manage, as of the last apply.
-    pub unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
+    unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
 }
 
 impl KernelPlane {

@@ -52,12 +52,9 @@ pub struct History {
 #[derive(Debug, Default)]
 struct NodeHistory {
     last_publish: u64,
-    servers: HashMap<String, ServerHistory>,
-}
-
-/// The key of a server within one director.
-pub fn server_key(service: &str, server: &str) -> String {
-    format!("{service}/{server}")
+    /// By service name, then server name: looked up by `&str`, so a
+    /// snapshot of known servers allocates no keys.
+    services: HashMap<String, HashMap<String, ServerHistory>>,
 }
 
 impl History {
@@ -74,9 +71,21 @@ impl History {
         history.last_publish = snapshot.unix_ms;
         let mut notices = Vec::new();
         for service in &snapshot.services {
+            if !history.services.contains_key(&service.name) {
+                history
+                    .services
+                    .insert(service.name.clone(), HashMap::new());
+            }
+            let Some(servers) = history.services.get_mut(&service.name) else {
+                continue;
+            };
             for server in &service.servers {
-                let key = server_key(&service.name, &server.name);
-                let memory = history.servers.entry(key.clone()).or_default();
+                if !servers.contains_key(&server.name) {
+                    servers.insert(server.name.clone(), ServerHistory::default());
+                }
+                let Some(memory) = servers.get_mut(&server.name) else {
+                    continue;
+                };
                 if memory.samples.len() == SAMPLES {
                     memory.samples.pop_front();
                 }
@@ -99,7 +108,8 @@ impl History {
                 }
                 if server.drained && memory.active > 0 && server.active == 0 {
                     notices.push(format!(
-                        "{key} is drained and empty: no active connections left"
+                        "{}/{} is drained and empty: no active connections left",
+                        service.name, server.name
                     ));
                 }
                 memory.active = server.active;
@@ -110,10 +120,7 @@ impl History {
 
     /// What is remembered of a server.
     pub fn server(&self, node: usize, service: &str, server: &str) -> Option<&ServerHistory> {
-        self.nodes
-            .get(node)?
-            .servers
-            .get(&server_key(service, server))
+        self.nodes.get(node)?.services.get(service)?.get(server)
     }
 }
 
