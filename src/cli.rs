@@ -102,8 +102,10 @@ pub enum CtlCommand {
         check: Option<crate::engine::command::AddCheck>,
     },
     /// Re-read the configuration file and apply what changed (as SIGHUP):
-    /// real servers added, removed or reweighted in place; a file that does
-    /// not validate, or a change that needs a restart, is refused whole.
+    /// unchanged VRRP instances and services are left alone, changed ones
+    /// are changed in place (or, for a new VRID or interface, restarted),
+    /// and operator overrides are kept; a file that does not validate is
+    /// refused whole.
     Reload,
     /// Stop scheduling new connections to a virtual service; established
     /// ones finish.

@@ -39,7 +39,7 @@ pub async fn start_engine(
         (EXIT_BAD_CONFIG, text.join("\n"))
     })?;
     for warning in &loaded.warnings {
-        crate::log::emit(None, &warning.to_string());
+        crate::log::warn(None, &warning.to_string());
     }
     require_capabilities(&loaded.config, plane)?;
     let config = loaded.config;
@@ -138,7 +138,7 @@ pub async fn run(
         }
     };
     if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
-        crate::log::emit(None, &format!("cannot notify systemd: {e}"));
+        crate::log::warn(None, &format!("cannot notify systemd: {e}"));
     }
     let reloads = tokio::spawn(reload_on_sighup(engine.handle.clone(), hangups));
     let watchdog = systemd::watchdog_interval()
@@ -183,7 +183,7 @@ async fn reload_on_sighup(
     hangups: std::io::Result<tokio::signal::unix::Signal>,
 ) {
     let Ok(mut hangups) = hangups else {
-        crate::log::emit(
+        crate::log::warn(
             None,
             "cannot listen for SIGHUP: reload with `director ctl reload`",
         );
@@ -196,7 +196,7 @@ async fn reload_on_sighup(
         };
         // The engine journals the outcome; a refusal is also an error here.
         if let Err(why) = engine.request(request).await {
-            crate::log::emit(None, &format!("SIGHUP: {why}"));
+            crate::log::warn(None, &format!("SIGHUP: {why}"));
         }
     }
 }

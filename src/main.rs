@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
     let code = match cli.command {
         None => console(&cli.attach, &cli.config, settings(&cli.console)).await,
         Some(Subcommands::Run(args)) => {
-            director::log::set_format(args.log_format);
+            director::log::init(args.log_format);
             let fin = Duration::from_secs(args.tcp_fin_timeout);
             let plane = director::engine::dataplane::PlaneOptions {
                 choice: args.dataplane,

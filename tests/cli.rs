@@ -168,17 +168,21 @@ fn completions_load_in_bash_and_the_manual_page_is_roff() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("tcsh"));
 }
 
-#[test]
-fn log_format_json_writes_one_object_per_line() {
-    let dir = std::env::temp_dir().join(format!("director-json-log-{}", std::process::id()));
+/// Start `director run` on a config naming router `j` with `args` and
+/// `env`, stop it once it serves, and return what it wrote on stderr.
+fn stderr_of_a_short_run(tag: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = std::env::temp_dir().join(format!("director-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("d.toml"), "[global]\nrouter_id = \"j\"\n").unwrap();
     let socket = dir.join("d.sock");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
-        .args(["run", "--log-format", "json", "--config"])
+        .arg("run")
+        .args(args)
+        .arg("--config")
         .arg(dir.join("d.toml"))
         .arg("--control")
         .arg(&socket)
+        .envs(env.iter().copied())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -190,7 +194,12 @@ fn log_format_json_writes_one_object_per_line() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn log_format_json_writes_one_object_per_line() {
+    let text = stderr_of_a_short_run("json-log", &["--log-format", "json"], &[]);
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
@@ -202,8 +211,24 @@ fn log_format_json_writes_one_object_per_line() {
         "{text}"
     );
     assert!(
-        lines.iter().all(|l| l["unix_ms"].as_u64().is_some()),
+        lines
+            .iter()
+            .all(|l| l["unix_ms"].as_u64().is_some() && l["level"].is_string()),
         "{text}"
+    );
+}
+
+#[test]
+fn text_logs_carry_journald_priorities_when_stderr_is_the_journal() {
+    let text = stderr_of_a_short_run("journal-log", &[], &[("JOURNAL_STREAM", "8:1234")]);
+    assert!(
+        text.lines()
+            .any(|l| l == "<6>director: engine: engine started on j"),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.starts_with('<')),
+        "every line has a priority: {text}"
     );
 }
 

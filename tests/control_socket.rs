@@ -730,7 +730,7 @@ fn reload_applies_server_changes_keeps_overrides_and_refuses_bad_files_whole() {
         .iter()
         .any(|e| e.text.contains("SIGHUP: reloaded")
             && e.text
-                .contains("1 real server(s) added, 0 removed, 1 changed")));
+                .contains("1 real server(s) added, 1 real server(s) changed")));
 
     // A file that does not parse is refused whole, with its line.
     std::fs::write(
@@ -745,18 +745,33 @@ fn reload_applies_server_changes_keeps_overrides_and_refuses_bad_files_whole() {
         why.contains("refused, nothing changed") && why.contains("director.toml:"),
         "{why}"
     );
-    // A change that needs a restart is refused whole too.
+    // A service's settings change in place.
     std::fs::write(
         &config,
         changed.replace("scheduler = \"rr\"", "scheduler = \"wlc\""),
     )
     .unwrap();
+    let applied = ctl(&daemon, &["reload"]);
+    assert!(applied.status.success());
+    let said = String::from_utf8_lossy(&applied.stdout);
+    assert!(said.contains("1 virtual service(s) changed"), "{said}");
+    assert_eq!(snapshot_of(&daemon).services[0].scheduler, "wlc");
+    // A change that needs a restart is refused whole.
+    std::fs::write(
+        &config,
+        changed.replace(
+            "router_id = \"t\"",
+            "router_id = \"t\"\nremove_unmanaged = true",
+        ),
+    )
+    .unwrap();
     let refused = ctl(&daemon, &["reload"]);
     let why = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        why.contains("a restart is needed to change the settings of virtual service web"),
+        why.contains("a restart is needed to change [global] remove_unmanaged"),
         "{why}"
     );
+    assert_eq!(snapshot_of(&daemon).services[0].scheduler, "wlc");
     assert!(
         snapshot_of(&daemon).server("web", "c").is_some(),
         "a refused reload changed the table"

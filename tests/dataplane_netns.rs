@@ -700,3 +700,134 @@ async fn a_port_zero_service_catches_every_port_and_keeps_clients_across_ports()
         "rules removed on stop: {tables}"
     );
 }
+
+/// One connection from `source` in the client namespace to `target` and
+/// one round trip on it, errors as text (for traffic that must not fail).
+fn try_ask(client_ns: &str, source: SocketAddr, target: SocketAddr) -> Result<String, String> {
+    let mut stream = in_namespace(client_ns, move || {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(target),
+            socket2::Type::STREAM,
+            None,
+        )?;
+        socket.bind(&source.into())?;
+        socket.connect_timeout(&target.into(), Duration::from_secs(5))?;
+        Ok::<TcpStream, std::io::Error>(socket.into())
+    })
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    stream.write_all(b"?").map_err(|e| format!("write: {e}"))?;
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match stream.read(&mut byte) {
+            Ok(1) if byte[0] != b'\n' => answer.push(byte[0]),
+            Ok(1) => return Ok(String::from_utf8_lossy(&answer).into_owned()),
+            Ok(_) => return Err("closed before answering".into()),
+            Err(e) => return Err(format!("read: {e}")),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_under_load_loses_no_connection_on_unchanged_services() {
+    let web = |rs2_weight: u32| {
+        format!(
+            "[[virtual_server]]\nname = \"web\"\naddress = \"{VIP}\"\nport = 80\nscheduler = \"wrr\"\n\
+             [[virtual_server.real_server]]\nname = \"rs1\"\naddress = \"192.0.2.11\"\nport = 80\n\
+             [[virtual_server.real_server]]\nname = \"rs2\"\naddress = \"192.0.2.12\"\nport = 80\nweight = {rs2_weight}\n"
+        )
+    };
+    let alt = "[[virtual_server]]\nname = \"alt\"\naddress = \"192.0.2.100\"\nport = 8080\n\
+               [[virtual_server.real_server]]\nname = \"rs3\"\naddress = \"192.0.2.13\"\nport = 8080\n";
+    let Some(bench) = bench("dp-reload", &web(1), &[]) else {
+        return;
+    };
+    let conf = bench.lab.dir.join("dir.toml");
+    let reload = || command(&bench, Command::Reload);
+    // Connections established before the reloads, held open across them.
+    let mut held: Vec<TcpStream> = (0..20).map(|_| connect(&bench, "192.0.2.51")).collect();
+    for stream in &mut held {
+        assert!(["rs1", "rs2"].contains(&ask(stream).as_str()));
+    }
+    // New connections to the unchanged service all along.
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = {
+        let (stop, ns) = (stop.clone(), bench.lab.ns("client"));
+        let source: SocketAddr = "192.0.2.52:0".parse().unwrap();
+        let web_at: SocketAddr = format!("{VIP}:80").parse().unwrap();
+        std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            while !stop.load(Ordering::Relaxed) && answers.len() < 20_000 {
+                answers.push(try_ask(&ns, source, web_at));
+            }
+            answers
+        })
+    };
+
+    // A service added, another's scheduler weights changed: in place.
+    std::fs::write(&conf, format!("{}{alt}", web(3))).unwrap();
+    let said = reload().expect("the reload applies");
+    assert!(
+        said.contains("1 virtual service(s) added") && said.contains("1 real server(s) changed"),
+        "{said}"
+    );
+    let alt_at: SocketAddr = format!("{VIP}:8080").parse().unwrap();
+    let client = bench.lab.ns("client");
+    let source: SocketAddr = "192.0.2.53:0".parse().unwrap();
+    assert_eq!(try_ask(&client, source, alt_at), Ok("rs3".into()));
+    // The added service goes again: its socket closes.
+    std::fs::write(&conf, web(3)).unwrap();
+    let said = reload().expect("the reload applies");
+    assert!(said.contains("1 virtual service(s) removed"), "{said}");
+    let gone = try_ask(&client, source, alt_at);
+    assert!(
+        gone.as_ref().is_err_and(|e| e.contains("refused")),
+        "{gone:?}"
+    );
+    // Twenty more reloads back and forth while the traffic runs.
+    for round in 0..20 {
+        let text = if round % 2 == 0 {
+            format!("{}{alt}", web(2))
+        } else {
+            web(3)
+        };
+        std::fs::write(&conf, text).unwrap();
+        reload().expect("the reload applies");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A broken file is refused whole.
+    std::fs::write(&conf, format!("{}{alt}port = oops\n", web(5))).unwrap();
+    let refused = reload().expect_err("a broken file is refused");
+    assert!(refused.contains("refused, nothing changed"), "{refused}");
+    let snapshot = snapshot_until(&bench, "rs2 at weight 3", |s| {
+        server(s, &format!("{VIP}:80"), "rs2").weight == 3
+    });
+    assert_eq!(snapshot.services.len(), 1, "the refused file added nothing");
+
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let answers = traffic.join().unwrap();
+    let failed: Vec<_> = answers.iter().filter(|a| a.is_err()).collect();
+    eprintln!("{} connections during the reloads", answers.len());
+    assert!(
+        answers.len() > 10,
+        "too little traffic to tell: {answers:?}"
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} connections to the unchanged service failed across the reloads: {:?}",
+        failed.len(),
+        answers.len(),
+        &failed[..failed.len().min(5)]
+    );
+    for stream in &mut held {
+        assert!(
+            ["rs1", "rs2"].contains(&ask(stream).as_str()),
+            "a connection held across the reloads broke"
+        );
+    }
+}

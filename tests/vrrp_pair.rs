@@ -280,9 +280,26 @@ async fn the_split_brain_guard_faults_a_backup_that_cannot_reach_its_reference()
         .has_address("b", "192.0.2.50")));
 }
 
+/// Write `config` as node `node`'s file and reload it through the engine.
+async fn reload(
+    lab: &NetLab,
+    engine: &director::engine::EngineHandle,
+    node: &str,
+    config: &str,
+) -> String {
+    std::fs::write(lab.dir.join(format!("{node}.toml")), config).unwrap();
+    let reply = engine
+        .request(director::engine::Request {
+            command: director::engine::Command::Reload,
+            origin: "test".into(),
+        })
+        .await;
+    reply.unwrap_or_else(|e| panic!("the reload was refused: {e}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reload_that_changes_real_servers_leaves_vrrp_alone() {
-    if !namespaces_available("a_reload_that_changes_real_servers_leaves_vrrp_alone") {
+async fn reloads_change_instances_in_place_and_leave_unchanged_ones_alone() {
+    if !namespaces_available("reloads_change_instances_in_place_and_leave_unchanged_ones_alone") {
         return;
     }
     let mut lab = pair("reload");
@@ -292,39 +309,79 @@ async fn a_reload_that_changes_real_servers_leaves_vrrp_alone() {
              [[virtual_server.real_server]]\nname = \"rs1\"\naddress = \"192.0.2.21\"\nport = 80\nweight = {weight}\n"
         )
     };
-    let vrrp = instance("VI_1", 51, 150, "192.0.2.50", "");
-    let socket = lab.director("a", "a", &format!("{vrrp}{}", service(1)));
+    let vi_1 = instance("VI_1", 51, 150, "192.0.2.50", "");
+    let vi_2 = instance("VI_2", 52, 150, "192.0.2.60", "");
+    let socket = lab.director("a", "a", &format!("{vi_1}{}", service(1)));
     let a = attach_retrying(&socket).await;
     let master = snapshot_where(&a, Duration::from_secs(10), |s| {
         s.instances[0].state == State::Master
     })
     .await;
     let transitions = master.instances[0].transitions;
+    let unflapped = |s: &director::engine::Snapshot| {
+        s.instances[0].state == State::Master && s.instances[0].transitions == transitions
+    };
+
     // The same instance, a new weight: applied in place, no VRRP change.
-    std::fs::write(lab.dir.join("a.toml"), format!("{vrrp}{}", service(4))).unwrap();
-    let reply = a
-        .request(director::engine::Request {
-            command: director::engine::Command::Reload,
-            origin: "test".into(),
-        })
-        .await;
-    assert!(
-        reply.as_ref().is_ok_and(|r| r.contains("1 changed")),
-        "{reply:?}"
-    );
-    let after = snapshot_where(&a, Duration::from_secs(10), |s| {
+    let said = reload(&lab, &a, "a", &format!("{vi_1}{}", service(4))).await;
+    assert!(said.contains("1 real server(s) changed"), "{said}");
+    snapshot_where(&a, Duration::from_secs(10), |s| {
         s.server("web", "rs1").is_some_and(|r| r.weight == 4)
     })
     .await;
+
+    // A new instance starts; the old one does not notice.
+    let said = reload(&lab, &a, "a", &format!("{vi_1}{vi_2}{}", service(4))).await;
+    assert!(said.contains("1 VRRP instance(s) added"), "{said}");
+    let both = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances.len() == 2 && s.instances[1].state == State::Master
+    })
+    .await;
+    assert!(unflapped(&both), "adding VI_2 flapped VI_1");
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("a", "192.0.2.60")));
+
+    // Priority and addresses change in place: no transition, the new
+    // address comes up at once.
+    let changed = instance("VI_1", 51, 160, "192.0.2.50\", \"192.0.2.51", "");
+    let said = reload(&lab, &a, "a", &format!("{changed}{vi_2}{}", service(4))).await;
+    assert!(
+        said.contains("1 VRRP instance(s) changed in place"),
+        "{said}"
+    );
+    let after = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].priority == 160
+    })
+    .await;
+    assert!(unflapped(&after), "a priority change flapped VI_1");
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("a", "192.0.2.51")));
+
+    // VI_2 goes: it resigns and its address leaves; VI_1 stays.
+    let said = reload(&lab, &a, "a", &format!("{changed}{}", service(4))).await;
+    assert!(said.contains("1 VRRP instance(s) removed"), "{said}");
+    let after = snapshot_where(&a, Duration::from_secs(10), |s| s.instances.len() == 1).await;
+    assert!(unflapped(&after), "removing VI_2 flapped VI_1");
+    assert!(wait_until(Duration::from_secs(3), || !lab
+        .has_address("a", "192.0.2.60")));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let later = a.snapshots.borrow().clone().unwrap();
-    assert_eq!(after.instances[0].state, State::Master);
-    assert_eq!(later.instances[0].state, State::Master);
-    assert_eq!(
-        later.instances[0].transitions, transitions,
-        "the reload flapped VRRP"
-    );
+    assert!(unflapped(&later), "VI_1 moved after the reloads");
     assert!(lab.has_address("a", "192.0.2.50"), "the VIP left");
+    assert!(lab.has_address("a", "192.0.2.51"), "the added VIP left");
+
+    // A new VRID is a new router on the wire: VI_1 restarts and takes its
+    // addresses again as the new router.
+    let renumbered = instance("VI_1", 61, 160, "192.0.2.50", "");
+    let said = reload(&lab, &a, "a", &format!("{renumbered}{}", service(4))).await;
+    assert!(said.contains("1 VRRP instance(s) restarted"), "{said}");
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].vrid == 61 && s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("a", "192.0.2.50")
+        && !lab.has_address("a", "192.0.2.51")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

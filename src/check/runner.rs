@@ -82,7 +82,7 @@ pub enum Probe {
 }
 
 /// What to probe and how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
     /// Index of the virtual service.
     pub service: usize,

@@ -744,6 +744,14 @@ fn default_delay_before_retry() -> Seconds {
 }
 
 impl VirtualServer {
+    /// The service's own settings, its real servers left out.
+    pub fn without_servers(&self) -> VirtualServer {
+        VirtualServer {
+            real_servers: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     /// The persistence granularity in prefix bits, when persistent: the
     /// configured one, or the whole address.
     pub fn persistence_bits(&self) -> Option<u8> {

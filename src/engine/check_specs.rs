@@ -10,9 +10,7 @@ use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
 use crate::check::tls::TlsOptions;
 use crate::check::udp::{parse_hex, UdpProbe};
-use crate::config::{
-    CheckTiming, Config, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
-};
+use crate::config::{CheckTiming, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile};
 
 fn http_probe(check: &HttpGet, tls: bool) -> Probe {
     let urls = check
@@ -41,21 +39,6 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
             ca_file: check.ca_file.clone(),
         }),
     })
-}
-
-/// Every checker of `config`.
-pub fn check_specs(config: &Config) -> Vec<CheckSpec> {
-    let mut specs = Vec::new();
-    for (s, service) in config.virtual_servers.iter().enumerate() {
-        for (r, real) in service.real_servers.iter().enumerate() {
-            specs.extend(server_specs(
-                &config.vrrp_track_files,
-                (s, service),
-                (r, real),
-            ));
-        }
-    }
-    specs
 }
 
 /// The checkers of real server `r` of service `s`, in checker order.

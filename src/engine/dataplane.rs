@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use crate::config::Protocol;
 use crate::ipvs::kernel::plane::KernelPlane;
 use crate::ipvs::model::ConnRow;
-use crate::ipvs::userspace::Plane;
+use crate::ipvs::userspace::{Plane, Prepared};
 
 /// Which data plane to use (`--dataplane`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -83,6 +83,27 @@ impl DataPlane {
             DataPlane::Kernel(_) => Some(
                 "the kernel plane cannot close connections: they finish or expire on their own",
             ),
+        }
+    }
+
+    /// Get ready to serve `added` services and stop `removed` ones without
+    /// changing anything yet: the userspace plane binds their sockets. The
+    /// kernel plane needs nothing: it follows the table.
+    pub fn prepare(
+        &self,
+        added: &[(SocketAddr, Protocol)],
+        removed: &[(SocketAddr, Protocol)],
+    ) -> Result<Prepared, String> {
+        match self {
+            DataPlane::Userspace(plane) => plane.prepare(added, removed),
+            DataPlane::Kernel(_) => Ok(Prepared::default()),
+        }
+    }
+
+    /// Carry out what `prepare` got ready.
+    pub fn adopt(&mut self, prepared: Prepared) {
+        if let DataPlane::Userspace(plane) = self {
+            plane.adopt(prepared);
         }
     }
 }

@@ -24,6 +24,9 @@ impl EngineState {
         let Some(service) = self.services.get_mut(report.service) else {
             return false;
         };
+        if service.removed {
+            return false;
+        }
         let service_config = &service.config;
         let Some(server) = service.servers.get_mut(report.server) else {
             return false;

@@ -12,6 +12,7 @@ pub mod overrides;
 mod quorum;
 pub mod rates;
 pub mod reload;
+mod reload_shell;
 mod run_loop;
 pub mod snapshot;
 pub mod state;

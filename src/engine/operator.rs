@@ -149,11 +149,8 @@ impl EngineState {
         service: &str,
         enabled: bool,
     ) -> Result<(String, Effects), String> {
-        let vs = self
-            .services
-            .iter_mut()
-            .find(|s| s.config.display_name() == service || s.address().to_string() == service)
-            .ok_or_else(|| format!("unknown virtual service {service:?}"))?;
+        let index = self.service_index(service)?;
+        let vs = &mut self.services[index];
         let name = vs.config.display_name();
         if vs.enabled == enabled {
             let already = if enabled { "enabled" } else { "disabled" };
@@ -177,7 +174,7 @@ impl EngineState {
     /// Zero the counters of the named service, or of all.
     fn zero(&mut self, service: Option<&str>) -> Result<(String, Effects), String> {
         let mut zeroed = Vec::new();
-        for s in &mut self.services {
+        for s in self.services.iter().filter(|s| !s.removed) {
             let name = s.config.display_name();
             let address = s.address().to_string();
             if service.is_some_and(|want| want != name && want != address) {
@@ -243,21 +240,8 @@ impl EngineState {
         service: &str,
         server: &str,
     ) -> Result<(String, &mut ServerRuntime), String> {
-        let known: Vec<String> = self
-            .services
-            .iter()
-            .map(|s| s.config.display_name())
-            .collect();
-        let vs = self
-            .services
-            .iter_mut()
-            .find(|s| s.config.display_name() == service || s.address().to_string() == service)
-            .ok_or_else(|| {
-                format!(
-                    "unknown virtual service {service:?} (known: {})",
-                    known.join(", ")
-                )
-            })?;
+        let index = self.service_index(service)?;
+        let vs = &mut self.services[index];
         let service_name = vs.config.display_name();
         let known: Vec<String> = vs
             .servers

@@ -53,7 +53,7 @@ pub fn overrides(state: &EngineState) -> Vec<Command> {
             instance: i.config.name.clone(),
         })
         .collect();
-    for service in &state.services {
+    for (_, service) in state.live_services() {
         let name = service.config.display_name();
         let configured: std::collections::HashMap<_, _> = service
             .config

@@ -2,6 +2,7 @@
 //! inputs from clients, sockets, timers, checks and trackers, carries out
 //! what it decides, and publishes snapshots.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use super::journal::EventKind;
 use super::notify::Notifier;
 use super::overrides::{overrides, StateFile};
 use super::state::EngineState;
-use super::tracking::{TrackEvent, TrackState};
+use super::tracking::{Monitor, TrackEvent, TrackState};
 use super::vrrp_shell::VrrpShell;
 use super::Snapshot;
 use crate::check::runner::{self, CheckReport};
@@ -35,8 +36,8 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 pub struct Inputs {
     /// Client commands.
     pub commands: mpsc::Receiver<Envelope>,
-    /// VRRP packets, by instance index.
-    pub packets: mpsc::Receiver<(usize, std::io::Result<Received>)>,
+    /// VRRP packets, tagged with their instance's shell key.
+    pub packets: mpsc::Receiver<(u64, std::io::Result<Received>)>,
     /// Health-check results.
     pub checks: mpsc::Receiver<CheckReport>,
     /// Tracked-object changes.
@@ -67,10 +68,18 @@ pub struct Engine {
     pub plane: DataPlane,
     /// Published snapshots.
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
-    /// Where checkers report; checkers started at run time get a clone.
+    /// Where checkers report.
     pub check_reports: mpsc::Sender<CheckReport>,
-    /// Checkers started at run time (for servers an operator added).
-    pub added_checkers: Vec<JoinHandle<()>>,
+    /// The running checkers of each (service, server).
+    pub checkers: HashMap<(usize, usize), Vec<JoinHandle<()>>>,
+    /// Where tracking watchers report.
+    pub track_events: mpsc::Sender<TrackEvent>,
+    /// The running tracking watchers, by their stable names.
+    pub monitors: Vec<(String, Monitor, JoinHandle<()>)>,
+    /// Where VRRP receive tasks hand packets.
+    pub packet_sender: mpsc::Sender<(u64, std::io::Result<Received>)>,
+    /// The key the next new shell's packets are tagged with.
+    pub next_key: u64,
     /// Where operator overrides are kept across restarts.
     pub state_file: Option<StateFile>,
     /// The configuration file, for reloads.
@@ -78,12 +87,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Run until stopped, then shut every instance down and stop `background`.
-    pub async fn run(mut self, mut inputs: Inputs, background: Vec<JoinHandle<()>>) {
+    /// Run until stopped, then shut every instance down and stop every
+    /// checker and watcher.
+    pub async fn run(mut self, mut inputs: Inputs) {
         let node = self.state.node.clone();
         self.state
             .journal
             .record(EventKind::Engine, format!("engine started on {node}"));
+        for service in 0..self.state.services.len() {
+            for server in 0..self.state.services[service].servers.len() {
+                self.start_checkers(service, server);
+            }
+        }
+        self.reconcile_monitors();
         // The services' quorums start from the configured table, silently.
         self.state.refresh_quorums();
         let now = Instant::now().into_std();
@@ -145,7 +161,7 @@ impl Engine {
                     self.publish();
                     let _ = reply.send(answer);
                 }
-                Some((index, received)) = inputs.packets.recv() => self.on_packet(index, received),
+                Some((key, received)) = inputs.packets.recv() => self.on_packet_from(key, received),
                 Some(report) = inputs.checks.recv() => {
                     // Take every report already queued, then push the table
                     // (and publish) once: thousands of checkers finishing
@@ -188,7 +204,10 @@ impl Engine {
             .journal
             .record(EventKind::Engine, "engine stopped".into());
         self.publish();
-        for task in background.into_iter().chain(self.added_checkers.drain(..)) {
+        for task in self.checkers.values().flatten() {
+            task.abort();
+        }
+        for (_, _, task) in &self.monitors {
             task.abort();
         }
     }
@@ -216,51 +235,10 @@ impl Engine {
         let deadline = Instant::now() + longest;
         while self.state.instances.iter().any(|i| i.fsm.releasing()) {
             tokio::select! {
-                Some((index, received)) = inputs.packets.recv() => self.on_packet(index, received),
+                Some((key, received)) = inputs.packets.recv() => self.on_packet_from(key, received),
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }
-    }
-
-    /// Re-read the configuration and apply what changed, or refuse whole.
-    fn reload(&mut self, origin: &str) -> super::Reply {
-        let Some(path) = self.config_path.clone() else {
-            return Err("this engine was not started from a file; nothing to reload".into());
-        };
-        let shown = path.display().to_string();
-        let refuse = |state: &mut EngineState, why: String| {
-            let text = format!("reload of {shown} refused, nothing changed: {why}");
-            state
-                .journal
-                .record(EventKind::Operator, format!("{origin}: {text}"));
-            Err(text)
-        };
-        let loaded = match crate::config::load_file(&path) {
-            Ok(loaded) => loaded,
-            Err(problems) => {
-                let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                return refuse(&mut self.state, text.join("; "));
-            }
-        };
-        let changes = match super::reload::plan(&self.config, &loaded.config) {
-            Ok(changes) => changes,
-            Err(blocked) => {
-                let why = format!("a restart is needed to change {}", blocked.join(", "));
-                return refuse(&mut self.state, why);
-            }
-        };
-        let applied = self.state.apply_reload(&loaded.config, changes);
-        self.config = loaded.config;
-        for (service, server) in applied.start_checks {
-            self.start_checkers(service, server);
-        }
-        self.push_table();
-        self.keep_overrides();
-        let text = format!("reloaded {shown}: {}", applied.summary);
-        self.state
-            .journal
-            .record(EventKind::Operator, format!("{origin}: {text}"));
-        Ok(text)
     }
 
     /// Replay the overrides the state file keeps, journaling what could not
@@ -310,7 +288,7 @@ impl Engine {
     }
 
     /// Write the current overrides to the state file, if there is one.
-    fn keep_overrides(&mut self) {
+    pub(super) fn keep_overrides(&mut self) {
         let Some(file) = &self.state_file else {
             return;
         };
@@ -320,17 +298,38 @@ impl Engine {
         }
     }
 
-    /// Start the checkers of a server an operator added.
-    fn start_checkers(&mut self, service: usize, server: usize) {
+    /// Start (or start again) the checkers of one real server.
+    pub(super) fn start_checkers(&mut self, service: usize, server: usize) {
+        self.stop_checkers(service, server);
         let vs = &self.state.services[service];
-        let specs = server_specs(
+        let tasks = server_specs(
             &self.config.vrrp_track_files,
             (service, &vs.config),
             (server, &vs.servers[server].config),
-        );
-        for spec in specs {
-            self.added_checkers
-                .push(runner::spawn(spec, self.check_reports.clone()));
+        )
+        .into_iter()
+        .map(|spec| runner::spawn(spec, self.check_reports.clone()))
+        .collect();
+        self.checkers.insert((service, server), tasks);
+    }
+
+    /// Stop the checkers of one real server.
+    pub(super) fn stop_checkers(&mut self, service: usize, server: usize) {
+        for task in self
+            .checkers
+            .remove(&(service, server))
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+    }
+
+    /// A packet from the shell tagged `key`; one from a shell a reload
+    /// replaced is dropped.
+    fn on_packet_from(&mut self, key: u64, received: std::io::Result<Received>) {
+        if let Some(index) = self.shells.iter().position(|s| s.key == key) {
+            self.on_packet(index, received);
         }
     }
 

@@ -46,10 +46,50 @@ pub struct InstanceRuntime {
     owner_since: Option<u64>,
 }
 
+/// The state machine's parameters for `config`, advertising from `own`.
+pub fn params(config: &VrrpInstance, own: IpAddr) -> InstanceParams {
+    InstanceParams {
+        vrid: config.virtual_router_id.0,
+        priority: config.priority.0,
+        interval_cs: config.interval_cs(),
+        preempt: config.preempt,
+        preempt_delay: config.preempt_delay.0,
+        own_address: own,
+    }
+}
+
+/// The sync group `instance` belongs to in `config`.
+pub fn sync_group(config: &Config, instance: &str) -> Option<String> {
+    config
+        .vrrp_sync_groups
+        .iter()
+        .find(|g| g.group.iter().any(|m| m == instance))
+        .map(|g| g.name.clone())
+}
+
 /// How long an alert stays visible after its cause was last seen.
 pub const ALERT_LINGER_MS: u64 = 30_000;
 
 impl InstanceRuntime {
+    /// A new instance in Init; `own` is its advert source address, and
+    /// `whole` the configuration it belongs to (for its sync group).
+    pub fn new(config: VrrpInstance, own: IpAddr, whole: &Config) -> InstanceRuntime {
+        InstanceRuntime {
+            fsm: Instance::new(params(&config, own)),
+            adverts_sent: 0,
+            adverts_received: 0,
+            transitions: 0,
+            drops: BTreeMap::new(),
+            last_transition: None,
+            alerts: Vec::new(),
+            sync_group: sync_group(whole, &config.name),
+            tracking: Vec::new(),
+            owner: Owner::Unknown,
+            owner_since: None,
+            config,
+        }
+    }
+
     /// Count a dropped packet.
     pub fn drop_packet(&mut self, reason: &str) {
         *self.drops.entry(reason.to_string()).or_default() += 1;
@@ -214,9 +254,34 @@ pub struct ServiceRuntime {
     pub sorry_stats: Arc<DestStats>,
     /// Taking new connections; an operator may disable it.
     pub enabled: bool,
+    /// Gone from the configuration at a reload; kept (out of the table
+    /// and the snapshot) so that check reports keep their indices.
+    pub removed: bool,
 }
 
 impl ServiceRuntime {
+    /// A service as configured, its servers in their starting health.
+    pub fn new(config: VirtualServer) -> ServiceRuntime {
+        ServiceRuntime {
+            servers: config
+                .real_servers
+                .iter()
+                .cloned()
+                .map(|real| {
+                    let starts_down = real.starts_down(&config);
+                    ServerRuntime::new(real, starts_down)
+                })
+                .collect(),
+            stats: Arc::new(DestStats::default()),
+            rates: RateSet::default(),
+            quorum: Quorum::new(config.quorum, config.hysteresis),
+            sorry_stats: Arc::new(DestStats::default()),
+            enabled: true,
+            removed: false,
+            config,
+        }
+    }
+
     /// The total weight of its real servers that take connections.
     pub fn live_weight(&self) -> u64 {
         self.servers
@@ -264,52 +329,12 @@ impl EngineState {
             .vrrp_instances
             .iter()
             .zip(own_addresses)
-            .map(|(c, own)| InstanceRuntime {
-                fsm: Instance::new(InstanceParams {
-                    vrid: c.virtual_router_id.0,
-                    priority: c.priority.0,
-                    interval_cs: c.interval_cs(),
-                    preempt: c.preempt,
-                    preempt_delay: c.preempt_delay.0,
-                    own_address: *own,
-                }),
-                config: c.clone(),
-                adverts_sent: 0,
-                adverts_received: 0,
-                transitions: 0,
-                drops: BTreeMap::new(),
-                last_transition: None,
-                alerts: Vec::new(),
-                sync_group: config
-                    .vrrp_sync_groups
-                    .iter()
-                    .find(|g| g.group.contains(&c.name))
-                    .map(|g| g.name.clone()),
-                tracking: Vec::new(),
-                owner: Owner::Unknown,
-                owner_since: None,
-            })
+            .map(|(c, own)| InstanceRuntime::new(c.clone(), *own, config))
             .collect();
         let services = config
             .virtual_servers
             .iter()
-            .map(|vs| ServiceRuntime {
-                config: vs.clone(),
-                servers: vs
-                    .real_servers
-                    .iter()
-                    .cloned()
-                    .map(|real| {
-                        let starts_down = real.starts_down(vs);
-                        ServerRuntime::new(real, starts_down)
-                    })
-                    .collect(),
-                stats: Arc::new(DestStats::default()),
-                rates: RateSet::default(),
-                quorum: Quorum::new(vs.quorum, vs.hysteresis),
-                sorry_stats: Arc::new(DestStats::default()),
-                enabled: true,
-            })
+            .map(|vs| ServiceRuntime::new(vs.clone()))
             .collect();
         EngineState {
             node,
@@ -321,13 +346,34 @@ impl EngineState {
         }
     }
 
+    /// The services still configured (or added by an operator), with their indices.
+    pub fn live_services(&self) -> impl Iterator<Item = (usize, &ServiceRuntime)> {
+        self.services.iter().enumerate().filter(|(_, s)| !s.removed)
+    }
+
+    /// The index of the live service named `name` (or `address:port`).
+    pub fn service_index(&self, name: &str) -> Result<usize, String> {
+        self.live_services()
+            .find(|(_, s)| s.config.display_name() == name || s.address().to_string() == name)
+            .map(|(index, _)| index)
+            .ok_or_else(|| {
+                let known: Vec<String> = self
+                    .live_services()
+                    .map(|(_, s)| s.config.display_name())
+                    .collect();
+                format!(
+                    "unknown virtual service {name:?} (known: {})",
+                    known.join(", ")
+                )
+            })
+    }
+
     /// The table the data plane should run now.
     pub fn plane_table(&self) -> PlaneTable {
         PlaneTable {
             services: self
-                .services
-                .iter()
-                .map(|s| PlaneService {
+                .live_services()
+                .map(|(_, s)| PlaneService {
                     address: s.address(),
                     protocol: s.config.protocol,
                     scheduler: s.config.scheduler,
@@ -405,9 +451,8 @@ impl EngineState {
             unix_ms: unix_ms(),
             instances: self.instances.iter().map(instance_view).collect(),
             services: self
-                .services
-                .iter()
-                .map(|s| service_view(s, self.dataplane == "kernel"))
+                .live_services()
+                .map(|(_, s)| service_view(s, self.dataplane == "kernel"))
                 .collect(),
             events: self.journal.events().cloned().collect(),
         }

@@ -6,21 +6,18 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use super::check_specs::check_specs;
 use super::dataplane::{Choice, DataPlane, PlaneOptions};
 use super::handle::EngineHandle;
 use super::notify::Notifier;
 use super::overrides::StateFile;
 use super::run_loop::{Engine, Inputs};
 use super::state::EngineState;
-use super::tracking::{spawn_monitors, TrackState};
+use super::tracking::TrackState;
 use super::vrrp_shell::VrrpShell;
-use crate::check::runner;
 use crate::config::Config;
 use crate::ipvs::kernel::{plane as kernel_plane, Ipvs};
 use crate::ipvs::userspace::{self, Timeouts};
 use crate::netlink::address::Addresses;
-use crate::vrrp::net::Received;
 
 /// A running engine: its client handle and the means to stop it.
 #[derive(Debug)]
@@ -56,7 +53,7 @@ pub async fn start(
     options: PlaneOptions,
     files: EngineFiles,
 ) -> Result<RunningEngine, String> {
-    let shells = config
+    let mut shells = config
         .vrrp_instances
         .iter()
         .map(VrrpShell::open)
@@ -72,23 +69,17 @@ pub async fn start(
     };
     let plane = start_plane(options.choice, table_rx, timeouts, kernel)?;
     state.dataplane = plane.name().into();
-    let mut background = Vec::new();
-
-    let (packet_tx, packets) = mpsc::channel(256);
-    for (index, shell) in shells.iter().enumerate() {
-        background.push(spawn_receiver(index, shell, packet_tx.clone()));
+    let (packet_sender, packets) = mpsc::channel(256);
+    for (key, shell) in (0..).zip(shells.iter_mut()) {
+        shell.listen(key, packet_sender.clone());
     }
-    let (check_tx, checks) = mpsc::channel(256);
-    for spec in check_specs(&config) {
-        background.push(runner::spawn(spec, check_tx.clone()));
-    }
-    let check_reports = check_tx;
-    let (track_tx, tracking) = mpsc::channel(64);
-    background.extend(spawn_monitors(&config, track_tx));
+    let (check_reports, checks) = mpsc::channel(256);
+    let (track_events, tracking) = mpsc::channel(64);
 
     let (command_tx, commands) = mpsc::channel(64);
     let (snapshot_tx, snapshot_rx) = watch::channel(None);
     let (stop_tx, stop) = oneshot::channel();
+    let next_key = shells.len() as u64;
     let engine = Engine {
         notifier: Notifier::new(
             config.global.notify_fifo.clone().map(Into::into),
@@ -104,7 +95,11 @@ pub async fn start(
         plane,
         snapshots: snapshot_tx,
         check_reports,
-        added_checkers: Vec::new(),
+        checkers: std::collections::HashMap::new(),
+        track_events,
+        monitors: Vec::new(),
+        next_key,
+        packet_sender,
         state_file: files.state.map(|p| StateFile::new(&p)),
         config_path: files.config,
     };
@@ -115,7 +110,7 @@ pub async fn start(
         tracking,
         stop,
     };
-    let task = tokio::spawn(engine.run(inputs, background));
+    let task = tokio::spawn(engine.run(inputs));
     Ok(RunningEngine {
         handle: EngineHandle {
             commands: command_tx,
@@ -152,20 +147,4 @@ fn start_plane(
             Err(_) => userspace(tables),
         },
     }
-}
-
-fn spawn_receiver(
-    index: usize,
-    shell: &VrrpShell,
-    packets: mpsc::Sender<(usize, std::io::Result<Received>)>,
-) -> JoinHandle<()> {
-    let socket = shell.socket.clone();
-    tokio::spawn(async move {
-        loop {
-            let received = socket.recv().await;
-            if packets.send((index, received)).await.is_err() {
-                return;
-            }
-        }
-    })
 }

@@ -45,8 +45,8 @@ pub enum TrackEvent {
     },
     /// An instance's reference address answered or stopped answering.
     Reference {
-        /// Instance index.
-        instance: usize,
+        /// The instance's name.
+        instance: String,
         /// Answering or not.
         ok: bool,
     },
@@ -61,6 +61,13 @@ pub struct TrackState {
 }
 
 impl TrackState {
+    /// Forget what a script reported (its definition changed, or it is
+    /// gone): until its new watcher reports, it counts as succeeding, as
+    /// at start.
+    pub fn forget_script(&mut self, name: &str) {
+        self.scripts.remove(name);
+    }
+
     /// Take one event; returns whether anything changed.
     pub fn update(&mut self, event: &TrackEvent) -> bool {
         match event {
@@ -164,9 +171,31 @@ pub fn file_value(path: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// Start a watcher for everything `config`'s instances track.
-pub fn spawn_monitors(config: &Config, events: mpsc::Sender<TrackEvent>) -> Vec<JoinHandle<()>> {
-    let mut tasks = Vec::new();
+/// One watcher of tracked objects, as configured; two equal specs watch
+/// the same thing the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Monitor {
+    /// The tracked interfaces.
+    Links(Vec<String>),
+    /// The tracked files: (name, path).
+    Files(Vec<(String, String)>),
+    /// One tracked `vrrp_script`.
+    Script(VrrpScript),
+    /// An instance's split-brain reference address.
+    Reference {
+        /// The instance's name.
+        instance: String,
+        /// The address pinged.
+        address: IpAddr,
+        /// How often.
+        every: Duration,
+    },
+}
+
+/// Every watcher `config`'s instances need, each under a name that stays
+/// the same across reloads ("links", "files", "script NAME", "reference INSTANCE").
+pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
+    let mut monitors = Vec::new();
     let mut interfaces: Vec<String> = config
         .vrrp_instances
         .iter()
@@ -186,10 +215,10 @@ pub fn spawn_monitors(config: &Config, events: mpsc::Sender<TrackEvent>) -> Vec<
         .map(|f| (f.name.clone(), f.file.clone()))
         .collect();
     if !interfaces.is_empty() {
-        tasks.push(tokio::spawn(watch_links(interfaces, events.clone())));
+        monitors.push(("links".to_string(), Monitor::Links(interfaces)));
     }
     if !files.is_empty() {
-        tasks.push(tokio::spawn(poll_files(files, events.clone())));
+        monitors.push(("files".to_string(), Monitor::Files(files)));
     }
     for script in &config.vrrp_scripts {
         if config
@@ -197,21 +226,39 @@ pub fn spawn_monitors(config: &Config, events: mpsc::Sender<TrackEvent>) -> Vec<
             .iter()
             .any(|i| i.track_script.iter().any(|t| t.name == script.name))
         {
-            tasks.push(tokio::spawn(run_script(script.clone(), events.clone())));
+            monitors.push((
+                format!("script {}", script.name),
+                Monitor::Script(script.clone()),
+            ));
         }
     }
-    for (index, instance) in config.vrrp_instances.iter().enumerate() {
-        if let Some(reference) = instance.check_reference {
-            let every = instance.advert_int.0.max(Duration::from_millis(100));
-            tasks.push(tokio::spawn(watch_reference(
-                index,
-                reference,
-                every,
-                events.clone(),
-            )));
+    for instance in &config.vrrp_instances {
+        if let Some(address) = instance.check_reference {
+            monitors.push((
+                format!("reference {}", instance.name),
+                Monitor::Reference {
+                    instance: instance.name.clone(),
+                    address,
+                    every: instance.advert_int.0.max(Duration::from_millis(100)),
+                },
+            ));
         }
     }
-    tasks
+    monitors
+}
+
+/// Start watching what `monitor` names, reporting to `events`.
+pub fn spawn(monitor: Monitor, events: mpsc::Sender<TrackEvent>) -> JoinHandle<()> {
+    match monitor {
+        Monitor::Links(interfaces) => tokio::spawn(watch_links(interfaces, events)),
+        Monitor::Files(files) => tokio::spawn(poll_files(files, events)),
+        Monitor::Script(script) => tokio::spawn(run_script(script, events)),
+        Monitor::Reference {
+            instance,
+            address,
+            every,
+        } => tokio::spawn(watch_reference(instance, address, every, events)),
+    }
 }
 
 /// Report each tracked interface's state at start and whenever the kernel
@@ -221,7 +268,7 @@ async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) 
     let subscription = match crate::netlink::link_events::LinkEvents::subscribe() {
         Ok(subscription) => Some(subscription),
         Err(e) => {
-            crate::log::emit(
+            crate::log::warn(
                 None,
                 &format!("no link announcements ({e}); polling tracked interfaces"),
             );
@@ -249,7 +296,7 @@ async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) 
                 tokio::select! {
                     changed = links.changed() => {
                         if let Err(e) = changed {
-                            crate::log::emit(None, &format!("link announcements failed: {e}"));
+                            crate::log::warn(None, &format!("link announcements failed: {e}"));
                             tokio::time::sleep(POLL).await;
                         }
                     }
@@ -309,7 +356,7 @@ async fn run_script(script: VrrpScript, events: mpsc::Sender<TrackEvent>) {
 }
 
 async fn watch_reference(
-    instance: usize,
+    instance: String,
     reference: IpAddr,
     every: Duration,
     events: mpsc::Sender<TrackEvent>,
@@ -320,7 +367,10 @@ async fn watch_reference(
         if last != Some(ok) {
             last = Some(ok);
             if events
-                .send(TrackEvent::Reference { instance, ok })
+                .send(TrackEvent::Reference {
+                    instance: instance.clone(),
+                    ok,
+                })
                 .await
                 .is_err()
             {

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::run_loop::Engine;
-use super::tracking::TrackEvent;
+use super::tracking::{self, Monitor, TrackEvent};
 use super::vrrp_shell::execute;
 use crate::vrrp::instance::{Action, Input, Reason, State};
 use crate::vrrp::net::Received;
@@ -80,11 +80,47 @@ impl Engine {
         }
     }
 
+    /// Run exactly the tracking watchers the configuration asks for:
+    /// unchanged ones go on, changed and new ones start, gone ones stop. A
+    /// script whose watcher starts afresh counts as succeeding until it
+    /// reports, as at start.
+    pub fn reconcile_monitors(&mut self) {
+        let mut running = std::mem::take(&mut self.monitors);
+        for (name, monitor) in tracking::monitors(&self.config) {
+            match running
+                .iter()
+                .position(|(n, m, _)| *n == name && *m == monitor)
+            {
+                Some(at) => self.monitors.push(running.swap_remove(at)),
+                None => {
+                    if let Monitor::Script(script) = &monitor {
+                        self.track.forget_script(&script.name);
+                    }
+                    let task = tracking::spawn(monitor.clone(), self.track_events.clone());
+                    self.monitors.push((name, monitor, task));
+                }
+            }
+        }
+        for (_, monitor, task) in running {
+            task.abort();
+            if let Monitor::Script(script) = monitor {
+                self.track.forget_script(&script.name);
+            }
+        }
+    }
+
     /// A tracked object changed: recompute priorities and faults.
     pub fn on_tracking(&mut self, event: TrackEvent) {
         let now = Instant::now();
         if let TrackEvent::Reference { instance, ok } = event {
-            self.feed(instance, Input::Reference(ok), now);
+            if let Some(index) = self
+                .state
+                .instances
+                .iter()
+                .position(|i| i.config.name == instance)
+            {
+                self.feed(index, Input::Reference(ok), now);
+            }
             return;
         }
         if self.track.update(&event) {

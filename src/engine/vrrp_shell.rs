@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::journal::EventKind;
@@ -16,7 +17,7 @@ use crate::netlink::address::{Addresses, InterfaceAddress};
 use crate::netlink::link::{link_local_ipv6, primary_ipv4, Link};
 use crate::vrrp::announce::announce;
 use crate::vrrp::instance::{Action, State};
-use crate::vrrp::net::VrrpSocket;
+use crate::vrrp::net::{Received, VrrpSocket};
 use crate::vrrp::packet::{encode, Advert, Auth, PseudoHeader, Version};
 use crate::vrrp::receive::Expectation;
 
@@ -38,7 +39,11 @@ pub struct VrrpShell {
     pub own_address: IpAddr,
     /// What peers' adverts are checked against.
     pub expectation: Expectation,
+    /// Tags the packets its receive task hands the engine.
+    pub key: u64,
+    link: Link,
     managed: Vec<ManagedAddress>,
+    receiver: Option<JoinHandle<()>>,
     garp_repeat: u32,
     garp_delay: Duration,
     garp_refresh: Duration,
@@ -102,12 +107,83 @@ impl VrrpShell {
             socket: Arc::new(socket),
             own_address,
             expectation: expectation(config),
+            key: 0,
+            link,
             managed,
+            receiver: None,
             garp_repeat: config.garp_master_repeat,
             garp_delay: config.garp_master_delay.0,
             garp_refresh: config.garp_master_refresh.0,
             announcer: Mutex::new(None),
         })
+    }
+
+    /// Start handing received packets to the engine, tagged with `key`.
+    pub fn listen(&mut self, key: u64, packets: mpsc::Sender<(u64, std::io::Result<Received>)>) {
+        self.key = key;
+        let socket = self.socket.clone();
+        self.receiver = Some(tokio::spawn(async move {
+            loop {
+                let received = socket.recv().await;
+                if packets.send((key, received)).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+
+    /// The addresses `config` asks for, resolved: what can fail in a
+    /// reload's in-place change, checked before anything changes.
+    pub fn resolve(&self, config: &VrrpInstance) -> Result<Vec<ManagedAddress>, String> {
+        config
+            .virtual_ipaddress
+            .iter()
+            .chain(&config.virtual_ipaddress_excluded)
+            .map(|vip| managed(config, vip, &self.link))
+            .collect()
+    }
+
+    /// Take `config`'s settings in place (a reload): what adverts carry and
+    /// peers must agree with, the announcement schedule, and the addresses
+    /// (`resolved` from `resolve`). While `holding` the addresses, new ones
+    /// are added and announced and dropped ones removed. Returns what failed.
+    pub fn update(
+        &mut self,
+        config: &VrrpInstance,
+        resolved: Vec<ManagedAddress>,
+        addresses: &Addresses,
+        holding: bool,
+    ) -> Vec<String> {
+        self.expectation = expectation(config);
+        self.garp_repeat = config.garp_master_repeat;
+        self.garp_delay = config.garp_master_delay.0;
+        self.garp_refresh = config.garp_master_refresh.0;
+        let old = std::mem::replace(&mut self.managed, resolved);
+        if !holding {
+            return Vec::new();
+        }
+        let same = |a: &ManagedAddress, b: &ManagedAddress| a.address == b.address;
+        let mut failures: Vec<String> = old
+            .iter()
+            .filter(|o| !self.managed.iter().any(|n| same(n, o)))
+            .filter_map(|gone| addresses.remove(&gone.address).err())
+            .map(|e| e.to_string())
+            .collect();
+        let added: Vec<_> = self
+            .managed
+            .iter()
+            .filter(|n| !old.iter().any(|o| same(n, o)))
+            .collect();
+        failures.extend(
+            added
+                .iter()
+                .filter_map(|new| addresses.add(&new.address).err())
+                .map(|e| e.to_string()),
+        );
+        if !added.is_empty() {
+            failures.extend(self.start_announcing().err());
+        }
+        failures
     }
 
     fn stop_announcing(&self) {
@@ -160,6 +236,9 @@ impl VrrpShell {
 impl Drop for VrrpShell {
     fn drop(&mut self) {
         self.stop_announcing();
+        if let Some(receiver) = self.receiver.take() {
+            receiver.abort();
+        }
     }
 }
 

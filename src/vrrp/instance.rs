@@ -232,6 +232,21 @@ impl Instance {
         }
     }
 
+    /// Take new parameters in place (a reload). The VRID, the address
+    /// owner's priority 255 and our address are what the instance is on
+    /// the wire; changing those needs a new instance. A master advertises
+    /// at the new interval from its next advert; the effective priority
+    /// follows with the next `Tracking` input.
+    pub fn reconfigure(&mut self, params: InstanceParams) {
+        if self.state != State::Backup {
+            self.master_interval_cs = params.interval_cs;
+        }
+        if !params.preempt {
+            self.preempt_from = None;
+        }
+        self.params = params;
+    }
+
     /// Current state.
     pub fn state(&self) -> State {
         self.state

@@ -46,6 +46,7 @@ pub fn require_tools() -> Result<(), String> {
         ("ipvsadm", "ipvsadm"),
         ("xz", "xz-utils"),
         ("dpkg-deb", "dpkg"),
+        ("strip", "binutils"),
     ] {
         if run("which", &[tool], Path::new("/")).is_err() {
             return Err(format!("{tool} is missing: apt-get install -y {package}"));
@@ -208,9 +209,24 @@ impl Initramfs {
         Ok(())
     }
 
-    /// Add a dynamically linked program and every library `ldd` lists.
+    /// Add a dynamically linked program, without its debug information
+    /// (most of a debug build, and the guest unpacks everything into its
+    /// RAM), and every library `ldd` lists.
     pub fn program(&mut self, host: &Path, at: &str) -> Result<(), String> {
-        self.copy(host, at)?;
+        let stripped = std::env::temp_dir().join(format!(
+            "director-vm-{}-{}",
+            std::process::id(),
+            at.replace('/', "_")
+        ));
+        let (from, to) = (host.display().to_string(), stripped.display().to_string());
+        run(
+            "strip",
+            &["--strip-debug", "-o", &to, &from],
+            Path::new("/"),
+        )?;
+        let bytes = std::fs::read(&stripped).map_err(|e| format!("{to}: {e}"));
+        let _ = std::fs::remove_file(&stripped);
+        self.file(at, bytes?, 0o100755);
         let listing =
             run("ldd", &[&host.display().to_string()], Path::new("/")).unwrap_or_default();
         for line in listing.lines() {

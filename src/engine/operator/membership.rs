@@ -44,11 +44,7 @@ impl EngineState {
         } = new;
         let weight = Weight::new(i64::from(weight))?;
         let port = ServicePort::new(i64::from(port))?;
-        let index = self
-            .services
-            .iter()
-            .position(|s| s.config.display_name() == service || s.address().to_string() == service)
-            .ok_or_else(|| format!("unknown virtual service {service:?}"))?;
+        let index = self.service_index(service)?;
         let vs = &mut self.services[index];
         if address.is_ipv4() != vs.config.address.is_ipv4() {
             return Err(format!(
@@ -125,10 +121,9 @@ impl EngineState {
         force: bool,
     ) -> Result<(String, Effects), String> {
         let vs = self
-            .services
-            .iter()
-            .find(|s| s.config.display_name() == service || s.address().to_string() == service)
-            .map(|s| (s.address(), s.config.protocol));
+            .service_index(service)
+            .ok()
+            .map(|i| (self.services[i].address(), self.services[i].config.protocol));
         let (name, real) = self.server_mut(service, server)?;
         real.removed = true;
         let dest = real.address();

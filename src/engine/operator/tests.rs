@@ -253,7 +253,7 @@ fn a_disabled_service_schedules_nothing_and_says_so() {
     });
     assert_eq!(
         s.apply(&unknown, Instant::now()).0.unwrap_err(),
-        "unknown virtual service \"nope\""
+        "unknown virtual service \"nope\" (known: web)"
     );
 }
 

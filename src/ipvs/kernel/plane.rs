@@ -71,7 +71,7 @@ impl Drop for KernelPlane {
         if self.flush_on_stop {
             match Ipvs::connect().and_then(|mut ipvs| ipvs.flush()) {
                 Ok(()) => crate::log::emit(None, "kernel IPVS table flushed (--flush-on-stop)"),
-                Err(e) => crate::log::emit(None, &format!("--flush-on-stop: {e}")),
+                Err(e) => crate::log::warn(None, &format!("--flush-on-stop: {e}")),
             }
         }
     }
@@ -237,7 +237,7 @@ pub fn start(
 ) -> Result<KernelPlane, KernelError> {
     let ipvs = Ipvs::connect()?;
     if let Err(e) = std::fs::write(EXPIRE_QUIESCENT, "1") {
-        crate::log::emit(
+        crate::log::warn(
             None,
             &format!(
                 "cannot set {EXPIRE_QUIESCENT} to 1 ({e}): persistent clients of a \

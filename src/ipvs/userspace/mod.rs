@@ -8,6 +8,7 @@
 
 mod all_ports;
 mod buffers;
+mod changes;
 mod clock;
 mod conns;
 mod listener;
@@ -19,12 +20,13 @@ mod threshold;
 mod udp;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use changes::{BoundSocket, Prepared};
 pub use conns::Timeouts;
 pub use listener::PlaneError;
 pub use table::{Persistence, PlaneDest, PlaneService, PlaneTable};
@@ -38,13 +40,25 @@ use service::ServiceRuntime;
 /// How often expired connections and templates are swept.
 const SWEEP: Duration = Duration::from_millis(250);
 
+/// A service the plane serves: its runtime and the task that accepts (TCP)
+/// or carries (UDP) its traffic.
+struct Serving {
+    runtime: Arc<ServiceRuntime>,
+    task: JoinHandle<()>,
+}
+
 /// The running plane: one socket per service and the sweeper. Dropping it
 /// stops them all.
 pub struct Plane {
-    services: Vec<Arc<ServiceRuntime>>,
-    tasks: Vec<JoinHandle<()>>,
+    serving: Vec<Serving>,
+    /// What the sweeper sweeps: every serving runtime.
+    swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>>,
+    sweeper: JoinHandle<()>,
     /// The TPROXY rules of port-0 services, removed when the plane goes.
     all_ports: Option<all_ports::AllPorts>,
+    table: watch::Receiver<Arc<PlaneTable>>,
+    clock: Arc<Clock>,
+    timeouts: Timeouts,
 }
 
 /// Bind every service in the current table and start serving; each follows
@@ -55,23 +69,36 @@ pub fn start(
 ) -> Result<Plane, PlaneError> {
     let clock = Arc::new(Clock::new());
     let current = table.borrow().clone();
+    let swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>> = Arc::default();
+    let sweeping = swept.clone();
+    let sweep_clock = clock.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            sweep_clock.now_ms();
+            let services = sweeping.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            for service in &services {
+                service.sweep();
+            }
+        }
+    });
     let mut plane = Plane {
-        services: Vec::new(),
-        tasks: Vec::new(),
+        serving: Vec::new(),
+        swept,
+        sweeper,
         all_ports: None,
+        table,
+        clock,
+        timeouts,
     };
     let mut redirects = Vec::new();
+    let mut bound = Vec::new();
     for service in &current.services {
         let address = service.address;
-        let runtime = Arc::new(ServiceRuntime::new(
-            address,
-            service.protocol,
-            table.clone(),
-            clock.clone(),
-            timeouts,
-        ));
         let error = |cause| PlaneError { address, cause };
-        let task = match service.protocol {
+        let socket = match service.protocol {
             Protocol::Tcp if address.port() == 0 => {
                 let listener = listener::bind_tcp_transparent(address.ip()).map_err(error)?;
                 let listener_port = listener.local_addr().map_err(error)?.port();
@@ -90,7 +117,7 @@ pub fn start(
                     listener_port,
                     excluded,
                 });
-                tokio::spawn(listener::accept_loop(listener, runtime.clone()))
+                BoundSocket::Tcp(listener)
             }
             Protocol::Udp if address.port() == 0 => {
                 return Err(PlaneError {
@@ -100,17 +127,9 @@ pub fn start(
                     ),
                 })
             }
-            Protocol::Tcp => {
-                let listener = listener::bind_tcp(address).map_err(error)?;
-                tokio::spawn(listener::accept_loop(listener, runtime.clone()))
-            }
-            Protocol::Udp => {
-                let socket = Arc::new(listener::bind_udp(address).map_err(error)?);
-                tokio::spawn(udp::serve(runtime.clone(), socket))
-            }
+            protocol => BoundSocket::bind(address, protocol).map_err(error)?,
         };
-        plane.tasks.push(task);
-        plane.services.push(runtime);
+        bound.push((address, service.protocol, socket));
     }
     if !redirects.is_empty() {
         let installed = all_ports::AllPorts::install(&redirects).map_err(|e| PlaneError {
@@ -119,25 +138,18 @@ pub fn start(
         })?;
         plane.all_ports = Some(installed);
     }
-    let services = plane.services.clone();
-    plane.tasks.push(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            clock.now_ms();
-            for service in &services {
-                service.sweep();
-            }
-        }
-    }));
+    plane.adopt(Prepared {
+        bound,
+        retired: Vec::new(),
+    });
     Ok(plane)
 }
 
 impl Plane {
     /// Close every connection of `service` to `dest` now (a forced removal).
     pub fn close_connections(&self, service: SocketAddr, protocol: Protocol, dest: SocketAddr) {
-        for runtime in &self.services {
+        for serving in &self.serving {
+            let runtime = &serving.runtime;
             if runtime.address == service && runtime.protocol == protocol {
                 runtime.close_all_to(dest);
             }
@@ -146,14 +158,15 @@ impl Plane {
 
     /// Every connection and persistence template (`ipvsadm -Lnc`).
     pub fn connections(&self) -> Vec<ConnRow> {
-        self.services.iter().flat_map(|s| s.rows()).collect()
+        self.serving.iter().flat_map(|s| s.runtime.rows()).collect()
     }
 }
 
 impl Drop for Plane {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
+        self.sweeper.abort();
+        for serving in &self.serving {
+            serving.task.abort();
         }
     }
 }

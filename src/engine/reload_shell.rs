@@ -1,0 +1,273 @@
+//! Carrying out a reload: re-read the file, plan it (`reload::plan`), make
+//! ready everything that can fail (sockets of new and restarted instances,
+//! the addresses of changed ones, the data plane's new sockets), and only
+//! then change the running engine. A reload that cannot be made ready is
+//! refused whole and nothing changes.
+
+use std::path::Path;
+
+use tokio::time::Instant;
+
+use super::command::Reply;
+use super::journal::EventKind;
+use super::notify::Notifier;
+use super::reload::{self, InstanceStep, Plan, ServiceStep};
+use super::run_loop::Engine;
+use super::state::{params, sync_group, InstanceRuntime};
+use super::vrrp_shell::{ManagedAddress, VrrpShell};
+use crate::config::Config;
+use crate::ipvs::userspace::Prepared;
+use crate::vrrp::instance::{Input, State};
+
+/// What a reload needs that could fail, made ready before anything changes.
+struct Ready {
+    /// Per instance of the new configuration: its new shell, when it is
+    /// added or restarted.
+    opened: Vec<Option<VrrpShell>>,
+    /// Per instance of the new configuration: its resolved addresses, when
+    /// it changes in place.
+    resolved: Vec<Option<Vec<ManagedAddress>>>,
+    /// The data plane's sockets for added services.
+    plane: Prepared,
+}
+
+/// How many instances each kind of step touched.
+#[derive(Default)]
+struct InstanceCounts {
+    changed: usize,
+    restarted: usize,
+    added: usize,
+    removed: usize,
+}
+
+impl Engine {
+    /// Re-read the configuration and apply what changed, or refuse whole.
+    pub(super) fn reload(&mut self, origin: &str) -> Reply {
+        let Some(path) = self.config_path.clone() else {
+            return Err("this engine was not started from a file; nothing to reload".into());
+        };
+        let shown = path.display().to_string();
+        let (text, reply) = match self.try_reload(&path) {
+            Ok(summary) => {
+                let text = format!("reloaded {shown}: {summary}");
+                (text.clone(), Ok(text))
+            }
+            Err(why) => {
+                let text = format!("reload of {shown} refused, nothing changed: {why}");
+                (text.clone(), Err(text))
+            }
+        };
+        self.state
+            .journal
+            .record(EventKind::Operator, format!("{origin}: {text}"));
+        reply
+    }
+
+    fn try_reload(&mut self, path: &Path) -> Result<String, String> {
+        let new = crate::config::load_file(path)
+            .map_err(|problems| {
+                let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                text.join("; ")
+            })?
+            .config;
+        let plan = reload::plan(&self.config, &new)
+            .map_err(|blocked| format!("a restart is needed to change {}", blocked.join(", ")))?;
+        if plan.is_empty() && new == self.config {
+            return Ok("nothing to change".into());
+        }
+        let ready = self.make_ready(&new, &plan)?;
+        Ok(self.commit(new, plan, ready))
+    }
+
+    fn make_ready(&self, new: &Config, plan: &Plan) -> Result<Ready, String> {
+        let mut ready = Ready {
+            opened: Vec::new(),
+            resolved: Vec::new(),
+            plane: Prepared::default(),
+        };
+        for (step, config) in plan.instances.iter().zip(&new.vrrp_instances) {
+            let (opened, resolved) = match *step {
+                InstanceStep::Add | InstanceStep::Restart(_) => {
+                    (Some(VrrpShell::open(config)?), None)
+                }
+                InstanceStep::Update(old) => (None, Some(self.shells[old].resolve(config)?)),
+                InstanceStep::Keep(_) => (None, None),
+            };
+            ready.opened.push(opened);
+            ready.resolved.push(resolved);
+        }
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for step in &plan.services {
+            match step {
+                ServiceStep::Add(service) => {
+                    let key = reload::ServiceKey::of(service);
+                    added.push((key.address, key.protocol));
+                }
+                ServiceStep::Remove(key) => removed.push((key.address, key.protocol)),
+                ServiceStep::Update { .. } => {}
+            }
+        }
+        ready.plane = self.plane.prepare(&added, &removed)?;
+        Ok(ready)
+    }
+
+    fn commit(&mut self, new: Config, plan: Plan, ready: Ready) -> String {
+        let now = Instant::now().into_std();
+        let mut counts = InstanceCounts {
+            removed: plan.removed_instances.len(),
+            ..InstanceCounts::default()
+        };
+        // What goes away or starts afresh stops first, through its old shell:
+        // a master resigns with priority 0 and gives up its addresses.
+        let restarted = plan.instances.iter().filter_map(|step| match step {
+            InstanceStep::Restart(old) => Some(*old),
+            _ => None,
+        });
+        let stopping: Vec<usize> = plan
+            .removed_instances
+            .iter()
+            .copied()
+            .chain(restarted)
+            .collect();
+        for index in stopping {
+            self.feed(index, Input::Shutdown, now);
+        }
+
+        let mut old_instances: Vec<Option<InstanceRuntime>> =
+            std::mem::take(&mut self.state.instances)
+                .into_iter()
+                .map(Some)
+                .collect();
+        let mut old_shells: Vec<Option<VrrpShell>> = std::mem::take(&mut self.shells)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let old_applied = std::mem::take(&mut self.applied);
+        let (mut started, mut updated) = (Vec::new(), Vec::new());
+        let steps = plan.instances.iter().zip(&new.vrrp_instances);
+        let prepared = ready.opened.into_iter().zip(ready.resolved);
+        for (index, ((step, config), (opened, resolved))) in steps.zip(prepared).enumerate() {
+            let (runtime, shell, applied) = match (*step, opened) {
+                (InstanceStep::Keep(old) | InstanceStep::Update(old), _) => (
+                    old_instances[old]
+                        .take()
+                        .expect("instance names are unique, so each is taken once"),
+                    old_shells[old]
+                        .take()
+                        .expect("instance names are unique, so each is taken once"),
+                    old_applied[old],
+                ),
+                (_, Some(mut shell)) => {
+                    if matches!(step, InstanceStep::Restart(_)) {
+                        counts.restarted += 1;
+                    } else {
+                        counts.added += 1;
+                    }
+                    shell.listen(self.next_key, self.packet_sender.clone());
+                    self.next_key += 1;
+                    started.push(index);
+                    let runtime = InstanceRuntime::new(config.clone(), shell.own_address, &new);
+                    (runtime, shell, None)
+                }
+                (_, None) => {
+                    unreachable!("make_ready opens a shell for every added or restarted instance")
+                }
+            };
+            if let Some(resolved) = resolved {
+                updated.push((index, resolved));
+            }
+            self.state.instances.push(runtime);
+            self.shells.push(shell);
+            self.applied.push(applied);
+        }
+        // The old shells left over (removed and restarted instances) close
+        // as they drop here.
+        drop(old_shells);
+
+        for (index, resolved) in updated {
+            counts.changed += 1;
+            self.change_in_place(index, &new, resolved, now);
+        }
+        for instance in &mut self.state.instances {
+            instance.sync_group = sync_group(&new, &instance.config.name);
+        }
+        self.take_global(&new);
+        self.config = new;
+        self.reconcile_monitors();
+        self.apply_tracking(now);
+        for index in started {
+            self.feed(index, Input::Startup, now);
+        }
+
+        let applied = self.state.apply_service_steps(plan.services);
+        for (service, server) in applied.stop_checks {
+            self.stop_checkers(service, server);
+        }
+        for (service, server) in applied.start_checks {
+            self.start_checkers(service, server);
+        }
+        self.push_table();
+        self.plane.adopt(ready.plane);
+        self.keep_overrides();
+
+        let mut summary = instance_summary(&counts);
+        summary.extend(applied.summary);
+        if summary.is_empty() {
+            "nothing to change".into()
+        } else {
+            summary.join(", ")
+        }
+    }
+
+    /// Give instance `index` its new configuration without restarting it.
+    fn change_in_place(
+        &mut self,
+        index: usize,
+        new: &Config,
+        resolved: Vec<ManagedAddress>,
+        now: std::time::Instant,
+    ) {
+        let config = &new.vrrp_instances[index];
+        let shell = &mut self.shells[index];
+        let vr = &mut self.state.instances[index];
+        let had_reference = vr.config.check_reference.is_some();
+        vr.config = config.clone();
+        vr.fsm.reconfigure(params(config, shell.own_address));
+        let holding = vr.fsm.state() == State::Master || vr.fsm.releasing();
+        for failure in shell.update(config, resolved, &self.addresses, holding) {
+            self.state
+                .journal
+                .record(EventKind::Engine, format!("{}: {failure}", config.name));
+        }
+        if had_reference && config.check_reference.is_none() {
+            self.feed(index, Input::Reference(true), now);
+        }
+    }
+
+    /// `[global]` settings that apply at run time: the node's name and the
+    /// notification FIFO and script timeout.
+    fn take_global(&mut self, new: &Config) {
+        let (old, new) = (&self.config.global, &new.global);
+        if old.router_id != new.router_id {
+            self.state.node = new
+                .router_id
+                .clone()
+                .unwrap_or_else(crate::daemon::hostname);
+        }
+        if (&old.notify_fifo, old.script_timeout) != (&new.notify_fifo, new.script_timeout) {
+            self.notifier = Notifier::new(
+                new.notify_fifo.clone().map(Into::into),
+                new.script_timeout.0,
+            );
+        }
+    }
+}
+
+fn instance_summary(counts: &InstanceCounts) -> Vec<String> {
+    reload::counted(&[
+        (counts.changed, "VRRP instance(s) changed in place"),
+        (counts.restarted, "VRRP instance(s) restarted"),
+        (counts.added, "VRRP instance(s) added"),
+        (counts.removed, "VRRP instance(s) removed"),
+    ])
+}

@@ -1,0 +1,112 @@
+//! Services added and removed while the plane runs (a reload): sockets are
+//! bound first, so that a reload that cannot listen is refused before it
+//! changes anything, and then adopted. A removed service stops accepting;
+//! its established TCP connections finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, UdpSocket};
+
+use super::service::ServiceRuntime;
+use super::{listener, udp, Plane, Serving};
+use crate::config::Protocol;
+
+/// A service's socket, bound and not yet serving.
+#[derive(Debug)]
+pub enum BoundSocket {
+    /// A TCP listener.
+    Tcp(TcpListener),
+    /// A UDP socket.
+    Udp(UdpSocket),
+}
+
+impl BoundSocket {
+    /// Bind `address` for `protocol` (not port 0: see the plane's start).
+    pub fn bind(address: SocketAddr, protocol: Protocol) -> std::io::Result<BoundSocket> {
+        match protocol {
+            Protocol::Tcp => listener::bind_tcp(address).map(BoundSocket::Tcp),
+            Protocol::Udp => listener::bind_udp(address).map(BoundSocket::Udp),
+        }
+    }
+}
+
+/// Sockets bound for new services, and services to stop serving.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub(super) bound: Vec<(SocketAddr, Protocol, BoundSocket)>,
+    pub(super) retired: Vec<(SocketAddr, Protocol)>,
+}
+
+impl Plane {
+    /// Bind the sockets of `added` services, and check that `removed` can
+    /// go, without changing what is served. Port-0 services (and services
+    /// on a port-0 service's address) need a restart: their TPROXY rules
+    /// are set up as the plane starts.
+    pub fn prepare(
+        &self,
+        added: &[(SocketAddr, Protocol)],
+        removed: &[(SocketAddr, Protocol)],
+    ) -> Result<Prepared, String> {
+        let catch_all: Vec<_> = self
+            .serving
+            .iter()
+            .filter(|s| s.runtime.address.port() == 0)
+            .map(|s| s.runtime.address.ip())
+            .collect();
+        for (address, _) in added.iter().chain(removed) {
+            if address.port() == 0 || catch_all.contains(&address.ip()) {
+                return Err(format!(
+                    "the userspace plane sets up port-0 services (and the services beside them on {}) as it starts: adding or removing {address} needs a restart",
+                    address.ip()
+                ));
+            }
+        }
+        let mut prepared = Prepared {
+            retired: removed.to_vec(),
+            ..Prepared::default()
+        };
+        for &(address, protocol) in added {
+            let socket = BoundSocket::bind(address, protocol).map_err(|e| {
+                format!(
+                    "userspace plane: cannot listen on {} {address}: {e}",
+                    protocol.name()
+                )
+            })?;
+            prepared.bound.push((address, protocol, socket));
+        }
+        Ok(prepared)
+    }
+
+    /// Start serving what `prepared` bound and stop serving what it retires.
+    pub fn adopt(&mut self, prepared: Prepared) {
+        self.serving.retain(|s| {
+            let key = (s.runtime.address, s.runtime.protocol);
+            let keep = !prepared.retired.contains(&key);
+            if !keep {
+                s.task.abort();
+            }
+            keep
+        });
+        for (address, protocol, socket) in prepared.bound {
+            let runtime = Arc::new(ServiceRuntime::new(
+                address,
+                protocol,
+                self.table.clone(),
+                self.clock.clone(),
+                self.timeouts,
+            ));
+            let task = match socket {
+                BoundSocket::Tcp(listener) => {
+                    tokio::spawn(listener::accept_loop(listener, runtime.clone()))
+                }
+                BoundSocket::Udp(socket) => {
+                    tokio::spawn(udp::serve(runtime.clone(), Arc::new(socket)))
+                }
+            };
+            self.serving.push(Serving { runtime, task });
+        }
+        *self.swept.lock().unwrap_or_else(|p| p.into_inner()) =
+            self.serving.iter().map(|s| s.runtime.clone()).collect();
+    }
+}
