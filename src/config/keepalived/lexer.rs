@@ -1,7 +1,8 @@
 //! keepalived.conf's lexical layer: words, quoted strings and braces, each
 //! with its file, line and column; `!` and `#` comments; `include` with
 //! globs relative to the including file; `$NAME=value` definitions and
-//! `$NAME` / `${NAME}` substitution; `@id` conditional lines.
+//! `$NAME` / `${NAME}` substitution; `@id` conditional lines; `~SEQ`
+//! repetition (keepalived 2.x).
 //!
 //! Guides often carry `//` comments, which keepalived rejects. They are
 //! accepted here with a warning naming the line.
@@ -64,6 +65,8 @@ pub struct Lexed {
     pub lines: HashMap<(Arc<str>, usize), String>,
     /// Warnings and errors.
     pub notes: Vec<Note>,
+    /// Lines `~SEQ` has produced so far (bounded by `MAX_SEQUENCE_LINES`).
+    pub sequence_lines: usize,
 }
 
 /// How deep includes may nest.
@@ -127,6 +130,19 @@ fn read(
     }
 }
 
+/// How many lines `~SEQ` may produce in one configuration: far more than
+/// any real one needs, and a bound on what a mistaken range costs.
+const MAX_SEQUENCE_LINES: usize = 100_000;
+
+/// What every line of one file shares while it is lexed.
+struct LineContext<'a> {
+    dir: &'a Path,
+    file: Arc<str>,
+    line_no: usize,
+    config_id: Option<&'a str>,
+    depth: usize,
+}
+
 fn lex_text(
     dir: &Path,
     file: Arc<str>,
@@ -139,47 +155,106 @@ fn lex_text(
     for (index, raw) in text.lines().enumerate() {
         let line_no = index + 1;
         lexed.lines.insert((file.clone(), line_no), raw.to_string());
-        let at = |column: usize| Position {
+        let context = LineContext {
+            dir,
             file: file.clone(),
-            line: line_no,
-            column,
+            line_no,
+            config_id,
+            depth,
         };
-        let mut line = raw.to_string();
-        // `@id` lines apply only to the node started with that id; `@^id` to all others.
-        if let Some(rest) = line.trim_start().strip_prefix('@') {
-            let (id, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-            let (negate, id) = match id.strip_prefix('^') {
-                Some(id) => (true, id),
-                None => (false, id),
-            };
-            if (config_id == Some(id)) == negate {
-                continue;
-            }
-            line = body.to_string();
+        lex_line(&context, raw, 0, vars, lexed);
+    }
+}
+
+/// Lex `line`, whose first character is at column `offset + 1` of its
+/// source line: conditional `@id` lines, `$NAME=value` definitions, `~SEQ`
+/// repetitions, `include`, and otherwise its words.
+fn lex_line(
+    context: &LineContext<'_>,
+    line: &str,
+    offset: usize,
+    vars: &mut HashMap<String, String>,
+    lexed: &mut Lexed,
+) {
+    let at = |column: usize| Position {
+        file: context.file.clone(),
+        line: context.line_no,
+        column: offset + column,
+    };
+    let indent = line.chars().take_while(|c| c.is_whitespace()).count();
+    let trimmed = line.trim_start();
+    // `@id` lines apply only to the node started with that id; `@^id` to all others.
+    if let Some(rest) = trimmed.strip_prefix('@') {
+        let (id, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let (negate, id) = match id.strip_prefix('^') {
+            Some(id) => (true, id),
+            None => (false, id),
+        };
+        if (context.config_id == Some(id)) == negate {
+            return;
         }
-        // `$NAME=value` defines a variable for the lines that follow.
-        let trimmed = line.trim();
-        if let Some(definition) = trimmed.strip_prefix('$') {
-            if let Some((name, value)) = definition.split_once('=') {
-                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    vars.insert(name.to_string(), value.trim().to_string());
-                    continue;
+        let skipped = line.chars().count() - body.chars().count();
+        return lex_line(context, body, offset + skipped, vars, lexed);
+    }
+    // `$NAME=value` defines a variable for the lines that follow.
+    if let Some(definition) = trimmed.trim_end().strip_prefix('$') {
+        if let Some((name, value)) = definition.split_once('=') {
+            let name = name.trim_end();
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                vars.insert(name.to_string(), value.trim().to_string());
+                return;
+            }
+        }
+    }
+    if trimmed.starts_with("~SEQ") {
+        match sequence::parse(trimmed, vars) {
+            Ok(sequence) => {
+                let text_at =
+                    offset + indent + trimmed.chars().count() - sequence.text.chars().count();
+                let lines = sequence.len();
+                if lexed.sequence_lines.saturating_add(lines) > MAX_SEQUENCE_LINES {
+                    lexed.notes.push(Note {
+                        at: at(indent + 1),
+                        message: format!(
+                            "~SEQ would repeat its line {lines} times, past director's limit of {MAX_SEQUENCE_LINES} generated lines"
+                        ),
+                        error: true,
+                    });
+                    return;
+                }
+                lexed.sequence_lines += lines;
+                for value in sequence.values() {
+                    vars.insert(sequence.variable.clone(), value);
+                    lex_line(context, &sequence.text, text_at, vars, lexed);
                 }
             }
+            Err(why) => lexed.notes.push(Note {
+                at: at(indent + 1),
+                message: why,
+                error: true,
+            }),
         }
-        let words = split_line(&line, &at, lexed);
-        let words: Vec<Token> = words
-            .into_iter()
-            .flat_map(|t| substitute(t, vars, lexed))
-            .collect();
-        if let Some(first) = words.first() {
-            if !first.quoted && first.text == "include" {
-                include(dir, &words, config_id, vars, lexed, depth);
-                continue;
-            }
-        }
-        lexed.tokens.extend(words);
+        return;
     }
+    let words = split_line(line, &at, lexed);
+    let words: Vec<Token> = words
+        .into_iter()
+        .flat_map(|t| substitute(t, vars, lexed))
+        .collect();
+    if let Some(first) = words.first() {
+        if !first.quoted && first.text == "include" {
+            include(
+                context.dir,
+                &words,
+                context.config_id,
+                vars,
+                lexed,
+                context.depth,
+            );
+            return;
+        }
+    }
+    lexed.tokens.extend(words);
 }
 
 fn include(
@@ -414,5 +489,6 @@ fn substitute(token: Token, vars: &HashMap<String, String>, lexed: &mut Lexed) -
         .collect()
 }
 
+mod sequence;
 #[cfg(test)]
 mod tests;

@@ -83,3 +83,45 @@ fn an_unterminated_string_is_an_error() {
     let lexed = lex_str("k.conf", "script \"/bin/true\n", None);
     assert!(lexed.notes[0].error && lexed.notes[0].message.contains("unterminated"));
 }
+
+#[test]
+fn seq_repeats_a_line_with_its_variable_nested_and_placed() {
+    let lexed = lex_str(
+        "k.conf",
+        "$NET=192.0.2\n~SEQ(i, 2) ~SEQ(j, 3, 4) r $NET.$i$j\n",
+        None,
+    );
+    assert_eq!(
+        texts(&lexed),
+        [
+            "r",
+            "192.0.2.13",
+            "r",
+            "192.0.2.14",
+            "r",
+            "192.0.2.23",
+            "r",
+            "192.0.2.24"
+        ]
+    );
+    // Columns point into the source line, past both ~SEQ prefixes.
+    assert_eq!(
+        (lexed.tokens[0].at.line, lexed.tokens[0].at.column),
+        (2, 26)
+    );
+    assert!(lexed.notes.is_empty(), "{:?}", lexed.notes);
+}
+
+#[test]
+fn seq_errors_and_runaway_ranges_are_reported_not_expanded() {
+    let lexed = lex_str(
+        "k.conf",
+        "  ~SEQ(i, 1, 0, 3) x\n~SEQ(i, 1000000000) x $i\n",
+        None,
+    );
+    assert!(lexed.tokens.is_empty());
+    assert_eq!(lexed.notes.len(), 2);
+    assert!(lexed.notes[0].message.contains("never reaches"));
+    assert_eq!((lexed.notes[0].at.line, lexed.notes[0].at.column), (1, 3));
+    assert!(lexed.notes[1].message.contains("limit of 100000"));
+}
