@@ -322,9 +322,10 @@ pub enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print a keepalived.conf as native TOML, noting where each part came from.
+    /// Print a keepalived.conf or an ldirectord.cf as native TOML, noting
+    /// where each part came from.
     Import {
-        /// The keepalived.conf.
+        /// The keepalived.conf or ldirectord.cf.
         file: PathBuf,
     },
     /// Print a configuration (either syntax) in another syntax.

@@ -306,7 +306,7 @@ fn print_all(diagnostics: &[config::Diagnostic]) {
 }
 
 fn import(file: &Path) -> i32 {
-    match config::keepalived::import(file) {
+    match config::import(file) {
         Ok((toml, warnings)) => {
             print_all(&warnings);
             print!("{toml}");

@@ -62,6 +62,31 @@ fn config_check_takes_a_guide_keepalived_conf_with_warnings_only() {
         (Some(4), Some(47))
     );
 }
+
+#[test]
+fn config_check_and_import_take_the_guides_ldirectord_cf() {
+    let guide = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ldirectord/guide-002.cf"
+    );
+    let out = director(&["config", "check", guide]);
+    assert_eq!(out.status.code(), Some(2), "warnings only");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("guide-002.cf:4:7: warning: `autoreload` does not apply here")
+            && stderr.contains("guide-002.cf:5:7: warning: `logfile` does not apply here")
+            && stderr.contains("usable, with 2 warning(s)"),
+        "{stderr}"
+    );
+    let import = director(&["config", "import", guide]);
+    assert!(import.status.success());
+    let toml = String::from_utf8_lossy(&import.stdout);
+    assert!(
+        toml.contains("# ldirectord.cf line 7: virtual=192.168.34.41:443"),
+        "{toml}"
+    );
+}
+
 #[test]
 fn run_with_a_bad_config_exits_with_the_config_code() {
     let out = director(&[

@@ -25,13 +25,27 @@ pub fn is_native(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "toml")
 }
 
+/// Whether `path` holds an ldirectord.cf (by its `virtual=` lines).
+fn is_ldirectord(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| super::ldirectord::looks_like(&text))
+}
+
 /// Read and validate the configuration at `path`: native TOML for `*.toml`,
-/// keepalived.conf syntax otherwise. Errors come with every warning too.
+/// ldirectord.cf for a file with `virtual=` lines, keepalived.conf syntax
+/// otherwise. Errors come with every warning too.
 pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     if !is_native(path) {
-        return match super::keepalived::load_file(path, None) {
-            (Some(config), warnings) => Ok(Loaded { config, warnings }),
-            (None, diagnostics) => Err(diagnostics),
+        let (config, diagnostics) = if is_ldirectord(path) {
+            super::ldirectord::load_file(path)
+        } else {
+            super::keepalived::load_file(path, None)
+        };
+        return match config {
+            Some(config) => Ok(Loaded {
+                config,
+                warnings: diagnostics,
+            }),
+            None => Err(diagnostics),
         };
     }
     let file = path.display().to_string();
@@ -49,6 +63,16 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         config,
         warnings: Vec::new(),
     })
+}
+
+/// The native TOML equivalent of the keepalived.conf or ldirectord.cf at
+/// `path`, commented with the lines it came from, and the warnings.
+pub fn import(path: &Path) -> Result<(String, Vec<Diagnostic>), Vec<Diagnostic>> {
+    if is_ldirectord(path) {
+        super::ldirectord::import(path)
+    } else {
+        super::keepalived::import(path)
+    }
 }
 
 /// Parse and validate `text`, naming it `file` in diagnostics.

@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod keepalived;
+pub mod ldirectord;
 pub mod load;
 pub mod model;
 pub mod validate;
@@ -11,5 +12,5 @@ pub mod vip;
 pub mod vrrp;
 
 pub use diagnostic::Diagnostic;
-pub use load::{is_native, load_file, parse_str, Loaded};
+pub use load::{import, is_native, load_file, parse_str, Loaded};
 pub use model::*;
