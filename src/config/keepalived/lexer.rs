@@ -286,7 +286,15 @@ fn include(
     }
     let pattern_path = dir.join(&pattern.text);
     let matches = glob(&pattern_path);
-    if matches.is_empty() {
+    if matches.is_empty() && pattern_path.exists() {
+        // A directory, a device (`/dev/zero` would never end): keepalived
+        // reads regular files only.
+        lexed.notes.push(Note {
+            at: pattern.at.clone(),
+            message: format!("include {:?} is not a regular file", pattern.text),
+            error: true,
+        });
+    } else if matches.is_empty() {
         // keepalived ignores a glob that matches nothing; say so.
         lexed.notes.push(Note {
             at: pattern.at.clone(),
@@ -307,14 +315,15 @@ fn include(
     }
 }
 
-/// Expand `*`, `?` and `[...]` in the last path component (sorted, as glob(3) does).
+/// Expand `*`, `?` and `[...]` in the last path component (sorted, as
+/// glob(3) does); only regular files.
 pub fn glob(pattern: &Path) -> Vec<PathBuf> {
     let name = pattern
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     if !name.contains(['*', '?', '[']) {
-        return if pattern.exists() {
+        return if pattern.is_file() {
             vec![pattern.to_path_buf()]
         } else {
             Vec::new()

@@ -125,3 +125,14 @@ fn seq_errors_and_runaway_ranges_are_reported_not_expanded() {
     assert_eq!((lexed.notes[0].at.line, lexed.notes[0].at.column), (1, 3));
     assert!(lexed.notes[1].message.contains("limit of 100000"));
 }
+
+#[test]
+fn only_regular_files_are_included() {
+    let lexed = lex_str("k.conf", "include /dev/zero\ninclude /\n", None);
+    assert!(lexed.tokens.is_empty());
+    assert_eq!(lexed.notes.len(), 2, "{:?}", lexed.notes);
+    assert!(lexed
+        .notes
+        .iter()
+        .all(|n| n.error && n.message.contains("is not a regular file")));
+}
