@@ -61,7 +61,13 @@ impl Diagnostic {
         );
         if let Some(source) = &self.source {
             let gutter = " ".repeat(self.line.to_string().len());
-            let caret = " ".repeat(self.column.saturating_sub(1));
+            // Tabs stay tabs, so the caret lines up however they are shown.
+            let caret: String = source
+                .chars()
+                .chain(std::iter::repeat(' '))
+                .take(self.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             text.push_str(&format!(
                 "{gutter} |\n{} | {source}\n{gutter} | {caret}^\n",
                 self.line

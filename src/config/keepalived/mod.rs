@@ -112,7 +112,20 @@ fn finish(mut lexed: Lexed) -> (Option<Config>, Vec<Diagnostic>, Declared) {
         let at = locate(&declared, &problem.path);
         reader.error(&at, problem.message);
     }
-    let diagnostics: Vec<Diagnostic> = reader.notes.iter().map(|n| diagnostic(&lexed, n)).collect();
+    let mut diagnostics: Vec<Diagnostic> =
+        reader.notes.iter().map(|n| diagnostic(&lexed, n)).collect();
+    // In reading order: files as first met, each from top to bottom, each once.
+    let mut files: Vec<String> = Vec::new();
+    for d in &diagnostics {
+        if !files.contains(&d.file) {
+            files.push(d.file.clone());
+        }
+    }
+    diagnostics.sort_by_key(|d| {
+        let file = files.iter().position(|f| *f == d.file);
+        (file, d.line, d.column)
+    });
+    diagnostics.dedup();
     let ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
     (ok.then_some(config), diagnostics, declared)
 }

@@ -31,7 +31,9 @@ pub fn looks_like(text: &str) -> bool {
 pub fn import_str(file: &str, text: &str) -> Result<(String, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (parsed, mut diagnostics) = parse::parse(file, text);
     let translated = translate::to_toml(&parsed, &mut diagnostics);
+    // In file order, each once (a global setting is read for every server).
     diagnostics.sort_by_key(|d| (d.line, d.column));
+    diagnostics.dedup();
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(diagnostics);
     }

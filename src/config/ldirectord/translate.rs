@@ -371,17 +371,17 @@ fn real(text: &str) -> Result<Real, String> {
         receive: None,
     };
     let mut rest = words[1..].iter().peekable();
-    if let Some(method) = rest.peek() {
-        let forwarding = match method.as_str() {
-            "gate" => Some("dr"),
-            "masq" => Some("nat"),
-            "ipip" => Some("tun"),
-            _ => None,
+    if let Some(method) = rest.next() {
+        real.forwarding = match method.as_str() {
+            "gate" => "dr",
+            "masq" => "nat",
+            "ipip" => "tun",
+            other => {
+                return Err(format!(
+                    "the forwarding method is gate, masq or ipip, not {other:?}"
+                ))
+            }
         };
-        if let Some(forwarding) = forwarding {
-            real.forwarding = forwarding;
-            rest.next();
-        }
     }
     if let Some(weight) = rest.peek().and_then(|w| w.parse::<u32>().ok()) {
         real.weight = weight;
