@@ -454,36 +454,66 @@ async fn operator_failover_and_takeover_against_keepalived() {
     state(&handle, State::Master, Duration::from_secs(2)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn director_runs_the_same_keepalived_conf_as_its_keepalived_peer() {
-    if !ready("director_runs_the_same_keepalived_conf_as_its_keepalived_peer") {
+/// A migration: the node that ran keepalived now runs director on the same
+/// keepalived.conf as its keepalived peer (only the priority differs). They
+/// elect director, keepalived takes over when director stops, and director
+/// takes the VIP back when it returns.
+async fn same_keepalived_conf(tag: &str, peer_of: fn(u8) -> Peer) {
+    if !ready(tag) {
         return;
     }
-    // A migration: the node that ran keepalived now runs director on its file.
-    let mut lab = setup("kcf");
-    lab.keepalived("k", "k", &keepalived_conf(&peer(2, 100, "1")));
-    let socket = lab.director_with(
-        "d",
-        "d",
-        "keepalived.conf",
-        &keepalived_conf(&peer(2, 150, "1")),
-    );
+    let vip = if peer_of(100).ipv6 { VIP6 } else { VIP4 };
+    let mut lab = setup(tag);
+    lab.keepalived("k", "k", &keepalived_conf(&peer_of(100)));
+    let director_file = keepalived_conf(&peer_of(150));
+    let socket = lab.director_with("d", "d", "keepalived.conf", &director_file);
     let handle = attach_retrying(&socket).await;
     state(&handle, State::Master, Duration::from_secs(10)).await;
-    assert!(wait_until(Duration::from_secs(3), || lab.has_address("d", VIP4)));
-    std::thread::sleep(Duration::from_millis(4500));
+    assert!(wait_until(Duration::from_secs(3), || lab.has_address("d", vip)));
+    std::thread::sleep(Duration::from_millis(2500));
     assert!(
-        !lab.has_address("k", VIP4),
+        !lab.has_address("k", vip),
         "keepalived rejected director's adverts:\n{}",
         lab.log("k")
     );
     let snap = handle.snapshots.borrow().clone().unwrap();
-    assert_eq!(snap.instances[0].version, 2);
+    assert_eq!(snap.instances[0].version, peer_of(150).version);
     assert!(
         snap.instances[0].alerts.is_empty(),
         "{:?}",
         snap.instances[0].alerts
     );
+    drop(handle);
+
+    lab.stop("d", libc::SIGTERM);
+    assert!(
+        wait_until(Duration::from_secs(10), || lab.has_address("k", vip)),
+        "keepalived did not take over from the stopped director:\n{}",
+        lab.log("k")
+    );
+    let socket = lab.director_with("d", "d", "keepalived.conf", &director_file);
+    let handle = attach_retrying(&socket).await;
+    state(&handle, State::Master, Duration::from_secs(10)).await;
+    assert!(
+        wait_until(Duration::from_secs(10), || lab.has_address("d", vip)
+            && !lab.has_address("k", vip)),
+        "director did not take the VIP back:\n{}",
+        lab.log("k")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn director_runs_the_same_keepalived_conf_as_its_keepalived_peer() {
+    same_keepalived_conf("kcf", |priority| peer(2, priority, "1")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn director_runs_the_same_ipv6_vrrpv3_keepalived_conf_as_its_peer() {
+    same_keepalived_conf("kcf6", |priority| Peer {
+        ipv6: true,
+        ..peer(3, priority, "0.5")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
