@@ -1,5 +1,5 @@
 //! Every configuration reader on arbitrary bytes: the keepalived.conf
-//! lexer and parser (includes, `$VARIABLES`, `@id` lines, `~SEQ`, every
+//! lexer and parser (includes, `$VARIABLES`, `@id` lines, `~SEQ`, `~LST`, every
 //! section), the ldirectord.cf reader, and native TOML. None may panic,
 //! hang or blow up; each must answer with a configuration or diagnostics.
 //! Relative `include`s resolve in an empty directory.

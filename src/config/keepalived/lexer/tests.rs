@@ -26,15 +26,98 @@ fn slash_comments_are_accepted_with_a_warning() {
 fn variables_are_defined_and_substituted() {
     let lexed = lex_str(
         "k.conf",
-        "$PRIO=150\n$IF=eth0\npriority $PRIO\ninterface ${IF}x\nx $NOPE\n",
+        "$PRIO=150\n$IF=eth0\npriority $PRIO\ninterface ${IF}x\nx $NOPE \"$HOME\"\n",
         None,
     );
+    // As keepalived: an undefined parameter stays as written.
     assert_eq!(
         texts(&lexed),
-        ["priority", "150", "interface", "eth0x", "x"]
+        [
+            "priority",
+            "150",
+            "interface",
+            "eth0x",
+            "x",
+            "$NOPE",
+            "$HOME"
+        ]
     );
-    assert_eq!(lexed.notes.len(), 1);
-    assert!(lexed.notes[0].message.contains("$NOPE is not defined"));
+    assert!(lexed.notes.is_empty(), "{:?}", lexed.notes);
+}
+
+#[test]
+fn substitution_is_recursive_at_the_time_of_use() {
+    // keepalived.conf(5), "Parameter substitution".
+    let text = "$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32\n";
+    assert_eq!(
+        texts(&lex_str("k.conf", text, None)),
+        ["10.2.0.100/32", "10.2.10.100/32"]
+    );
+    let looped = lex_str("k.conf", "$A=x$A\n$A\n", None);
+    assert!(looped
+        .notes
+        .iter()
+        .any(|n| n.error && n.message.contains("nest deeper")));
+}
+
+#[test]
+fn multiline_definitions_expand_to_lines_with_conditions() {
+    // keepalived.conf(5): a multiline definition, used twice.
+    let text = "$INSTANCE= \\\nvrrp_instance VI_${NUM} { \\\n    @high priority 130 \\\n    @low priority 120 \\\n}\n\n$NUM=0\n$INSTANCE\n$NUM=1\n   $INSTANCE\n";
+    let lexed = lex_str("k.conf", text, Some("low"));
+    assert_eq!(
+        texts(&lexed),
+        [
+            "vrrp_instance",
+            "VI_0",
+            "{",
+            "priority",
+            "120",
+            "}",
+            "vrrp_instance",
+            "VI_1",
+            "{",
+            "priority",
+            "120",
+            "}"
+        ]
+    );
+    // The expansion is placed where it was asked for.
+    assert_eq!(
+        (lexed.tokens[6].at.line, lexed.tokens[6].at.column),
+        (10, 4)
+    );
+    assert!(lexed.notes.is_empty(), "{:?}", lexed.notes);
+}
+
+#[test]
+fn a_parameter_may_carry_a_condition_and_predefined_ones_exist() {
+    let text = "$IF_MAIN=@main\n$IF_MAIN priority 240\nx ${_HASH}1 ${_BANG}2 \\#3\n";
+    assert_eq!(
+        texts(&lex_str("k.conf", text, Some("main"))),
+        ["priority", "240", "x", "#1", "!2", "#3"]
+    );
+    assert_eq!(
+        texts(&lex_str("k.conf", text, Some("other"))),
+        ["x", "#1", "!2", "#3"]
+    );
+}
+
+#[test]
+fn lists_and_sequences_combine() {
+    // keepalived.conf(5), "List blocks".
+    let text = "~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2,168,2,172) 192.${IP2}.${IP}.${IP1}\n";
+    assert_eq!(
+        texts(&lex_str("k.conf", text, None)),
+        [
+            "192.168.10.1",
+            "192.170.10.1",
+            "192.172.10.1",
+            "192.168.20.4",
+            "192.170.20.4",
+            "192.172.20.4"
+        ]
+    );
 }
 
 #[test]
@@ -123,7 +206,9 @@ fn seq_errors_and_runaway_ranges_are_reported_not_expanded() {
     assert_eq!(lexed.notes.len(), 2);
     assert!(lexed.notes[0].message.contains("never reaches"));
     assert_eq!((lexed.notes[0].at.line, lexed.notes[0].at.column), (1, 3));
-    assert!(lexed.notes[1].message.contains("limit of 100000"));
+    assert!(lexed.notes[1]
+        .message
+        .contains("limit of 100000 generated lines"));
 }
 
 #[test]
@@ -135,4 +220,16 @@ fn only_regular_files_are_included() {
         .notes
         .iter()
         .all(|n| n.error && n.message.contains("is not a regular file")));
+}
+
+#[test]
+fn multiline_definitions_nest() {
+    // keepalived.conf(5): $VS holds definitions and uses $RS.
+    let text = "$RS= \\\n    real_server 192.0.2.$N 80 { \\\n        weight 1 \\\n    }\n$VS= \\\nvirtual_server 192.0.2.50 80 { \\\n    $N=21 \\\n    $RS \\\n    $N=22 \\\n    $RS \\\n}\n$VS\n";
+    let lexed = lex_str("k.conf", text, None);
+    assert_eq!(
+        texts(&lexed).join(" "),
+        "virtual_server 192.0.2.50 80 { real_server 192.0.2.21 80 { weight 1 } real_server 192.0.2.22 80 { weight 1 } }"
+    );
+    assert!(lexed.notes.is_empty(), "{:?}", lexed.notes);
 }
