@@ -75,7 +75,7 @@ fn config_check_and_import_take_the_guides_ldirectord_cf() {
     assert!(
         stderr.contains("guide-002.cf:4:7: warning: `autoreload` does not apply here")
             && stderr.contains("guide-002.cf:5:7: warning: `logfile` does not apply here")
-            && stderr.contains("usable, with 2 warning(s)"),
+            && stderr.contains("usable, with 3 warning(s)"),
         "{stderr}"
     );
     let import = director(&["config", "import", guide]);

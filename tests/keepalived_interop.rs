@@ -538,3 +538,55 @@ async fn keepalived_takes_over_from_a_crashed_director() {
         "keepalived took {took:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exported_configs_pass_keepalived_t_and_mean_the_same() {
+    if !ready("exported_configs_pass_keepalived_t_and_mean_the_same") {
+        return;
+    }
+    // keepalived -t checks interfaces: give it the ones the files name.
+    let lab = setup("kexp");
+    lab.sh(
+        "d",
+        "ip link add eth1 type veth peer name eth2 && ip link set eth1 up",
+    );
+    let fixtures = [
+        ("keepalived/guide-000.conf", "conf"),
+        ("keepalived/guide-001.conf", "conf"),
+        ("keepalived/features.conf", "conf"),
+        ("ldirectord/guide-002.cf", "cf"),
+    ];
+    for (index, (fixture, extension)) in fixtures.iter().enumerate() {
+        let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("ens32", "eth0");
+        let original = lab.dir.join(format!("original-{index}.{extension}"));
+        std::fs::write(&original, text).unwrap();
+        let first = director::config::load_file(&original)
+            .unwrap_or_else(|e| panic!("{fixture}: {e:?}"))
+            .config;
+        let exported = lab.dir.join(format!("exported-{index}.conf"));
+        std::fs::write(
+            &exported,
+            director::config::keepalived::to_keepalived(&first),
+        )
+        .unwrap();
+        let verdict = lab.sh(
+            "d",
+            &format!("keepalived -t -f {} 2>&1; echo rc=$?", exported.display()),
+        );
+        assert!(
+            verdict.trim_end().ends_with("rc=0"),
+            "keepalived -t refused the export of {fixture}:\n{verdict}\n{}",
+            std::fs::read_to_string(&exported).unwrap()
+        );
+        let second = director::config::load_file(&exported)
+            .unwrap_or_else(|e| panic!("{fixture} exported: {e:?}"))
+            .config;
+        assert_eq!(
+            second, first,
+            "{fixture}: the round trip changed the meaning"
+        );
+    }
+}

@@ -234,6 +234,7 @@ async fn guide_002_ldirectord_serves_its_virtual_service() {
         warnings: &[
             "`autoreload` does not apply here (director re-reads its configuration on SIGHUP or `director ctl reload`); ignored",
             "`logfile` does not apply here (director logs to stderr, for journald); ignored",
+            DR_WARNING,
         ],
     };
     run("seed002", &seed, false).await;

@@ -21,7 +21,6 @@ pub const NETWORK_KNOWN: &[&str] = &[
     "nb_get_retry",
     "delay_before_retry",
     "warmup",
-    "fwmark",
     "log_all_failures",
     "delay_loop",
 ];
@@ -174,7 +173,6 @@ pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
                 None => {}
             },
             "enable_sni" => check.enable_sni = true,
-            "fwmark" | "tls_compliant" => reader.not_yet(item),
             _ => reader.unknown(
                 item,
                 &node.keyword.text,
@@ -217,9 +215,6 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
             "regex_options" => url
                 .regex_options
                 .extend(item.args.iter().map(|t| t.text.clone())),
-            "regex_min_offset" | "regex_max_offset" | "regex_stack" | "virtualhost" => {
-                reader.not_yet(item)
-            }
             _ => reader.unknown(item, "url", URL_KNOWN),
         }
     }
@@ -251,7 +246,6 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
             "delay_before_retry" => {
                 check.delay_before_retry = reader.seconds(item).unwrap_or(check.delay_before_retry)
             }
-            "user" => reader.not_yet(item),
             "delay_loop" => check.delay_loop = reader.seconds(item),
             _ => reader.unknown(item, "MISC_CHECK", MISC_KNOWN),
         }
@@ -284,10 +278,7 @@ pub fn read_block<F>(
         if timing.take(reader, item) || other(reader, item) {
             continue;
         }
-        match item.keyword.text.as_str() {
-            "fwmark" => reader.not_yet(item),
-            _ => reader.unknown(item, section, &[NETWORK_KNOWN, extra].concat()),
-        }
+        reader.unknown(item, section, &[NETWORK_KNOWN, extra].concat());
     }
 }
 

@@ -12,6 +12,48 @@ fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
 }
 
+/// keepalived's name of a forwarding method.
+fn method(forwarding: Forwarding) -> &'static str {
+    match forwarding {
+        Forwarding::Nat => "NAT",
+        Forwarding::Dr => "DR",
+        Forwarding::Tun => "TUN",
+    }
+}
+
+/// Whether `config` runs any script (keepalived then wants to know as whom).
+fn has_scripts(config: &Config) -> bool {
+    let instance = config.vrrp_instances.iter().any(|i| {
+        [
+            &i.notify_master,
+            &i.notify_backup,
+            &i.notify_fault,
+            &i.notify_stop,
+            &i.notify,
+        ]
+        .iter()
+        .any(|s| s.is_some())
+    });
+    let group = config.vrrp_sync_groups.iter().any(|g| {
+        [
+            &g.notify_master,
+            &g.notify_backup,
+            &g.notify_fault,
+            &g.notify,
+        ]
+        .iter()
+        .any(|s| s.is_some())
+    });
+    let service = config.virtual_servers.iter().any(|v| {
+        v.quorum_up.is_some()
+            || v.quorum_down.is_some()
+            || v.real_servers
+                .iter()
+                .any(|r| r.notify_up.is_some() || r.notify_down.is_some() || r.misc_check.is_some())
+    });
+    !config.vrrp_scripts.is_empty() || instance || group || service
+}
+
 /// keepalived.conf text equivalent to `config`.
 pub fn to_keepalived(config: &Config) -> String {
     let mut out = String::from("! Written by `director config export --format keepalived`.\n\n");
@@ -22,7 +64,22 @@ pub fn to_keepalived(config: &Config) -> String {
     if let Some(fifo) = &config.global.notify_fifo {
         let _ = writeln!(out, "    notify_fifo {fifo}");
     }
-    let _ = writeln!(out, "    script_timeout {}", config.global.script_timeout);
+    if has_scripts(config) {
+        // director runs scripts as its own user (root under systemd), as
+        // keepalived does with these, and without its warning.
+        let _ = writeln!(out, "    enable_script_security\n    script_user root");
+    }
+    if config.global.remove_unmanaged {
+        let _ = writeln!(out, "    lvs_flush");
+    }
+    if config.global.script_timeout != crate::config::Global::default().script_timeout {
+        // keepalived has no such setting; director reads it back from here.
+        let _ = writeln!(
+            out,
+            "    ! director only (keepalived has no equivalent): script_timeout {}",
+            config.global.script_timeout
+        );
+    }
     let _ = writeln!(out, "}}\n");
     for script in &config.vrrp_scripts {
         let _ = writeln!(out, "vrrp_script {} {{", script.name);
@@ -72,15 +129,11 @@ pub fn to_keepalived(config: &Config) -> String {
             service.address, service.port
         );
         let _ = writeln!(out, "    delay_loop {}", service.delay_loop);
-        let kind = match service.forwarding {
-            Forwarding::Nat => "NAT",
-            Forwarding::Dr => "DR",
-            Forwarding::Tun => "TUN",
-        };
         let _ = writeln!(
             out,
-            "    lvs_sched {}\n    lvs_method {kind}\n    protocol {}",
+            "    lvs_sched {}\n    lvs_method {}\n    protocol {}",
             service.scheduler.name(),
+            method(service.forwarding),
             service.protocol.name()
         );
         for flag in service.scheduler_flags() {
@@ -127,6 +180,9 @@ pub fn to_keepalived(config: &Config) -> String {
             );
             if real.inhibit_on_failure {
                 let _ = writeln!(out, "        inhibit_on_failure");
+            }
+            if let Some(forwarding) = real.forwarding {
+                let _ = writeln!(out, "        lvs_method {}", method(forwarding));
             }
             for (key, script) in [
                 ("notify_up", &real.notify_up),
@@ -323,9 +379,17 @@ fn misc_block(out: &mut String, check: &MiscCheck) {
 fn instance_block(out: &mut String, i: &VrrpInstance) {
     let _ = writeln!(out, "vrrp_instance {} {{", i.name);
     let version = if i.version == VrrpVersion::V2 { 2 } else { 3 };
+    // keepalived takes mastership at once only with `state MASTER` and
+    // priority 255; otherwise both wait for Master_Down_Interval, as
+    // director does.
+    let state = if i.priority.0 == 255 {
+        "MASTER"
+    } else {
+        "BACKUP"
+    };
     let _ = writeln!(
         out,
-        "    state BACKUP\n    interface {}\n    virtual_router_id {}",
+        "    state {state}\n    interface {}\n    virtual_router_id {}",
         i.interface, i.virtual_router_id
     );
     let _ = writeln!(

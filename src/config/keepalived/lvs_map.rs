@@ -214,22 +214,8 @@ fn service_at(
                 if item.keyword.text == "lb_kind" {
                     reader.deprecated(item, "lvs_method");
                 }
-                match reader.value(item).map(|t| t.text.to_uppercase()) {
-                    Some(kind) if kind == "NAT" => service.forwarding = Forwarding::Nat,
-                    Some(kind) if kind == "DR" || kind == "TUN" => {
-                        service.forwarding = if kind == "DR" {
-                            Forwarding::Dr
-                        } else {
-                            Forwarding::Tun
-                        };
-                        let at = item.args[0].at.clone();
-                        reader.warn(&at, format!("{kind} forwarding needs the kernel plane; the userspace plane proxies connections (full NAT), so real servers see director's address as the client"));
-                    }
-                    Some(kind) => {
-                        let at = item.args[0].at.clone();
-                        reader.error(&at, format!("lb_kind must be NAT, DR or TUN, not {kind:?}"));
-                    }
-                    None => {}
+                if let Some(method) = forwarding(reader, item) {
+                    service.forwarding = method;
                 }
             }
             "protocol" => match reader.value(item).map(|t| t.text.to_uppercase()) {
@@ -272,14 +258,6 @@ fn service_at(
                 }
             }
             "warmup" => service.warmup = reader.seconds(item),
-            "ha_suspend"
-            | "virtualhost"
-            | "sorry_server_inhibit"
-            | "ops"
-            | "retry"
-            | "delay_before_retry"
-            | "connect_timeout"
-            | "inhibit_on_failure" => reader.not_yet(item),
             _ => reader.unknown(item, "virtual_server", SERVICE_KNOWN),
         }
     }
@@ -309,6 +287,28 @@ fn granularity(reader: &mut Reader, node: &Node) -> Option<u8> {
     bits
 }
 
+/// `lvs_method NAT|DR|TUN` (or `lb_kind`); DR and TUN with the warning
+/// that only the kernel plane forwards that way.
+fn forwarding(reader: &mut Reader, item: &Node) -> Option<Forwarding> {
+    let kind = reader.value(item)?.text.to_uppercase();
+    let method = match kind.as_str() {
+        "NAT" => return Some(Forwarding::Nat),
+        "DR" => Forwarding::Dr,
+        "TUN" => Forwarding::Tun,
+        _ => {
+            let at = item.args[0].at.clone();
+            reader.error(
+                &at,
+                format!("lvs_method must be NAT, DR or TUN, not {kind:?}"),
+            );
+            return None;
+        }
+    };
+    let at = item.args[0].at.clone();
+    reader.warn(&at, format!("{kind} forwarding needs the kernel plane; the userspace plane proxies connections (full NAT), so real servers see director's address as the client"));
+    Some(method)
+}
+
 fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
     let (address, port) = endpoint(reader, node)?;
     let mut real = RealServer::new(address, port, Weight(1));
@@ -325,16 +325,13 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item)),
             "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item)),
             "FILE_CHECK" => real.file_check = checks_map::file_check(reader, item),
-            "BFD_CHECK" => reader.not_applicable(item, "director has no BFD"),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "alpha" => real.alpha = Some(true),
             "notify_up" => real.notify_up = reader.rest(item),
             "notify_down" => real.notify_down = reader.rest(item),
             "warmup" => real.warmup = reader.seconds(item),
-            "lvs_method" | "retry" | "delay_before_retry" | "connect_timeout" | "delay_loop" => {
-                reader.not_yet(item)
-            }
+            "lvs_method" => real.forwarding = forwarding(reader, item).or(real.forwarding),
             _ => reader.unknown(item, "real_server", REAL_KNOWN),
         }
     }

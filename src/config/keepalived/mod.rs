@@ -7,6 +7,7 @@
 pub(crate) mod checks_map;
 mod export;
 mod groups;
+mod keywords;
 pub mod lexer;
 mod lvs_map;
 pub mod reader;
@@ -30,6 +31,7 @@ const TOP_KNOWN: &[&str] = &[
     "global_defs",
     "vrrp_script",
     "vrrp_track_file",
+    "track_file",
     "vrrp_sync_group",
     "vrrp_instance",
     "virtual_server",
@@ -186,7 +188,8 @@ fn map(reader: &mut Reader, nodes: &[Node]) -> (Config, Declared) {
         match node.keyword.text.as_str() {
             "global_defs" => {}
             "vrrp_script" => config.vrrp_scripts.extend(vrrp_map::script(reader, node)),
-            "vrrp_track_file" => config
+            // keepalived 2.2 calls it `track_file`; the old name stays.
+            "vrrp_track_file" | "track_file" => config
                 .vrrp_track_files
                 .extend(vrrp_map::track_file(reader, node)),
             "vrrp_sync_group" => {
@@ -217,15 +220,6 @@ fn map(reader: &mut Reader, nodes: &[Node]) -> (Config, Declared) {
                 }
             }
             "virtual_server_group" => {}
-            "track_process" | "linkbeat_interfaces" | "garp_group" => reader.not_yet(node),
-            "static_ipaddress" | "static_routes" | "static_rules" => reader.not_applicable(
-                node,
-                "configure static addresses and routes with the system's network setup",
-            ),
-            "net_namespace" | "instance" => {
-                reader.not_applicable(node, "run director itself in the namespace")
-            }
-            "bfd_instance" => reader.not_applicable(node, "director has no BFD"),
             _ => reader.unknown(node, "the top level", TOP_KNOWN),
         }
     }

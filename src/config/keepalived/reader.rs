@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 
+use super::keywords::Disposition;
 use super::lexer::{Note, Position, Token};
 use super::tree::Node;
 use crate::config::values::Seconds;
@@ -176,11 +177,23 @@ impl Reader {
         );
     }
 
-    /// A keyword this section does not know: an error when it looks like a
-    /// typo of a known one, otherwise a warning (it is ignored).
+    /// A keyword the section's mapper does not read: what the keyword table
+    /// says of it, or else unknown — an error when it looks like a typo of a
+    /// known one, otherwise a warning (it is ignored).
     pub fn unknown(&mut self, node: &Node, section: &str, known: &[&str]) {
         let word = &node.keyword.text;
-        match suggestion(word, known) {
+        match super::keywords::disposition(section, word) {
+            Some(Disposition::NotYet) => return self.not_yet(node),
+            Some(Disposition::NotApplicable(why)) => return self.not_applicable(node, why),
+            Some(Disposition::Deprecated(current)) => return self.deprecated(node, current),
+            None => {}
+        }
+        let mut all = known.to_vec();
+        for word in super::keywords::listed(section) {
+            all.push(word);
+        }
+        let known = all;
+        match suggestion(word, &known) {
             Some(close) => self.error(
                 &node.keyword.at,
                 format!("unknown keyword `{word}` in {section}; did you mean `{close}`?"),

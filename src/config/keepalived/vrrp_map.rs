@@ -23,33 +23,17 @@ pub struct VrrpDefaults {
     pub garp_refresh: Option<Seconds>,
 }
 
+/// What `global_defs` maps (the keyword table names the rest).
 const GLOBAL_KNOWN: &[&str] = &[
     "router_id",
+    "lvs_id",
     "notify_fifo",
-    "script_user",
-    "enable_script_security",
+    "script_timeout",
     "vrrp_version",
     "vrrp_garp_master_delay",
     "vrrp_garp_master_repeat",
     "vrrp_garp_master_refresh",
-    "vrrp_strict",
-    "vrrp_skip_check_adv_addr",
-    "vrrp_iptables",
-    "notification_email",
-    "notification_email_from",
-    "smtp_server",
-    "smtp_connect_timeout",
-    "lvs_id",
-    "max_auto_priority",
-    "vrrp_mcast_group4",
-    "vrrp_mcast_group6",
-    "lvs_sync_daemon",
-    "dynamic_interfaces",
-    "vrrp_no_swap",
-    "checker_no_swap",
-    "vrrp_priority",
-    "checker_priority",
-    "script_timeout",
+    "lvs_flush",
 ];
 
 fn version(reader: &mut Reader, node: &Node) -> Option<VrrpVersion> {
@@ -83,21 +67,8 @@ pub fn global(reader: &mut Reader, node: &Node, global: &mut Global, defaults: &
             "vrrp_garp_master_delay" => defaults.garp_delay = reader.seconds(item),
             "vrrp_garp_master_repeat" => defaults.garp_repeat = reader.parse(item, "a count"),
             "vrrp_garp_master_refresh" => defaults.garp_refresh = reader.seconds(item),
-            "notification_email"
-            | "notification_email_from"
-            | "smtp_server"
-            | "smtp_connect_timeout" => reader.not_yet(item),
-            "script_user" | "enable_script_security" => reader.not_applicable(
-                item,
-                "director runs scripts as its own user, without a shell",
-            ),
-            "vrrp_iptables" | "vrrp_strict" => reader.not_applicable(
-                item,
-                "director does not install firewall rules for virtual addresses",
-            ),
-            "vrrp_no_swap" | "checker_no_swap" | "vrrp_priority" | "checker_priority"
-            | "dynamic_interfaces" => reader.not_applicable(item, "director is one process"),
-            _ if GLOBAL_KNOWN.contains(&item.keyword.text.as_str()) => reader.not_yet(item),
+            // Flush IPVS at startup: remove the services this file does not name.
+            "lvs_flush" => global.remove_unmanaged = true,
             _ => reader.unknown(item, "global_defs", GLOBAL_KNOWN),
         }
     }
@@ -134,8 +105,6 @@ pub fn script(reader: &mut Reader, node: &Node) -> Option<VrrpScript> {
             "weight" => script.weight = reader.parse(item, "a weight").unwrap_or(0),
             "rise" => script.rise = reader.parse(item, "a count").unwrap_or(1),
             "fall" => script.fall = reader.parse(item, "a count").unwrap_or(1),
-            "user" => reader.not_applicable(item, "director runs scripts as its own user"),
-            "init_fail" => reader.not_yet(item),
             _ => reader.unknown(item, "vrrp_script", SCRIPT_KNOWN),
         }
     }
@@ -165,8 +134,7 @@ pub fn track_file(reader: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
                     .unwrap_or_default()
             }
             "weight" => track.weight = reader.parse(item, "a weight").unwrap_or(1),
-            "init_file" => reader.not_yet(item),
-            _ => reader.unknown(item, "vrrp_track_file", &["file", "weight", "init_file"]),
+            _ => reader.unknown(item, "vrrp_track_file", &["file", "weight"]),
         }
     }
     Some(track)
@@ -197,10 +165,6 @@ pub fn sync_group(reader: &mut Reader, node: &Node) -> Option<VrrpSyncGroup> {
             "notify_backup" => group.notify_backup = reader.rest(item),
             "notify_fault" => group.notify_fault = reader.rest(item),
             "notify" => group.notify = reader.rest(item),
-            "smtp_alert" | "track_interface" | "track_script" | "track_file" => {
-                reader.not_yet(item)
-            }
-            "global_tracking" => reader.deprecated(item, "(tracking per instance)"),
             _ => reader.unknown(
                 item,
                 "vrrp_sync_group",
@@ -210,7 +174,6 @@ pub fn sync_group(reader: &mut Reader, node: &Node) -> Option<VrrpSyncGroup> {
                     "notify_backup",
                     "notify_fault",
                     "notify",
-                    "smtp_alert",
                 ],
             ),
         }
@@ -337,14 +300,22 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
         track_file: Vec::new(),
         check_reference: None,
     };
+    let mut state_master = None;
     for item in reader.block(node) {
         let i = &mut instance;
         match item.keyword.text.as_str() {
+            // keepalived 2.2: MASTER is taken at once only by an address
+            // owner (priority 255), which director does anyway; any other
+            // instance waits Master_Down_Interval either way.
             "state" => match reader.value(item).map(|t| t.text.as_str()) {
-                Some("MASTER") | Some("BACKUP") => {}
+                Some("MASTER") => state_master = Some(item.keyword.at.clone()),
+                Some("BACKUP") => {}
                 Some(other) => {
                     let at = item.args[0].at.clone();
-                    reader.error(&at, format!("state must be MASTER or BACKUP, not {other:?}"));
+                    reader.error(
+                        &at,
+                        format!("state must be MASTER or BACKUP, not {other:?}"),
+                    );
                 }
                 None => {}
             },
@@ -362,7 +333,9 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
                     match a.keyword.text.as_str() {
                         "auth_type" => match reader.value(a).map(|t| t.text.to_uppercase()) {
                             Some(t) if t == "PASS" => kind = Some(AuthType::Pass),
-                            Some(t) if t == "AH" => reader.not_applicable(a, "AH authentication was dropped from VRRP"),
+                            Some(t) if t == "AH" => {
+                                reader.not_applicable(a, "AH authentication was dropped from VRRP")
+                            }
                             Some(t) => {
                                 let at = a.args[0].at.clone();
                                 reader.error(&at, format!("auth_type must be PASS, not {t:?}"));
@@ -380,7 +353,10 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
                     }
                 }
                 if let (Some(auth_type), Some(auth_pass)) = (kind, pass) {
-                    i.authentication = Some(Authentication { auth_type, auth_pass });
+                    i.authentication = Some(Authentication {
+                        auth_type,
+                        auth_pass,
+                    });
                 }
             }
             "unicast_src_ip" => i.unicast_src_ip = reader.parse(item, "an IP address"),
@@ -389,15 +365,26 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
                 for peer in reader.block(item) {
                     match peer.keyword.text.parse() {
                         Ok(address) => i.unicast_peer.push(address),
-                        Err(_) => reader.error(&peer.keyword.at, format!("{:?} is not an IP address", peer.keyword.text)),
+                        Err(_) => reader.error(
+                            &peer.keyword.at,
+                            format!("{:?} is not an IP address", peer.keyword.text),
+                        ),
                     }
                 }
             }
             "virtual_ipaddress" => i.virtual_ipaddress = vips(reader, item),
             "virtual_ipaddress_excluded" => i.virtual_ipaddress_excluded = vips(reader, item),
-            "garp_master_delay" => i.garp_master_delay = reader.seconds(item).unwrap_or(i.garp_master_delay),
-            "garp_master_repeat" => i.garp_master_repeat = reader.parse(item, "a count").unwrap_or(i.garp_master_repeat),
-            "garp_master_refresh" => i.garp_master_refresh = reader.seconds(item).unwrap_or(i.garp_master_refresh),
+            "garp_master_delay" => {
+                i.garp_master_delay = reader.seconds(item).unwrap_or(i.garp_master_delay)
+            }
+            "garp_master_repeat" => {
+                i.garp_master_repeat = reader
+                    .parse(item, "a count")
+                    .unwrap_or(i.garp_master_repeat)
+            }
+            "garp_master_refresh" => {
+                i.garp_master_refresh = reader.seconds(item).unwrap_or(i.garp_master_refresh)
+            }
             "notify_master" => i.notify_master = reader.rest(item),
             "notify_backup" => i.notify_backup = reader.rest(item),
             "notify_fault" => i.notify_fault = reader.rest(item),
@@ -405,7 +392,10 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
             "notify" => i.notify = reader.rest(item),
             "track_interface" => {
                 for (name, weight) in tracks(reader, item) {
-                    i.track_interface.push(TrackInterface { name, weight: weight.unwrap_or(0) });
+                    i.track_interface.push(TrackInterface {
+                        name,
+                        weight: weight.unwrap_or(0),
+                    });
                 }
             }
             "track_script" => {
@@ -418,19 +408,18 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
                     i.track_file.push(TrackRef { name, weight });
                 }
             }
-            "accept" | "no_accept" | "strict_mode" => {
-                reader.not_applicable(item, "director's virtual addresses always accept traffic, as keepalived's do without vrrp_strict")
-            }
-            "use_vmac" | "vmac_xmit_base" | "native_ipv6" | "virtual_routes" | "virtual_rules" | "track_process"
-            | "garp_master_refresh_repeat" | "smtp_alert" | "dont_track_primary" | "skip_check_adv_addr"
-            | "check_unicast_src" => reader.not_yet(item),
-            "debug" | "kernel_rx_buf_size" | "lvs_sync_daemon_interface" => {
-                reader.not_applicable(item, "no equivalent in director")
-            }
             _ => reader.unknown(item, "vrrp_instance", INSTANCE_KNOWN),
         }
     }
     instance.priority = priority;
+    if let Some(at) = state_master.filter(|_| !instance.preempt_delay.0.is_zero()) {
+        // As keepalived: "preempt delay will not work with initial state MASTER".
+        reader.warn(
+            &at,
+            "preempt_delay does not work with state MASTER (keepalived clears it); cleared".into(),
+        );
+        instance.preempt_delay = Seconds::from_secs(0);
+    }
     match (interface, vrid) {
         (Some(interface), Some(Some(vrid))) => {
             instance.interface = interface;

@@ -503,11 +503,28 @@ fn service(context: &mut Context<'_>, out: &mut Translated, section: &Section) {
             Err(why) => context.error(d, why),
         }
     }
+    let mut reals = Vec::new();
     for d in section.directives.iter().filter(|d| d.key == "real") {
         match real(&d.value) {
-            Ok(real) => real_servers(context, out, section, (address, port), (d, real)),
+            Ok(real) => reals.push((d, real)),
             Err(why) => context.error(d, why),
         }
+    }
+    if let Some((d, r)) = reals.iter().find(|(_, r)| r.forwarding != "nat") {
+        let kind = if r.forwarding == "dr" { "DR" } else { "TUN" };
+        context.warn(d, format!("{kind} forwarding needs the kernel plane; the userspace plane proxies connections (full NAT), so real servers see director's address as the client"));
+    }
+    // One method for every server is the service's; mixed ones stay per server.
+    let shared = reals
+        .first()
+        .map(|(_, r)| r.forwarding)
+        .filter(|first| reals.iter().all(|(_, r)| r.forwarding == *first));
+    if let (Some(method), Some((d, _))) = (shared, reals.first()) {
+        out.set(d, "forwarding", &quoted(method));
+    }
+    for (d, real) in reals {
+        let own = shared.is_none();
+        real_servers(context, out, section, (address, port), (d, real, own));
     }
 }
 
@@ -516,7 +533,7 @@ fn real_servers(
     out: &mut Translated,
     section: &Section,
     (vip, vport): (IpAddr, u16),
-    (directive, real): (&Directive, Real),
+    (directive, real, own_forwarding): (&Directive, Real, bool),
 ) {
     let parsed = context.parsed;
     let quiescent = match setting(parsed, section, "quiescent") {
@@ -536,7 +553,9 @@ fn real_servers(
         out.set(directive, "port", &real.port.to_string());
         let weight = if kind == "off" { 0 } else { real.weight };
         out.set(directive, "weight", &weight.to_string());
-        out.set(directive, "forwarding", &quoted(real.forwarding));
+        if own_forwarding {
+            out.set(directive, "forwarding", &quoted(real.forwarding));
+        }
         out.set(directive, "inhibit_on_failure", &quiescent.to_string());
         if let Some(d) = setting(parsed, section, "failurecount") {
             match d.value.parse::<u32>() {
