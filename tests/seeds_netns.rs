@@ -111,24 +111,20 @@ fn through_the_vip(lab: &NetLab, port: u16) -> Result<String, String> {
     Ok(answer)
 }
 
-/// Run `seed` in a lab: a director, its real servers, a client.
-async fn run(tag: &str, seed: &Seed, vrrp: bool) {
-    if !namespaces_available(tag) {
-        return;
-    }
-    check_warnings(seed);
-    let mut lab = NetLab::new(&prefix(tag));
+/// A lab for `seed`: a director node, its real servers (answering), a client.
+fn lab_for(tag: &str, seed: &Seed, stop: &Arc<AtomicBool>) -> NetLab {
+    let lab = NetLab::new(&prefix(tag));
     lab.node("dir", &["192.0.2.1/24"]);
     for (i, address) in seed.reals.iter().enumerate() {
         lab.node(&format!("rs{}", i + 1), &[&format!("{address}/24")]);
     }
     lab.node("client", &["192.0.2.100/24"]);
-    let stop = Arc::new(AtomicBool::new(false));
-    serve(&lab, seed, &stop);
-    if !vrrp {
-        // ldirectord leaves the VIP to heartbeat; the lab plays heartbeat.
-        lab.sh("dir", &format!("ip addr add {VIP}/24 dev eth0"));
-    }
+    serve(&lab, seed, stop);
+    lab
+}
+
+/// Start director on `node` with `seed`'s file, rewritten to the lab.
+async fn start(lab: &mut NetLab, node: &str, seed: &Seed) -> director::engine::EngineHandle {
     let text = seed
         .rewrites
         .iter()
@@ -136,9 +132,18 @@ async fn run(tag: &str, seed: &Seed, vrrp: bool) {
             text.replace(from, to)
         });
     let file = seed.fixture.rsplit('/').next().unwrap();
-    let socket = lab.director_with("dir", "dir", file, &text);
-    let engine = attach_retrying(&socket).await;
-    let ready = snapshot_where(&engine, Duration::from_secs(20), |s| {
+    let socket = lab.director_with(node, node, file, &text);
+    attach_retrying(&socket).await
+}
+
+/// Until the VIP serves: MASTER (with `vrrp`), every real server known and
+/// checked (or unchecked and in the table).
+async fn serving(
+    engine: &director::engine::EngineHandle,
+    seed: &Seed,
+    vrrp: bool,
+) -> Arc<director::engine::Snapshot> {
+    snapshot_where(engine, Duration::from_secs(20), |s| {
         let master = !vrrp
             || s.instances
                 .first()
@@ -149,7 +154,34 @@ async fn run(tag: &str, seed: &Seed, vrrp: bool) {
             .all(|r| r.health == Health::Up || (r.checks_run == 0 && r.in_table));
         master && servers.len() == seed.reals.len() && checked
     })
-    .await;
+    .await
+}
+
+/// Every answer through the VIP comes from one of the real servers.
+fn clients_are_served(lab: &NetLab, tag: &str, seed: &Seed) -> Vec<String> {
+    (0..seed.reals.len() * 2)
+        .map(|_| {
+            let answer = through_the_vip(lab, seed.port).unwrap_or_else(|e| panic!("{tag}: {e}"));
+            assert!(seed.reals.contains(&answer.as_str()), "{tag}: {answer:?}");
+            answer
+        })
+        .collect()
+}
+
+/// Run `seed` in a lab: a director, its real servers, a client.
+async fn run(tag: &str, seed: &Seed, vrrp: bool) {
+    if !namespaces_available(tag) {
+        return;
+    }
+    check_warnings(seed);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut lab = lab_for(tag, seed, &stop);
+    if !vrrp {
+        // ldirectord leaves the VIP to heartbeat; the lab plays heartbeat.
+        lab.sh("dir", &format!("ip addr add {VIP}/24 dev eth0"));
+    }
+    let engine = start(&mut lab, "dir", seed).await;
+    let ready = serving(&engine, seed, vrrp).await;
     if vrrp {
         assert!(lab.has_address("dir", VIP), "the MASTER holds the VIP");
     }
@@ -158,13 +190,7 @@ async fn run(tag: &str, seed: &Seed, vrrp: bool) {
         checked, seed.checked,
         "{tag}: were the real servers checked?"
     );
-    let answers: Vec<_> = (0..seed.reals.len() * 2)
-        .map(|_| through_the_vip(&lab, seed.port))
-        .collect();
-    for answer in &answers {
-        let answer = answer.as_ref().unwrap_or_else(|e| panic!("{tag}: {e}"));
-        assert!(seed.reals.contains(&answer.as_str()), "{tag}: {answer:?}");
-    }
+    let answers = clients_are_served(&lab, tag, seed);
     stop.store(true, Ordering::Relaxed);
     eprintln!("{tag}: VIP served by {answers:?}; real servers checked: {checked}");
 }
@@ -238,4 +264,59 @@ async fn guide_002_ldirectord_serves_its_virtual_service() {
         ],
     };
     run("seed002", &seed, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_001_master_and_backup_fail_over_as_the_guide_says() {
+    let tag = "seed001pair";
+    if !namespaces_available(tag) {
+        return;
+    }
+    let rewrites: &[(&str, &str)] = &[
+        ("192.168.22.195", VIP),
+        ("192.168.22.193", "192.0.2.21"),
+        ("192.168.22.194", "192.0.2.22"),
+    ];
+    let master = Seed {
+        fixture: "keepalived/guide-001.conf",
+        rewrites,
+        reals: &["192.0.2.21", "192.0.2.22"],
+        port: 80,
+        checked: true,
+        warnings: &[],
+    };
+    let backup = Seed {
+        fixture: "keepalived/guide-001-backup.conf",
+        warnings: &[
+            "`lb_algo` is deprecated; keepalived now calls it `lvs_sched`",
+            "`lb_kind` is deprecated; keepalived now calls it `lvs_method`",
+            DR_WARNING,
+            "unknown keyword `net_mask` in virtual_server; ignored",
+            // The guide's "state SLAVE": keepalived says so and runs it as BACKUP.
+            "unknown state \"SLAVE\" (MASTER or BACKUP); taken as BACKUP, as keepalived does",
+        ],
+        ..master
+    };
+    check_warnings(&backup);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut lab = lab_for(tag, &master, &stop);
+    lab.node("dir2", &["192.0.2.2/24"]);
+    let first = start(&mut lab, "dir", &master).await;
+    serving(&first, &master, true).await;
+    let second = start(&mut lab, "dir2", &backup).await;
+    serving(&second, &backup, false).await;
+    snapshot_where(&second, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup
+    })
+    .await;
+    assert!(lab.has_address("dir", VIP) && !lab.has_address("dir2", VIP));
+    clients_are_served(&lab, tag, &master);
+
+    // The master goes away: the backup takes the VIP and serves.
+    lab.stop("dir", libc::SIGTERM);
+    serving(&second, &backup, true).await;
+    assert!(lab.has_address("dir2", VIP), "the backup took the VIP");
+    let answers = clients_are_served(&lab, tag, &backup);
+    stop.store(true, Ordering::Relaxed);
+    eprintln!("{tag}: after failover the VIP is served by {answers:?}");
 }

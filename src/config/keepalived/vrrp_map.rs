@@ -310,11 +310,12 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
             "state" => match reader.value(item).map(|t| t.text.as_str()) {
                 Some("MASTER") => state_master = Some(item.keyword.at.clone()),
                 Some("BACKUP") => {}
+                // keepalived reports it and carries on as BACKUP; so does director.
                 Some(other) => {
                     let at = item.args[0].at.clone();
-                    reader.error(
+                    reader.warn(
                         &at,
-                        format!("state must be MASTER or BACKUP, not {other:?}"),
+                        format!("unknown state {other:?} (MASTER or BACKUP); taken as BACKUP, as keepalived does"),
                     );
                 }
                 None => {}
