@@ -20,6 +20,7 @@ pub mod lab;
 pub mod log;
 pub mod metrics;
 pub mod netlink;
+pub mod nft;
 pub mod script;
 pub mod systemd;
 pub mod tui;

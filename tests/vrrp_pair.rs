@@ -443,3 +443,76 @@ async fn sigterm_on_the_master_moves_the_vip_without_losing_a_probe() {
     );
     assert!(lab.has_address("b", "192.0.2.50"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_mode_off_drops_traffic_to_the_vip_but_still_answers_arp() {
+    if !namespaces_available("accept_mode_off_drops_traffic_to_the_vip_but_still_answers_arp") {
+        return;
+    }
+    let mut lab = pair("accept");
+    lab.node("c", &["192.0.2.100/24"]);
+    // Something listening on every address of a.
+    let listener = director::lab::netns::in_namespace(&lab.ns("a"), || {
+        std::net::TcpListener::bind("0.0.0.0:7")
+    })
+    .unwrap()
+    .unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let serving = stop.clone();
+    std::thread::spawn(move || {
+        while !serving.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = listener.accept();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let connects = |lab: &NetLab, target: &str| {
+        let target: std::net::SocketAddr = target.parse().unwrap();
+        director::lab::netns::in_namespace(&lab.ns("c"), move || {
+            std::net::TcpStream::connect_timeout(&target, Duration::from_millis(700)).is_ok()
+        })
+        .unwrap()
+    };
+    let strict = instance("VI_1", 51, 150, "192.0.2.50", "accept_mode = false\n");
+    let a = attach_retrying(&lab.director("a", "a", &strict)).await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("a", "192.0.2.50")));
+    assert!(connects(&lab, "192.0.2.11:7"), "a's own address accepts");
+    assert!(
+        !connects(&lab, "192.0.2.50:7"),
+        "the VIP accepted with accept_mode off"
+    );
+    let neighbour = lab.sh("c", "ip neigh show 192.0.2.50");
+    assert!(
+        neighbour.contains("lladdr"),
+        "ARP went unanswered: {neighbour:?}"
+    );
+
+    // Accept mode back on, by reload: the VIP takes connections.
+    std::fs::write(
+        lab.dir.join("a.toml"),
+        instance("VI_1", 51, 150, "192.0.2.50", ""),
+    )
+    .unwrap();
+    let reply = a
+        .request(director::engine::Request {
+            command: director::engine::Command::Reload,
+            origin: "test".into(),
+        })
+        .await;
+    assert!(
+        reply
+            .as_ref()
+            .is_ok_and(|r| r.contains("1 VRRP instance(s) changed in place")),
+        "{reply:?}"
+    );
+    assert!(
+        connects(&lab, "192.0.2.50:7"),
+        "the VIP still drops after the reload"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}

@@ -131,6 +131,13 @@ pub struct VrrpInstance {
     /// Split-brain guard: before claiming master, this address must answer a
     /// ping; if it does not, the instance goes to FAULT instead.
     pub check_reference: Option<IpAddr>,
+    /// RFC 5798 Accept_Mode: whether this router, as master but not the
+    /// address owner (priority 255), accepts packets addressed to its
+    /// virtual addresses. On by default, as keepalived has it without
+    /// `vrrp_strict`; off, director drops them with nftables (ARP and
+    /// neighbour discovery still answer). keepalived `accept` / `no_accept`.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub accept_mode: bool,
 }
 
 /// keepalived's `vrrp_script`: run periodically; exit 0 is success.
@@ -187,6 +194,10 @@ pub struct VrrpSyncGroup {
     pub notify_fault: Option<String>,
     /// See `notify_master`.
     pub notify: Option<String>,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn yes() -> bool {

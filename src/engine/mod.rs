@@ -1,5 +1,6 @@
 //! The engine: the one owner of runtime state. Commands come in, snapshots go out.
 
+mod accept_mode;
 mod check_specs;
 pub mod command;
 pub mod dataplane;

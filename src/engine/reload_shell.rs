@@ -193,6 +193,9 @@ impl Engine {
         }
         self.take_global(&new);
         self.config = new;
+        if let Err(why) = self.accept_rules.update(&self.config) {
+            self.state.journal.record(EventKind::Engine, why);
+        }
         self.reconcile_monitors();
         self.apply_tracking(now);
         for index in started {

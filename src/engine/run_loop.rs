@@ -80,6 +80,8 @@ pub struct Engine {
     pub packet_sender: mpsc::Sender<(u64, std::io::Result<Received>)>,
     /// The key the next new shell's packets are tagged with.
     pub next_key: u64,
+    /// The nftables rules of instances with accept mode off.
+    pub accept_rules: super::accept_mode::AcceptRules,
     /// Where operator overrides are kept across restarts.
     pub state_file: Option<StateFile>,
     /// The configuration file, for reloads.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::accept_mode::AcceptRules;
 use super::dataplane::{Choice, DataPlane, PlaneOptions};
 use super::handle::EngineHandle;
 use super::notify::Notifier;
@@ -59,6 +60,7 @@ pub async fn start(
         .map(VrrpShell::open)
         .collect::<Result<Vec<_>, _>>()?;
     let addresses = Addresses::connect().map_err(|e| e.to_string())?;
+    let accept_rules = AcceptRules::install(&config)?;
     let own: Vec<_> = shells.iter().map(|s| s.own_address).collect();
     let mut state = EngineState::new(&config, node, &own);
 
@@ -99,6 +101,7 @@ pub async fn start(
         track_events,
         monitors: Vec::new(),
         next_key,
+        accept_rules,
         packet_sender,
         state_file: files.state.map(|p| StateFile::new(&p)),
         config_path: files.config,

@@ -400,6 +400,9 @@ fn instance_block(out: &mut String, i: &VrrpInstance) {
     if !i.preempt {
         let _ = writeln!(out, "    nopreempt");
     }
+    if !i.accept_mode {
+        let _ = writeln!(out, "    no_accept");
+    }
     if !i.preempt_delay.0.is_zero() {
         let _ = writeln!(out, "    preempt_delay {}", i.preempt_delay);
     }

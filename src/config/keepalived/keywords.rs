@@ -42,7 +42,7 @@ const RELOAD: &str =
     "director re-reads its configuration on SIGHUP or `director ctl reload`, checking it whole first";
 const SCRIPTS: &str = "director runs scripts as its own user, without a shell";
 const ACCEPT: &str =
-    "director's virtual addresses always accept traffic, as keepalived's do without vrrp_strict";
+    "director has no strict mode; set `accept` or `no_accept` (accept_mode) per instance";
 
 /// (section, keywords, disposition). A section is named as diagnostics name
 /// it: "the top level", "global_defs", "vrrp_instance", …, or "checker".
@@ -318,11 +318,7 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
         ],
         NotYet,
     ),
-    (
-        "vrrp_instance",
-        &["accept", "no_accept", "strict_mode"],
-        NotApplicable(ACCEPT),
-    ),
+    ("vrrp_instance", &["strict_mode"], NotApplicable(ACCEPT)),
     (
         "vrrp_instance",
         &["debug", "kernel_rx_buf_size", "lvs_sync_daemon_interface"],

@@ -188,6 +188,8 @@ const INSTANCE_KNOWN: &[&str] = &[
     "priority",
     "advert_int",
     "nopreempt",
+    "accept",
+    "no_accept",
     "preempt",
     "preempt_delay",
     "version",
@@ -299,6 +301,7 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
         track_script: Vec::new(),
         track_file: Vec::new(),
         check_reference: None,
+        accept_mode: true,
     };
     let mut state_master = None;
     for item in reader.block(node) {
@@ -325,6 +328,8 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
             "priority" => priority = reader.ranged(item, Priority::new).unwrap_or(priority),
             "advert_int" => i.advert_int = reader.seconds(item).unwrap_or(i.advert_int),
             "nopreempt" => i.preempt = false,
+            "accept" => i.accept_mode = true,
+            "no_accept" => i.accept_mode = false,
             "preempt" => i.preempt = true,
             "preempt_delay" => i.preempt_delay = reader.seconds(item).unwrap_or(i.preempt_delay),
             "version" => i.version = version(reader, item).unwrap_or(i.version),

@@ -7,9 +7,7 @@
 //! specific service. The rules live in their own table, replaced as a whole
 //! when the plane starts and deleted when it stops.
 
-use std::io::Write;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
 
 /// The nftables table director owns.
 pub const TABLE: &str = "director_all_ports";
@@ -44,33 +42,10 @@ pub fn ruleset(redirects: &[Redirect]) -> String {
             r.address, r.listener_port
         ));
     }
-    format!(
-        "table inet {TABLE} {{}}\ndelete table inet {TABLE}\ntable inet {TABLE} {{\n    chain prerouting {{\n        type filter hook prerouting priority mangle; policy accept;\n{rules}    }}\n}}\n"
+    crate::nft::replace_table(
+        TABLE,
+        &format!("    chain prerouting {{\n        type filter hook prerouting priority mangle; policy accept;\n{rules}    }}\n"),
     )
-}
-
-fn nft(script: &str) -> Result<(), String> {
-    let mut child = Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run nft (install nftables): {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(script.as_bytes())
-            .map_err(|e| format!("nft: {e}"))?;
-    }
-    let out = child.wait_with_output().map_err(|e| format!("nft: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "nft refused the port-0 rules: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 /// The installed redirections; deleted on drop.
@@ -80,14 +55,14 @@ pub struct AllPorts;
 impl AllPorts {
     /// Install `redirects`.
     pub fn install(redirects: &[Redirect]) -> Result<AllPorts, String> {
-        nft(&ruleset(redirects))?;
+        crate::nft::apply(&ruleset(redirects), "port-0 rules")?;
         Ok(AllPorts)
     }
 }
 
 impl Drop for AllPorts {
     fn drop(&mut self) {
-        let _ = nft(&format!("delete table inet {TABLE}\n"));
+        let _ = crate::nft::apply(&format!("delete table inet {TABLE}\n"), "port-0 rules");
     }
 }
 
