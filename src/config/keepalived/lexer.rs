@@ -68,6 +68,11 @@ pub struct Lexed {
     /// Lines repetitions and multiline parameters have produced so far
     /// (bounded by `expand::MAX_GENERATED_LINES`).
     pub generated_lines: usize,
+    /// Characters they have produced so far (bounded by
+    /// `expand::MAX_GENERATED_CHARS`).
+    pub generated_chars: usize,
+    /// Whether a limit was reached: nothing more is generated.
+    pub exhausted: bool,
 }
 
 /// How deep includes may nest.

@@ -16,9 +16,18 @@ use super::{include, repeat, Lexed, Note};
 /// mistaken range costs.
 pub const MAX_GENERATED_LINES: usize = 100_000;
 
+/// How many characters they may produce in all: a bound on memory whatever
+/// the lines hold.
+pub const MAX_GENERATED_CHARS: usize = 4 << 20;
+
 /// How deeply substitutions may nest (a parameter naming itself would
 /// otherwise never end).
 const MAX_SUBSTITUTION_DEPTH: usize = 16;
+
+/// The longest a line may grow by substitution, in characters (keepalived
+/// stops at its line buffer too); parameters doubling each other would
+/// otherwise grow without bound.
+const MAX_LINE_CHARS: usize = 65_536;
 
 /// What every line of one file shares while it is lexed.
 pub struct Context<'a> {
@@ -52,7 +61,8 @@ pub fn lex_line(
     depth: usize,
 ) -> Option<Pending> {
     let line = line.trim_start();
-    if line.is_blank() {
+    // Once the limits are reached (and said once), the rest is not expanded.
+    if line.is_blank() || lexed.exhausted {
         return None;
     }
     let at = |index: usize| position(&context.file, context.line_no, &line, index);
@@ -86,11 +96,15 @@ pub fn lex_line(
         match repeat::parse(&text, vars) {
             Ok(repetition) => {
                 let times = repetition.len();
-                if !generate(lexed, times, &at(0)) {
+                let size = times.saturating_mul(line.chars().len() - repetition.rest);
+                if !generate(lexed, (times, size), &at(0)) {
                     return None;
                 }
                 let rest = line.from(repetition.rest);
                 for index in 0..times {
+                    if lexed.exhausted {
+                        break;
+                    }
                     for (name, value) in repetition.binding(index) {
                         vars.define(&name, value);
                     }
@@ -105,7 +119,18 @@ pub fn lex_line(
         }
         return None;
     }
-    if let Some(substituted) = substitute(&line, vars) {
+    let substituted = match substitute(&line, vars) {
+        Ok(substituted) => substituted,
+        Err(why) => {
+            lexed.notes.push(Note {
+                at: at(0),
+                message: why,
+                error: true,
+            });
+            return None;
+        }
+    };
+    if let Some(substituted) = substituted {
         if depth >= MAX_SUBSTITUTION_DEPTH {
             lexed.notes.push(Note {
                 at: at(0),
@@ -117,7 +142,7 @@ pub fn lex_line(
             return None;
         }
         let lines = substituted.split_lines();
-        if lines.len() > 1 && !generate(lexed, lines.len(), &at(0)) {
+        if !generate(lexed, (lines.len() - 1, substituted.chars().len()), &at(0)) {
             return None;
         }
         for part in lines {
@@ -138,20 +163,24 @@ pub fn lex_line(
     None
 }
 
-/// Count `lines` generated lines against the limit; false (and an error
-/// at `at`) when they would pass it.
-fn generate(lexed: &mut Lexed, lines: usize, at: &super::Position) -> bool {
-    if lexed.generated_lines.saturating_add(lines) > MAX_GENERATED_LINES {
+/// Count generated (lines, characters) against the limits; false (and an
+/// error at `at`) when they would pass them.
+fn generate(lexed: &mut Lexed, (lines, chars): (usize, usize), at: &super::Position) -> bool {
+    let total_lines = lexed.generated_lines.saturating_add(lines);
+    let total_chars = lexed.generated_chars.saturating_add(chars);
+    if total_lines > MAX_GENERATED_LINES || total_chars > MAX_GENERATED_CHARS {
         lexed.notes.push(Note {
             at: at.clone(),
             message: format!(
-                "this line would produce {lines} lines, past director's limit of {MAX_GENERATED_LINES} generated lines"
+                "this line would produce {lines} lines ({chars} characters), past director's limit of {MAX_GENERATED_LINES} generated lines and {MAX_GENERATED_CHARS} characters"
             ),
             error: true,
         });
+        lexed.exhausted = true;
         return false;
     }
-    lexed.generated_lines += lines;
+    lexed.generated_lines = total_lines;
+    lexed.generated_chars = total_chars;
     true
 }
 
@@ -174,10 +203,10 @@ fn definition(text: &str) -> Option<Definition> {
 /// `line` with its defined `$NAME` and `${NAME}` references replaced (the
 /// replacement placed at the `$`'s column); `None` when nothing is defined.
 /// Undefined references stay as written, as keepalived leaves them.
-fn substitute(line: &Line, vars: &Vars) -> Option<Line> {
+fn substitute(line: &Line, vars: &Vars) -> Result<Option<Line>, String> {
     let chars = line.chars();
     if !chars.contains(&'$') {
-        return None;
+        return Ok(None);
     }
     let mut out = line.empty_like();
     let mut replaced = false;
@@ -199,6 +228,11 @@ fn substitute(line: &Line, vars: &Vars) -> Option<Line> {
                 }
             };
             if let Some(value) = (length > 1).then(|| vars.get(&reference)).flatten() {
+                if out.chars().len() + value.chars().count() > MAX_LINE_CHARS {
+                    return Err(format!(
+                        "substituting ${reference} makes this line longer than {MAX_LINE_CHARS} characters"
+                    ));
+                }
                 out.push_at(&value, line.column(index));
                 index += length;
                 replaced = true;
@@ -208,5 +242,5 @@ fn substitute(line: &Line, vars: &Vars) -> Option<Line> {
         out.push_from(line, index);
         index += 1;
     }
-    replaced.then_some(out)
+    Ok(replaced.then_some(out))
 }

@@ -233,3 +233,39 @@ fn multiline_definitions_nest() {
     );
     assert!(lexed.notes.is_empty(), "{:?}", lexed.notes);
 }
+
+#[test]
+fn parameters_that_double_each_other_stop_at_the_line_limit() {
+    let mut text =
+        String::from("$P0=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+    for level in 1..16 {
+        text.push_str(&format!(
+            "$P{level}=${{P{}}}${{P{}}}\n",
+            level - 1,
+            level - 1
+        ));
+    }
+    text.push_str("$P15\n");
+    let lexed = lex_str("k.conf", &text, None);
+    assert!(lexed.tokens.is_empty());
+    assert!(
+        lexed
+            .notes
+            .iter()
+            .any(|n| n.error && n.message.contains("longer than 65536 characters")),
+        "{:?}",
+        lexed.notes
+    );
+}
+
+#[test]
+fn repeating_long_lines_stops_at_the_character_limit() {
+    let long = "x".repeat(60_000);
+    let text = format!("$L={long}\n~SEQ(i, 1000) $L\n");
+    let lexed = lex_str("k.conf", &text, None);
+    assert!(lexed.tokens.len() < 1000, "{}", lexed.tokens.len());
+    assert!(lexed
+        .notes
+        .iter()
+        .any(|n| n.error && n.message.contains("characters")));
+}
