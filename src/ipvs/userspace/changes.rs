@@ -108,5 +108,15 @@ impl Plane {
         }
         *self.swept.lock().unwrap_or_else(|p| p.into_inner()) =
             self.serving.iter().map(|s| s.runtime.clone()).collect();
+        match (&self.sweeper, self.serving.is_empty()) {
+            (None, false) => {
+                self.sweeper = Some(super::sweep(self.swept.clone(), self.clock.clone()));
+            }
+            (Some(sweeper), true) => {
+                sweeper.abort();
+                self.sweeper = None;
+            }
+            _ => {}
+        }
     }
 }

@@ -53,7 +53,9 @@ pub struct Plane {
     serving: Vec<Serving>,
     /// What the sweeper sweeps: every serving runtime.
     swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>>,
-    sweeper: JoinHandle<()>,
+    /// Runs while there is something to sweep: an idle director (VRRP
+    /// only) has no timer waking it.
+    sweeper: Option<JoinHandle<()>>,
     /// The TPROXY rules of port-0 services, removed when the plane goes.
     all_ports: Option<all_ports::AllPorts>,
     table: watch::Receiver<Arc<PlaneTable>>,
@@ -70,24 +72,10 @@ pub fn start(
     let clock = Arc::new(Clock::new());
     let current = table.borrow().clone();
     let swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>> = Arc::default();
-    let sweeping = swept.clone();
-    let sweep_clock = clock.clone();
-    let sweeper = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            sweep_clock.now_ms();
-            let services = sweeping.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            for service in &services {
-                service.sweep();
-            }
-        }
-    });
     let mut plane = Plane {
         serving: Vec::new(),
         swept,
-        sweeper,
+        sweeper: None,
         all_ports: None,
         table,
         clock,
@@ -145,6 +133,22 @@ pub fn start(
     Ok(plane)
 }
 
+/// Sweep `swept` every `SWEEP`, advancing `clock`.
+fn sweep(swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>>, clock: Arc<Clock>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            clock.now_ms();
+            let services = swept.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            for service in &services {
+                service.sweep();
+            }
+        }
+    })
+}
+
 impl Plane {
     /// Close every connection of `service` to `dest` now (a forced removal).
     pub fn close_connections(&self, service: SocketAddr, protocol: Protocol, dest: SocketAddr) {
@@ -164,7 +168,9 @@ impl Plane {
 
 impl Drop for Plane {
     fn drop(&mut self) {
-        self.sweeper.abort();
+        if let Some(sweeper) = &self.sweeper {
+            sweeper.abort();
+        }
         for serving in &self.serving {
             serving.task.abort();
         }
