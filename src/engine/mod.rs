@@ -4,6 +4,7 @@ mod accept_mode;
 mod check_specs;
 pub mod command;
 pub mod dataplane;
+mod deadline;
 pub mod handle;
 mod health;
 pub mod journal;

@@ -115,6 +115,7 @@ impl Engine {
         // Without virtual services nothing changes between events, so there
         // is no periodic wake-up: every event publishes instead.
         let periodic = !self.state.services.is_empty();
+        let timer = super::deadline::Deadline::new();
         self.publish();
         loop {
             let deadline = self
@@ -122,8 +123,7 @@ impl Engine {
                 .instances
                 .iter()
                 .filter_map(|i| i.fsm.next_deadline())
-                .min()
-                .map(Instant::from_std);
+                .min();
             // What clients see at once: commands, transitions, health flips.
             // Counters and rates wait for the next periodic publish.
             let events_before = self.state.journal.recorded();
@@ -177,7 +177,7 @@ impl Engine {
                     }
                 }
                 Some(event) = inputs.tracking.recv() => self.on_tracking(event),
-                () = sleep_until(deadline) => {
+                () = timer.until(deadline) => {
                     let now = Instant::now().into_std();
                     for index in 0..self.shells.len() {
                         self.feed(index, Input::Tick, now);
@@ -355,12 +355,5 @@ impl Engine {
             snapshot.unmanaged = kernel.unmanaged();
         }
         self.snapshots.send_replace(Some(Arc::new(snapshot)));
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }

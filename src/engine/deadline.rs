@@ -1,0 +1,139 @@
+//! The VRRP deadline timer. tokio's timer wheel works in whole milliseconds
+//! and fires on the tick after a deadline, which adds about a millisecond
+//! to every master-down and advert timer; a timerfd armed for the exact
+//! remaining time fires at the deadline itself (measured by
+//! `benches/failover`). Without a timerfd, tokio's timer stands in.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+/// One reusable timer for the engine loop's nearest deadline.
+#[derive(Debug)]
+pub struct Deadline {
+    fd: Option<AsyncFd<OwnedFd>>,
+}
+
+fn timerfd() -> io::Result<AsyncFd<OwnedFd>> {
+    // SAFETY: timerfd_create has no memory-safety preconditions; the
+    // descriptor it returns is owned from here on.
+    let fd = unsafe {
+        libc::timerfd_create(
+            libc::CLOCK_MONOTONIC,
+            libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor nobody else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: the AsyncFd owns the descriptor and closes it after it
+    // deregisters, so the registration never outlives it.
+    unsafe { AsyncFd::register_with_interest(owned, Interest::READABLE) }
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Arm `fd` to fire once, `after` from now.
+fn arm(fd: &OwnedFd, after: Duration) -> io::Result<()> {
+    let spec = libc::itimerspec {
+        it_interval: libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        it_value: libc::timespec {
+            tv_sec: after.as_secs() as libc::time_t,
+            tv_nsec: libc::c_long::from(after.subsec_nanos() as i32),
+        },
+    };
+    // SAFETY: `spec` is a valid itimerspec; the old value is not asked for.
+    let result = unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+    if result < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl Deadline {
+    /// A timer backed by a timerfd when the kernel gives one.
+    pub fn new() -> Deadline {
+        Deadline { fd: timerfd().ok() }
+    }
+
+    /// Wait until `at`; forever when there is no deadline.
+    pub async fn until(&self, at: Option<Instant>) {
+        let Some(at) = at else {
+            return std::future::pending().await;
+        };
+        let after = at.saturating_duration_since(Instant::now());
+        if after.is_zero() {
+            return;
+        }
+        let Some(fd) = self
+            .fd
+            .as_ref()
+            .filter(|fd| arm(fd.get_ref(), after).is_ok())
+        else {
+            return tokio::time::sleep(after).await;
+        };
+        loop {
+            let Ok(mut ready) = fd.readable().await else {
+                return tokio::time::sleep_until(at.into()).await;
+            };
+            let mut expirations = [0u8; 8];
+            let read = ready.try_io(|inner| {
+                // SAFETY: reading 8 bytes into an 8-byte buffer we own.
+                let n = unsafe {
+                    libc::read(
+                        inner.get_ref().as_raw_fd(),
+                        expirations.as_mut_ptr().cast(),
+                        expirations.len(),
+                    )
+                };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(())
+                }
+            });
+            // A stale readiness (the timer re-armed since) reads nothing: wait again.
+            if matches!(read, Ok(Ok(()))) {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fires_at_the_deadline_and_can_be_re_armed() {
+        let timer = Deadline::new();
+        for wait in [Duration::from_millis(30), Duration::from_millis(5)] {
+            let started = Instant::now();
+            timer.until(Some(started + wait)).await;
+            assert!(
+                started.elapsed() >= wait,
+                "fired early: {:?}",
+                started.elapsed()
+            );
+        }
+        // A deadline already past returns at once; a re-arm after an
+        // abandoned wait still fires.
+        timer.until(Some(Instant::now())).await;
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(1),
+            timer.until(Some(Instant::now() + Duration::from_millis(50))),
+        )
+        .await;
+        assert!(abandoned.is_err());
+        let started = Instant::now();
+        timer.until(Some(started + Duration::from_millis(10))).await;
+        assert!(started.elapsed() >= Duration::from_millis(10));
+    }
+}
