@@ -100,6 +100,29 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
         && lab.has_address("a", "192.0.2.60")));
 }
 
+/// Start `a` with `a_conf` and `b` at priority 100, and wait until a is
+/// master and b backup.
+async fn elected(
+    lab: &mut NetLab,
+    a_conf: &str,
+) -> (
+    director::engine::EngineHandle,
+    director::engine::EngineHandle,
+) {
+    let a = attach_retrying(&lab.director("a", "a", a_conf)).await;
+    let b = attach_retrying(&lab.director("b", "b", &instance("VI_1", 51, 100, "192.0.2.50", "")))
+        .await;
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup
+    })
+    .await;
+    (a, b)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_track_script_lowers_priority_and_the_peer_preempts() {
     if !namespaces_available("a_failing_track_script_lowers_priority_and_the_peer_preempts") {
@@ -122,17 +145,7 @@ async fn a_failing_track_script_lowers_priority_and_the_peer_preempts() {
             "[[vrrp_instance.track_script]]\nname = \"chk\"\n"
         )
     );
-    let a = attach_retrying(&lab.director("a", "a", &a_conf)).await;
-    let b = attach_retrying(&lab.director("b", "b", &instance("VI_1", 51, 100, "192.0.2.50", "")))
-        .await;
-    snapshot_where(&a, Duration::from_secs(10), |s| {
-        s.instances[0].state == State::Master
-    })
-    .await;
-    snapshot_where(&b, Duration::from_secs(10), |s| {
-        s.instances[0].state == State::Backup
-    })
-    .await;
+    let (a, b) = elected(&mut lab, &a_conf).await;
 
     std::fs::remove_file(&flag).unwrap();
     let lowered = snapshot_where(&a, Duration::from_secs(5), |s| {
@@ -391,18 +404,7 @@ async fn sigterm_on_the_master_moves_the_vip_without_losing_a_probe() {
     }
     let mut lab = pair("term");
     lab.node("c", &["192.0.2.100/24"]);
-    let a = attach_retrying(&lab.director("a", "a", &instance("VI_1", 51, 150, "192.0.2.50", "")))
-        .await;
-    let b = attach_retrying(&lab.director("b", "b", &instance("VI_1", 51, 100, "192.0.2.50", "")))
-        .await;
-    snapshot_where(&a, Duration::from_secs(10), |s| {
-        s.instances[0].state == State::Master
-    })
-    .await;
-    snapshot_where(&b, Duration::from_secs(10), |s| {
-        s.instances[0].state == State::Backup
-    })
-    .await;
+    let (_a, b) = elected(&mut lab, &instance("VI_1", 51, 150, "192.0.2.50", "")).await;
     // 300 echo requests 20 ms apart (6 s) from the client across the handover.
     let client = lab.ns("c");
     let probes = std::thread::spawn(move || {
@@ -515,4 +517,51 @@ async fn accept_mode_off_drops_traffic_to_the_vip_but_still_answers_arp() {
         "the VIP still drops after the reload"
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_file_lowers_priority_and_the_peer_preempts() {
+    if !namespaces_available("a_tracked_file_lowers_priority_and_the_peer_preempts") {
+        return;
+    }
+    let mut lab = pair("tf");
+    let file = lab.dir.join("maintenance");
+    std::fs::write(&file, "0\n").unwrap();
+    let a_conf = format!(
+        "[[vrrp_track_file]]\nname = \"maint\"\nfile = \"{}\"\nweight = -1\n{}",
+        file.display(),
+        instance(
+            "VI_1",
+            51,
+            150,
+            "192.0.2.50",
+            "[[vrrp_instance.track_file]]\nname = \"maint\"\n"
+        )
+    );
+    let (a, b) = elected(&mut lab, &a_conf).await;
+
+    // Written in place, as `echo 60 > file` does: 150 - 60 = 90 < 100.
+    std::fs::write(&file, "60\n").unwrap();
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].priority == 90 && s.instances[0].state == State::Backup
+    })
+    .await;
+    snapshot_where(&b, Duration::from_secs(5), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("b", "192.0.2.50")));
+
+    // Replaced by rename, as editors and `mv` do: back to 150, a preempts.
+    let fresh = lab.dir.join("maintenance.new");
+    std::fs::write(&fresh, "0\n").unwrap();
+    std::fs::rename(&fresh, &file).unwrap();
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].priority == 150 && s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(3), || lab
+        .has_address("a", "192.0.2.50")
+        && !lab.has_address("b", "192.0.2.50")));
 }

@@ -5,6 +5,7 @@ mod check_specs;
 pub mod command;
 pub mod dataplane;
 mod deadline;
+mod file_events;
 pub mod handle;
 mod health;
 pub mod journal;

@@ -16,7 +16,8 @@ use crate::vrrp::priority::{effective, Effective, Tracked};
 
 /// How often interfaces and files are looked at.
 const POLL: Duration = Duration::from_millis(100);
-/// With link announcements, how often interfaces are re-read anyway.
+/// With link or file announcements, how often interfaces and files are
+/// re-read anyway.
 const LINK_RECHECK: Duration = Duration::from_secs(5);
 
 /// A change in something tracked.
@@ -251,13 +252,33 @@ pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
 pub fn spawn(monitor: Monitor, events: mpsc::Sender<TrackEvent>) -> JoinHandle<()> {
     match monitor {
         Monitor::Links(interfaces) => tokio::spawn(watch_links(interfaces, events)),
-        Monitor::Files(files) => tokio::spawn(poll_files(files, events)),
+        Monitor::Files(files) => tokio::spawn(watch_files(files, events)),
         Monitor::Script(script) => tokio::spawn(run_script(script, events)),
         Monitor::Reference {
             instance,
             address,
             every,
         } => tokio::spawn(watch_reference(instance, address, every, events)),
+    }
+}
+
+/// Wait for the next reason to look again: an announcement from `changed`
+/// (or `LINK_RECHECK` without one); without announcements at all, `POLL`.
+async fn next_look(
+    changed: Option<impl std::future::Future<Output = std::io::Result<()>>>,
+    what: &str,
+) {
+    let Some(changed) = changed else {
+        return tokio::time::sleep(POLL).await;
+    };
+    tokio::select! {
+        result = changed => {
+            if let Err(e) = result {
+                crate::log::warn(None, &format!("{what} failed: {e}"));
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        () = tokio::time::sleep(LINK_RECHECK) => {}
     }
 }
 
@@ -291,25 +312,28 @@ async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) 
                 return;
             }
         }
-        match &subscription {
-            Some(links) => {
-                tokio::select! {
-                    changed = links.changed() => {
-                        if let Err(e) = changed {
-                            crate::log::warn(None, &format!("link announcements failed: {e}"));
-                            tokio::time::sleep(POLL).await;
-                        }
-                    }
-                    () = tokio::time::sleep(LINK_RECHECK) => {}
-                }
-            }
-            None => tokio::time::sleep(POLL).await,
-        }
+        next_look(
+            subscription.as_ref().map(|links| links.changed()),
+            "link announcements",
+        )
+        .await;
     }
 }
 
-/// Report each tracked file's number at start and when it changes.
-async fn poll_files(files: Vec<(String, String)>, events: mpsc::Sender<TrackEvent>) {
+/// Report each tracked file's number at start and whenever inotify says
+/// its directory changed (with a slow re-read in case of a missed event).
+/// Without inotify, polls every 100 ms and says so.
+async fn watch_files(files: Vec<(String, String)>, events: mpsc::Sender<TrackEvent>) {
+    let watch = match super::file_events::FileEvents::watch(files.iter().map(|(_, p)| p.as_str())) {
+        Ok(watch) => Some(watch),
+        Err(e) => {
+            crate::log::warn(
+                None,
+                &format!("cannot watch tracked files ({e}); polling them"),
+            );
+            None
+        }
+    };
     let mut last_value: HashMap<String, i64> = HashMap::new();
     loop {
         for (name, path) in &files {
@@ -326,7 +350,7 @@ async fn poll_files(files: Vec<(String, String)>, events: mpsc::Sender<TrackEven
                 return;
             }
         }
-        tokio::time::sleep(POLL).await;
+        next_look(watch.as_ref().map(|w| w.changed()), "tracked-file events").await;
     }
 }
 
