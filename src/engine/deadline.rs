@@ -15,6 +15,9 @@ use tokio::io::Interest;
 #[derive(Debug)]
 pub struct Deadline {
     fd: Option<AsyncFd<OwnedFd>>,
+    /// The deadline the timerfd is armed for: the engine loop asks for the
+    /// same one on every turn, and it is armed once, not once per event.
+    armed: Option<Instant>,
 }
 
 fn timerfd() -> io::Result<AsyncFd<OwnedFd>> {
@@ -60,11 +63,14 @@ fn arm(fd: &OwnedFd, after: Duration) -> io::Result<()> {
 impl Deadline {
     /// A timer backed by a timerfd when the kernel gives one.
     pub fn new() -> Deadline {
-        Deadline { fd: timerfd().ok() }
+        Deadline {
+            fd: timerfd().ok(),
+            armed: None,
+        }
     }
 
     /// Wait until `at`; forever when there is no deadline.
-    pub async fn until(&self, at: Option<Instant>) {
+    pub async fn until(&mut self, at: Option<Instant>) {
         let Some(at) = at else {
             return std::future::pending().await;
         };
@@ -72,11 +78,14 @@ impl Deadline {
         if after.is_zero() {
             return;
         }
-        let Some(fd) = self
-            .fd
-            .as_ref()
-            .filter(|fd| arm(fd.get_ref(), after).is_ok())
-        else {
+        if self.armed != Some(at) {
+            let armed = self
+                .fd
+                .as_ref()
+                .is_some_and(|fd| arm(fd.get_ref(), after).is_ok());
+            self.armed = armed.then_some(at);
+        }
+        let Some(fd) = self.fd.as_ref().filter(|_| self.armed.is_some()) else {
             return tokio::time::sleep(after).await;
         };
         loop {
@@ -101,6 +110,7 @@ impl Deadline {
             });
             // A stale readiness (the timer re-armed since) reads nothing: wait again.
             if matches!(read, Ok(Ok(()))) {
+                self.armed = None;
                 return;
             }
         }
@@ -113,7 +123,7 @@ mod tests {
 
     #[tokio::test]
     async fn fires_at_the_deadline_and_can_be_re_armed() {
-        let timer = Deadline::new();
+        let mut timer = Deadline::new();
         for wait in [Duration::from_millis(30), Duration::from_millis(5)] {
             let started = Instant::now();
             timer.until(Some(started + wait)).await;
@@ -135,5 +145,12 @@ mod tests {
         let started = Instant::now();
         timer.until(Some(started + Duration::from_millis(10))).await;
         assert!(started.elapsed() >= Duration::from_millis(10));
+        // The same deadline asked for again after an abandoned wait (as the
+        // engine loop does after any other event) is kept, not re-armed.
+        let at = Instant::now() + Duration::from_millis(20);
+        let abandoned = tokio::time::timeout(Duration::from_millis(1), timer.until(Some(at))).await;
+        assert!(abandoned.is_err());
+        timer.until(Some(at)).await;
+        assert!(Instant::now() >= at, "fired early");
     }
 }

@@ -115,7 +115,7 @@ impl Engine {
         // Without virtual services nothing changes between events, so there
         // is no periodic wake-up: every event publishes instead.
         let periodic = !self.state.services.is_empty();
-        let timer = super::deadline::Deadline::new();
+        let mut timer = super::deadline::Deadline::new();
         self.publish();
         loop {
             let deadline = self

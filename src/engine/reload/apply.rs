@@ -37,12 +37,9 @@ fn address(real: &RealServer) -> SocketAddr {
 
 impl EngineState {
     fn service_with_key(&self, key: ServiceKey) -> Option<usize> {
-        self.services.iter().position(|s| {
-            ServiceKey {
-                address: s.address(),
-                protocol: s.config.protocol,
-            } == key
-        })
+        self.services
+            .iter()
+            .position(|s| ServiceKey::of(&s.config) == key)
     }
 
     /// Carry out the service steps of a reload.
