@@ -253,6 +253,10 @@ pub struct RunArgs {
     /// restarts.
     #[arg(long)]
     pub flush_on_stop: bool,
+    /// Userspace plane: the threads the proxy runs on (by default one per
+    /// core). The engine itself (VRRP, checks, control) is one thread.
+    #[arg(long, value_name = "N", default_value_t = default_plane_threads(), value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub plane_threads: u16,
     /// Keep operator overrides (drains, weights, servers added or removed,
     /// disabled services) in this file and restore them on start. The
     /// systemd unit uses /var/lib/director/state.json; none when absent.
@@ -261,6 +265,11 @@ pub struct RunArgs {
     /// How to log on stderr: text lines for journald, or JSON lines.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: crate::log::Format,
+}
+
+/// One proxy thread per core the process may run on.
+fn default_plane_threads() -> u16 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(1024) as u16)
 }
 
 /// `director lab`.

@@ -14,11 +14,31 @@ use director::control::{client::attach, DEFAULT_SOCKET};
 use director::lab::{agents, Lab, LabOptions};
 use director::{config, daemon, tui};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     unblock_stop_signals();
     raise_file_limit();
     let cli = Cli::parse();
+    // `run` is one engine loop: a single-threaded runtime, with the
+    // userspace plane's proxy on threads of its own. The console and the
+    // lab drive several engines and a terminal: every core.
+    let runtime = match &cli.command {
+        Some(Subcommands::Run(_)) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(dispatch(cli)),
+        Err(e) => {
+            eprintln!("director: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
     let code = match cli.command {
         None => console(&cli.attach, &cli.config, settings(&cli.console)).await,
         Some(Subcommands::Run(args)) => {
@@ -27,6 +47,7 @@ async fn main() -> ExitCode {
             let plane = director::engine::dataplane::PlaneOptions {
                 choice: args.dataplane,
                 flush_on_stop: args.flush_on_stop,
+                threads: usize::from(args.plane_threads),
             };
             let state = args.state_file.as_deref();
             report(daemon::run(&args.config, &args.control, args.metrics, fin, plane, state).await)

@@ -61,11 +61,19 @@ fn require(program: &str) {
 }
 
 fn start_proxies(dir: &std::path::Path) -> Proxies {
+    // THREADS=N runs both proxies on N threads (HAProxy's nbthread,
+    // director's --plane-threads); by default each takes its own default,
+    // one thread per core.
+    let threads = std::env::var("THREADS").ok();
+    let haproxy_threads = threads
+        .as_ref()
+        .map(|n| format!("    nbthread {n}\n"))
+        .unwrap_or_default();
     let haproxy_cfg = dir.join("haproxy.cfg");
     std::fs::write(
         &haproxy_cfg,
         format!(
-            "global\n    maxconn 4096\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind {HAPROXY}\n    default_backend b\nbackend b\n    balance roundrobin\n    server s1 {}\n    server s2 {}\n",
+            "global\n    maxconn 4096\n{haproxy_threads}defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind {HAPROXY}\n    default_backend b\nbackend b\n    balance roundrobin\n    server s1 {}\n    server s2 {}\n",
             BACKENDS[0], BACKENDS[1]
         ),
     )
@@ -88,8 +96,13 @@ fn start_proxies(dir: &std::path::Path) -> Proxies {
         .stderr(Stdio::null())
         .spawn()
         .expect("haproxy starts");
-    let director = Command::new(env!("CARGO_BIN_EXE_director"))
-        .args(["run", "--dataplane", "userspace", "--config"])
+    let mut director = Command::new(env!("CARGO_BIN_EXE_director"));
+    director.args(["run", "--dataplane", "userspace"]);
+    if let Some(n) = &threads {
+        director.args(["--plane-threads", n]);
+    }
+    let director = director
+        .arg("--config")
         .arg(&director_cfg)
         .arg("--control")
         .arg(dir.join("control.sock"))

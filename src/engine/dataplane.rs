@@ -28,6 +28,8 @@ pub struct PlaneOptions {
     /// Kernel plane: delete every IPVS service on stop (`--flush-on-stop`);
     /// by default the table stays so that connections keep flowing.
     pub flush_on_stop: bool,
+    /// Userspace plane: the threads the proxy runs on (`--plane-threads`).
+    pub threads: usize,
 }
 
 /// The running data plane.

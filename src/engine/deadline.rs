@@ -110,6 +110,9 @@ impl Deadline {
             });
             // A stale readiness (the timer re-armed since) reads nothing: wait again.
             if matches!(read, Ok(Ok(()))) {
+                // The read drained the one-shot timer: it cannot be readable
+                // again before it is re-armed, so no read need find that out.
+                ready.clear_ready();
                 self.armed = None;
                 return;
             }

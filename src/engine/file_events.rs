@@ -8,6 +8,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 /// What makes a watched directory worth a second look.
 const MASK: u32 = libc::IN_CLOSE_WRITE
@@ -48,7 +49,8 @@ impl FileEvents {
         }
         // SAFETY: the AsyncFd owns the descriptor and closes it after it
         // deregisters.
-        let fd = unsafe { AsyncFd::register(fd) }.map_err(|e| io::Error::other(e.to_string()))?;
+        let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+            .map_err(|e| io::Error::other(e.to_string()))?;
         Ok(FileEvents { fd })
     }
 

@@ -69,7 +69,7 @@ pub async fn start(
         remove_unmanaged: config.global.remove_unmanaged,
         flush_on_stop: options.flush_on_stop,
     };
-    let plane = start_plane(options.choice, table_rx, timeouts, kernel)?;
+    let plane = start_plane(options, table_rx, timeouts, kernel)?;
     state.dataplane = plane.name().into();
     let (packet_sender, packets) = mpsc::channel(256);
     for (key, shell) in (0..).zip(shells.iter_mut()) {
@@ -127,7 +127,7 @@ pub async fn start(
 /// Start the data plane `choice` asks for; `auto` takes the kernel's IPVS
 /// when its netlink family resolves.
 fn start_plane(
-    choice: Choice,
+    options: PlaneOptions,
     tables: watch::Receiver<Arc<crate::ipvs::userspace::PlaneTable>>,
     timeouts: Timeouts,
     kernel_options: kernel_plane::KernelOptions,
@@ -138,11 +138,11 @@ fn start_plane(
             .map_err(|e| format!("kernel data plane: {e}"))
     };
     let userspace = |tables| {
-        userspace::start(tables, timeouts)
+        userspace::start(tables, timeouts, options.threads)
             .map(DataPlane::Userspace)
             .map_err(|e| e.to_string())
     };
-    match choice {
+    match options.choice {
         Choice::Kernel => kernel(tables),
         Choice::Userspace => userspace(tables),
         Choice::Auto => match Ipvs::connect() {

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 use super::packet::{IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_GROUP_V6};
 
@@ -80,10 +81,13 @@ impl VrrpSocket {
         // No bind(): a raw socket bound to an address only receives packets
         // sent to that address, never the group. The source is set per packet.
         socket.set_nonblocking(true)?;
+        // Read interest only: sends never wait (a full queue drops the
+        // advert), and write interest would wake the engine once per
+        // advert sent, when the packet leaves the queue.
         // SAFETY: the socket owns its descriptor, which stays open and
         // unchanged until the AsyncFd (which owns the socket) is dropped.
-        let socket =
-            unsafe { AsyncFd::register(socket) }.map_err(|e| io::Error::other(e.to_string()))?;
+        let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
+            .map_err(|e| io::Error::other(e.to_string()))?;
         let destinations = if peers.is_empty() {
             vec![match source {
                 IpAddr::V4(_) => IpAddr::V4(VRRP_GROUP_V4),

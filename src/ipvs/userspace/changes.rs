@@ -66,6 +66,13 @@ impl Plane {
             retired: removed.to_vec(),
             ..Prepared::default()
         };
+        // Sockets made now are driven by the proxy's threads.
+        let _entered = match added.first() {
+            Some((address, _)) => Some(self.workers.enter().map_err(|e| {
+                format!("userspace plane: cannot start its threads for {address}: {e}")
+            })?),
+            None => None,
+        };
         for &(address, protocol) in added {
             let socket = BoundSocket::bind(address, protocol).map_err(|e| {
                 format!(
@@ -97,12 +104,12 @@ impl Plane {
                 self.timeouts,
             ));
             let task = match socket {
-                BoundSocket::Tcp(listener) => {
-                    tokio::spawn(listener::accept_loop(listener, runtime.clone()))
-                }
-                BoundSocket::Udp(socket) => {
-                    tokio::spawn(udp::serve(runtime.clone(), Arc::new(socket)))
-                }
+                BoundSocket::Tcp(listener) => self
+                    .workers
+                    .spawn(listener::accept_loop(listener, runtime.clone())),
+                BoundSocket::Udp(socket) => self
+                    .workers
+                    .spawn(udp::serve(runtime.clone(), Arc::new(socket))),
             };
             self.serving.push(Serving { runtime, task });
         }
@@ -110,7 +117,11 @@ impl Plane {
             self.serving.iter().map(|s| s.runtime.clone()).collect();
         match (&self.sweeper, self.serving.is_empty()) {
             (None, false) => {
-                self.sweeper = Some(super::sweep(self.swept.clone(), self.clock.clone()));
+                self.sweeper = Some(super::sweep(
+                    &self.workers,
+                    self.swept.clone(),
+                    self.clock.clone(),
+                ));
             }
             (Some(sweeper), true) => {
                 sweeper.abort();

@@ -18,6 +18,7 @@ mod table;
 mod tcp;
 mod threshold;
 mod udp;
+mod workers;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,7 @@ use crate::config::Protocol;
 use crate::ipvs::model::ConnRow;
 use clock::Clock;
 use service::ServiceRuntime;
+use workers::Workers;
 
 /// How often expired connections and templates are swept.
 const SWEEP: Duration = Duration::from_millis(250);
@@ -61,13 +63,17 @@ pub struct Plane {
     table: watch::Receiver<Arc<PlaneTable>>,
     clock: Arc<Clock>,
     timeouts: Timeouts,
+    /// The threads the proxy runs on.
+    workers: Workers,
 }
 
 /// Bind every service in the current table and start serving; each follows
-/// table changes through `table`.
+/// table changes through `table`. The proxy runs on `threads` threads of
+/// its own.
 pub fn start(
     table: watch::Receiver<Arc<PlaneTable>>,
     timeouts: Timeouts,
+    threads: usize,
 ) -> Result<Plane, PlaneError> {
     let clock = Arc::new(Clock::new());
     let current = table.borrow().clone();
@@ -80,9 +86,18 @@ pub fn start(
         table,
         clock,
         timeouts,
+        workers: Workers::new(threads),
     };
     let mut redirects = Vec::new();
     let mut bound = Vec::new();
+    // Sockets made now are driven by the proxy's threads.
+    let entered = match current.services.first() {
+        Some(first) => Some(plane.workers.enter().map_err(|cause| PlaneError {
+            address: first.address,
+            cause,
+        })?),
+        None => None,
+    };
     for service in &current.services {
         let address = service.address;
         let error = |cause| PlaneError { address, cause };
@@ -119,6 +134,7 @@ pub fn start(
         };
         bound.push((address, service.protocol, socket));
     }
+    drop(entered);
     if !redirects.is_empty() {
         let installed = all_ports::AllPorts::install(&redirects).map_err(|e| PlaneError {
             address: SocketAddr::new(redirects[0].address, 0),
@@ -133,9 +149,13 @@ pub fn start(
     Ok(plane)
 }
 
-/// Sweep `swept` every `SWEEP`, advancing `clock`.
-fn sweep(swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>>, clock: Arc<Clock>) -> JoinHandle<()> {
-    tokio::spawn(async move {
+/// Sweep `swept` every `SWEEP`, advancing `clock`, on the proxy's threads.
+fn sweep(
+    workers: &Workers,
+    swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>>,
+    clock: Arc<Clock>,
+) -> JoinHandle<()> {
+    workers.spawn(async move {
         let mut tick = tokio::time::interval(SWEEP);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use socket2::SockRef;
+use socket2::{Domain, SockRef, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
@@ -39,7 +39,7 @@ pub async fn serve(runtime: Arc<ServiceRuntime>, client: TcpStream, peer: Socket
         let Ok(placed) = runtime.place(peer, asked, ConnState::SynSent, &tried) else {
             return;
         };
-        let connect = TcpStream::connect(placed.connect_to);
+        let connect = connect(placed.connect_to);
         match tokio::time::timeout(runtime.timeouts.connect, connect).await {
             Ok(Ok(backend)) => break (placed, backend),
             _ => {
@@ -59,6 +59,34 @@ pub async fn serve(runtime: Arc<ServiceRuntime>, client: TcpStream, peer: Socket
     runtime.set_state(placed.id, ConnState::TimeWait);
 }
 
+/// Connect to `to`. A connect that failed shows as an error or hang-up in
+/// the socket's readiness, so only then is its error read: a connect that
+/// succeeded costs no SO_ERROR read (tokio's own connect makes one).
+async fn connect(to: SocketAddr) -> io::Result<TcpStream> {
+    let socket = Socket::new(
+        Domain::for_address(to),
+        Type::STREAM.nonblocking().cloexec(),
+        None,
+    )?;
+    match socket.connect(&to.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    let stream = TcpStream::from_std(socket.into())?;
+    let ready = stream.ready(Interest::WRITABLE | Interest::ERROR).await?;
+    if ready.is_error() || ready.is_write_closed() {
+        return Err(stream
+            .take_error()?
+            .unwrap_or_else(|| io::ErrorKind::ConnectionRefused.into()));
+    }
+    Ok(stream)
+}
+
+/// Carry both directions. The first side to finish has its FIN passed on
+/// (a half-close); when the other side finishes too, dropping the sockets
+/// closes them, which sends the second FIN without a shutdown call of its
+/// own (both were read to the end, so the close is a FIN, not a reset).
 async fn carry(runtime: &ServiceRuntime, placed: &Placed, client: &TcpStream, backend: &TcpStream) {
     let counters = [placed.dest.stats.as_ref(), placed.service_stats.as_ref()];
     let activity = placed.activity.as_ref();
@@ -69,10 +97,12 @@ async fn carry(runtime: &ServiceRuntime, placed: &Placed, client: &TcpStream, ba
     tokio::pin!(stopped);
     tokio::select! {
         _ = &mut upstream => {
+            let _ = SockRef::from(backend).shutdown(Shutdown::Write);
             runtime.set_state(placed.id, ConnState::FinWait);
             tokio::select! { _ = &mut downstream => {}, _ = &mut stopped => {} }
         }
         _ = &mut downstream => {
+            let _ = SockRef::from(client).shutdown(Shutdown::Write);
             runtime.set_state(placed.id, ConnState::FinWait);
             tokio::select! { _ = &mut upstream => {}, _ = &mut stopped => {} }
         }
@@ -157,8 +187,8 @@ impl Tally<'_> {
     }
 }
 
-/// Copy until EOF or error, then pass the FIN on. A buffer is borrowed
-/// from the pool only while data flows.
+/// Copy until EOF or error. A buffer is borrowed from the pool only while
+/// data flows.
 async fn pump(
     from: &TcpStream,
     to: &TcpStream,
@@ -199,5 +229,24 @@ async fn pump(
         }
     }
     tally.publish(clock.coarse_ms());
-    let _ = SockRef::from(to).shutdown(Shutdown::Write);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connect_reaches_a_listener_and_reports_a_refusal() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap();
+        let stream = connect(open).await.expect("connects to a listener");
+        assert_eq!(stream.peer_addr().unwrap(), open);
+        // A port nobody listens on: bind one, note it, close it.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let refused = connect(closed).await.expect_err("nobody listens there");
+        assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
+    }
 }
