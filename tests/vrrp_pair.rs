@@ -123,6 +123,13 @@ async fn elected(
     (a, b)
 }
 
+/// Whether, within 3 s, `vip` is on `owner` and not on `other`.
+fn vip_moves(lab: &NetLab, vip: &str, owner: &str, other: &str) -> bool {
+    wait_until(Duration::from_secs(3), || {
+        lab.has_address(owner, vip) && !lab.has_address(other, vip)
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_track_script_lowers_priority_and_the_peer_preempts() {
     if !namespaces_available("a_failing_track_script_lowers_priority_and_the_peer_preempts") {
@@ -161,9 +168,7 @@ async fn a_failing_track_script_lowers_priority_and_the_peer_preempts() {
         s.instances[0].state == State::Backup
     })
     .await;
-    assert!(wait_until(Duration::from_secs(3), || lab
-        .has_address("b", "192.0.2.50")
-        && !lab.has_address("a", "192.0.2.50")));
+    assert!(vip_moves(&lab, "192.0.2.50", "b", "a"));
 
     // Healthy again: a's priority is back to 150 and it preempts.
     std::fs::write(&flag, "").unwrap();
@@ -171,9 +176,7 @@ async fn a_failing_track_script_lowers_priority_and_the_peer_preempts() {
         s.instances[0].state == State::Master
     })
     .await;
-    assert!(wait_until(Duration::from_secs(3), || lab
-        .has_address("a", "192.0.2.50")
-        && !lab.has_address("b", "192.0.2.50")));
+    assert!(vip_moves(&lab, "192.0.2.50", "a", "b"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -550,8 +553,7 @@ async fn a_tracked_file_lowers_priority_and_the_peer_preempts() {
         s.instances[0].state == State::Master
     })
     .await;
-    assert!(wait_until(Duration::from_secs(3), || lab
-        .has_address("b", "192.0.2.50")));
+    assert!(vip_moves(&lab, "192.0.2.50", "b", "a"));
 
     // Replaced by rename, as editors and `mv` do: back to 150, a preempts.
     let fresh = lab.dir.join("maintenance.new");
@@ -561,7 +563,5 @@ async fn a_tracked_file_lowers_priority_and_the_peer_preempts() {
         s.instances[0].priority == 150 && s.instances[0].state == State::Master
     })
     .await;
-    assert!(wait_until(Duration::from_secs(3), || lab
-        .has_address("a", "192.0.2.50")
-        && !lab.has_address("b", "192.0.2.50")));
+    assert!(vip_moves(&lab, "192.0.2.50", "a", "b"));
 }

@@ -8,7 +8,9 @@
 //! Prints min/median/max over `ROUNDS` rounds (default 3) and each median's
 //! ratio to HAProxy and to direct. `SECONDS` sets each wrk run's length;
 //! `ONLY=director` (a comma list of target names) measures only those, for
-//! profiling (ratios then read "-"). Then the soak: 10,000 idle
+//! profiling (ratios then read "-"). `THREADS=N` runs both proxies on N
+//! threads (HAProxy's `nbthread`, director's `--plane-threads`); by
+//! default each takes its own default of one per core. Then the soak: 10,000 idle
 //! connections held through director for `SOAK_SECONDS` (default 60; 0
 //! skips it) while wrk drives traffic, reporting RSS per connection and
 //! whether every idle connection still answers from the server it started
@@ -61,9 +63,6 @@ fn require(program: &str) {
 }
 
 fn start_proxies(dir: &std::path::Path) -> Proxies {
-    // THREADS=N runs both proxies on N threads (HAProxy's nbthread,
-    // director's --plane-threads); by default each takes its own default,
-    // one thread per core.
     let threads = std::env::var("THREADS").ok();
     let haproxy_threads = threads
         .as_ref()

@@ -66,13 +66,10 @@ impl Plane {
             retired: removed.to_vec(),
             ..Prepared::default()
         };
-        // Sockets made now are driven by the proxy's threads.
-        let _entered = match added.first() {
-            Some((address, _)) => Some(self.workers.enter().map_err(|e| {
-                format!("userspace plane: cannot start its threads for {address}: {e}")
-            })?),
-            None => None,
-        };
+        let _entered = self
+            .workers
+            .enter_if(!added.is_empty())
+            .map_err(|e| format!("userspace plane: cannot start its threads: {e}"))?;
         for &(address, protocol) in added {
             let socket = BoundSocket::bind(address, protocol).map_err(|e| {
                 format!(

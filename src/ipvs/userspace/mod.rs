@@ -90,14 +90,13 @@ pub fn start(
     };
     let mut redirects = Vec::new();
     let mut bound = Vec::new();
-    // Sockets made now are driven by the proxy's threads.
-    let entered = match current.services.first() {
-        Some(first) => Some(plane.workers.enter().map_err(|cause| PlaneError {
-            address: first.address,
+    let entered = plane
+        .workers
+        .enter_if(!current.services.is_empty())
+        .map_err(|cause| PlaneError {
+            address: current.services[0].address,
             cause,
-        })?),
-        None => None,
-    };
+        })?;
     for service in &current.services {
         let address = service.address;
         let error = |cause| PlaneError { address, cause };

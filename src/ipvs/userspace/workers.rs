@@ -43,10 +43,14 @@ impl Workers {
         Ok(self.runtime.get().expect("just set").handle())
     }
 
-    /// Make the proxy's runtime current, so that sockets created now are
-    /// driven by its threads.
-    pub fn enter(&self) -> std::io::Result<EnterGuard<'_>> {
-        Ok(self.handle()?.enter())
+    /// When `binding` (there are sockets to make), make the proxy's runtime
+    /// current, so that the sockets made meanwhile are driven by its
+    /// threads. Nothing is started when there is nothing to bind.
+    pub fn enter_if(&self, binding: bool) -> std::io::Result<Option<EnterGuard<'_>>> {
+        if !binding {
+            return Ok(None);
+        }
+        Ok(Some(self.handle()?.enter()))
     }
 
     /// Run `task` on the proxy's threads; should they fail to start (the
