@@ -49,6 +49,11 @@ fn fitting() -> (usize, u64) {
     (WANTED.min(fit), limit)
 }
 
+/// Whether this host's descriptor limit holds the whole soak here.
+pub fn fits() -> bool {
+    fitting().0 == WANTED
+}
+
 /// Run the soak against `target` served by process `pid`.
 pub async fn run(target: &str, pid: u32, seconds: u64) -> String {
     let before = rss_kib(pid);
