@@ -565,3 +565,49 @@ async fn a_tracked_file_lowers_priority_and_the_peer_preempts() {
     .await;
     assert!(vip_moves(&lab, "192.0.2.50", "a", "b"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_adverts_reach_the_counters_without_a_snapshot_per_packet() {
+    if !namespaces_available("fast_adverts_reach_the_counters_without_a_snapshot_per_packet") {
+        return;
+    }
+    let mut lab = pair("fa");
+    let conf = |priority: u8| {
+        format!(
+            "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvirtual_router_id = 51\npriority = {priority}\nversion = \"3\"\nadvert_int = 0.01\nvirtual_ipaddress = [\"192.0.2.50\"]\n"
+        )
+    };
+    let _a = attach_retrying(&lab.director("a", "a", &conf(150))).await;
+    let b = attach_retrying(&lab.director("b", "b", &conf(100))).await;
+    let before = snapshot_where(&b, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Backup && s.instances[0].adverts_received > 0
+    })
+    .await;
+    // 2 s of adverts every 10 ms: about 200 packets, and the counters
+    // published at most every 500 ms, not once per packet.
+    let mut snapshots = b.snapshots.clone();
+    snapshots.borrow_and_update();
+    let mut published = 0;
+    let window = tokio::time::sleep(Duration::from_secs(2));
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                changed.expect("the backup's snapshots keep coming");
+                published += 1;
+            }
+            () = &mut window => break,
+        }
+    }
+    let received = |s: &director::engine::snapshot::Snapshot| s.instances[0].adverts_received;
+    let after = snapshot_where(&b, Duration::from_secs(2), |s| {
+        received(s) >= received(&before) + 50
+    })
+    .await;
+    assert!(
+        published <= 10,
+        "{published} snapshots in 2 s for {} adverts",
+        received(&after) - received(&before)
+    );
+    assert_eq!(after.instances[0].state, State::Backup);
+}

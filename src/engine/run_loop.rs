@@ -29,7 +29,9 @@ use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
 use crate::vrrp::net::Received;
 
-/// How often rates are sampled and a snapshot is published without other cause.
+/// How often rates are sampled and a snapshot is published without other
+/// cause; also how long counters alone (adverts sent and received, drops)
+/// may wait to be published.
 const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
 /// Everything that feeds the engine.
@@ -112,12 +114,18 @@ impl Engine {
         self.restore_overrides();
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
         publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Without virtual services nothing changes between events, so there
-        // is no periodic wake-up: every event publishes instead.
-        let periodic = !self.state.services.is_empty();
+        // Counters that changed without an event to journal (an advert sent
+        // or received) wait for the next publish, at most PUBLISH_EVERY
+        // later: a backup at 10 ms adverts does not build a snapshot per
+        // packet.
+        let mut stale = false;
         let mut timer = super::deadline::Deadline::new();
         self.publish();
         loop {
+            // Without virtual services (a reload may add or remove them)
+            // nothing changes between events, so there is no periodic
+            // wake-up, only the one that publishes stale counters.
+            let periodic = self.state.live_services().next().is_some();
             let deadline = self
                 .state
                 .instances
@@ -183,14 +191,21 @@ impl Engine {
                         self.feed(index, Input::Tick, now);
                     }
                 }
-                _ = publish.tick(), if periodic => {
-                    self.state.sample_rates(Instant::now().into_std());
+                _ = publish.tick(), if periodic || stale => {
+                    if periodic {
+                        self.state.sample_rates(Instant::now().into_std());
+                    }
                     self.publish();
+                    stale = false;
+                    continue;
                 }
                 _ = &mut inputs.stop => break,
             }
-            if !periodic || self.state.journal.recorded() != events_before {
+            if self.state.journal.recorded() != events_before {
                 self.publish();
+                stale = false;
+            } else {
+                stale = !periodic;
             }
         }
         self.hand_over(&mut inputs).await;
