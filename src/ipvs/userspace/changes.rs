@@ -9,24 +9,33 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UdpSocket};
 
 use super::service::ServiceRuntime;
+use super::workers::Workers;
 use super::{listener, udp, Plane, Serving};
 use crate::config::Protocol;
 
-/// A service's socket, bound and not yet serving.
+/// A service's sockets, bound and not yet serving.
 #[derive(Debug)]
 pub enum BoundSocket {
-    /// A TCP listener.
-    Tcp(TcpListener),
-    /// A UDP socket.
+    /// TCP listeners, one per plane thread (the thread of the same index).
+    Tcp(Vec<TcpListener>),
+    /// A UDP socket, on the first plane thread.
     Udp(UdpSocket),
 }
 
 impl BoundSocket {
-    /// Bind `address` for `protocol` (not port 0: see the plane's start).
-    pub fn bind(address: SocketAddr, protocol: Protocol) -> std::io::Result<BoundSocket> {
+    /// Bind `address` for `protocol` (not port 0: see the plane's start),
+    /// registering the sockets with the plane threads that will serve them.
+    pub(super) fn bind(
+        address: SocketAddr,
+        protocol: Protocol,
+        workers: &Workers,
+    ) -> std::io::Result<BoundSocket> {
         match protocol {
-            Protocol::Tcp => listener::bind_tcp(address).map(BoundSocket::Tcp),
-            Protocol::Udp => listener::bind_udp(address).map(BoundSocket::Udp),
+            Protocol::Tcp => listener::bind_tcp(address, false, workers).map(BoundSocket::Tcp),
+            Protocol::Udp => {
+                let _on_its_thread = workers.enter(0)?;
+                listener::bind_udp(address).map(BoundSocket::Udp)
+            }
         }
     }
 }
@@ -66,12 +75,8 @@ impl Plane {
             retired: removed.to_vec(),
             ..Prepared::default()
         };
-        let _entered = self
-            .workers
-            .enter_if(!added.is_empty())
-            .map_err(|e| format!("userspace plane: cannot start its threads: {e}"))?;
         for &(address, protocol) in added {
-            let socket = BoundSocket::bind(address, protocol).map_err(|e| {
+            let socket = BoundSocket::bind(address, protocol, &self.workers).map_err(|e| {
                 format!(
                     "userspace plane: cannot listen on {} {address}: {e}",
                     protocol.name()
@@ -88,7 +93,7 @@ impl Plane {
             let key = (s.runtime.address, s.runtime.protocol);
             let keep = !prepared.retired.contains(&key);
             if !keep {
-                s.task.abort();
+                s.stop();
             }
             keep
         });
@@ -100,15 +105,20 @@ impl Plane {
                 self.clock.clone(),
                 self.timeouts,
             ));
-            let task = match socket {
-                BoundSocket::Tcp(listener) => self
+            let tasks = match socket {
+                BoundSocket::Tcp(listeners) => listeners
+                    .into_iter()
+                    .enumerate()
+                    .map(|(thread, listener)| {
+                        self.workers
+                            .spawn_on(thread, listener::accept_loop(listener, runtime.clone()))
+                    })
+                    .collect(),
+                BoundSocket::Udp(socket) => vec![self
                     .workers
-                    .spawn(listener::accept_loop(listener, runtime.clone())),
-                BoundSocket::Udp(socket) => self
-                    .workers
-                    .spawn(udp::serve(runtime.clone(), Arc::new(socket))),
+                    .spawn_on(0, udp::serve(runtime.clone(), Arc::new(socket)))],
             };
-            self.serving.push(Serving { runtime, task });
+            self.serving.push(Serving { runtime, tasks });
         }
         *self.swept.lock().unwrap_or_else(|p| p.into_inner()) =
             self.serving.iter().map(|s| s.runtime.clone()).collect();

@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use socket2::{Domain, SockRef, Socket, Type};
-use tokio::net::{TcpListener, TcpSocket, UdpSocket};
+use tokio::net::{TcpListener, UdpSocket};
 
 use super::service::ServiceRuntime;
 use super::tcp;
+use super::workers::Workers;
 
 /// A virtual service's socket that could not be set up.
 #[derive(Debug)]
@@ -41,34 +42,43 @@ fn freebind(sock: SockRef<'_>, address: SocketAddr) -> std::io::Result<()> {
     }
 }
 
-/// A TCP listener on `address`.
-pub fn bind_tcp(address: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if address.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    freebind(SockRef::from(&socket), address)?;
-    socket.bind(address)?;
-    socket.listen(4096)
-}
-
-/// A transparent TCP listener on `address` port 0 (an ephemeral port):
-/// TPROXY hands it connections for every port of a port-0 service.
-pub fn bind_tcp_transparent(address: std::net::IpAddr) -> std::io::Result<TcpListener> {
-    let at = SocketAddr::new(address, 0);
-    let socket = Socket::new(Domain::for_address(at), Type::STREAM, None)?;
-    if at.is_ipv4() {
-        socket.set_ip_transparent_v4(true)?;
-    } else {
-        socket.set_ip_transparent_v6(true)?;
+/// TCP listeners on `address`, one per plane thread, each registered with
+/// its thread's runtime: an SO_REUSEPORT group, over which the kernel
+/// spreads incoming connections. `transparent` makes them TPROXY targets
+/// (a port-0 service); port 0 binds an ephemeral port, which the rest of
+/// the group then shares.
+pub fn bind_tcp(
+    address: SocketAddr,
+    transparent: bool,
+    workers: &Workers,
+) -> std::io::Result<Vec<TcpListener>> {
+    let mut at = address;
+    let mut group = Vec::with_capacity(workers.count());
+    for index in 0..workers.count() {
+        let socket = Socket::new(Domain::for_address(at), Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        if transparent {
+            if at.is_ipv4() {
+                socket.set_ip_transparent_v4(true)?;
+            } else {
+                socket.set_ip_transparent_v6(true)?;
+            }
+        }
+        freebind(SockRef::from(&socket), at)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&at.into())?;
+        socket.listen(4096)?;
+        if at.port() == 0 {
+            at = socket
+                .local_addr()?
+                .as_socket()
+                .ok_or_else(|| std::io::Error::other("listener bound to a non-IP address"))?;
+        }
+        let _on_its_thread = workers.enter(index)?;
+        group.push(TcpListener::from_std(socket.into())?);
     }
-    freebind(SockRef::from(&socket), at)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&at.into())?;
-    socket.listen(4096)?;
-    TcpListener::from_std(socket.into())
+    Ok(group)
 }
 
 /// A UDP socket on `address`.
@@ -81,7 +91,8 @@ pub fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
-/// Accept connections for one TCP service until the task is aborted.
+/// Accept connections for one TCP service until the task is aborted; each
+/// is carried on this thread.
 pub async fn accept_loop(listener: TcpListener, runtime: Arc<ServiceRuntime>) {
     loop {
         match listener.accept().await {

@@ -42,11 +42,21 @@ use workers::Workers;
 /// How often expired connections and templates are swept.
 const SWEEP: Duration = Duration::from_millis(250);
 
-/// A service the plane serves: its runtime and the task that accepts (TCP)
-/// or carries (UDP) its traffic.
+/// A service the plane serves: its runtime and the tasks that accept (TCP,
+/// one per plane thread) or carry (UDP) its traffic.
 struct Serving {
     runtime: Arc<ServiceRuntime>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Serving {
+    /// Stop accepting (TCP) or carrying (UDP); established TCP connections
+    /// finish on their own.
+    fn stop(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
 }
 
 /// The running plane: one socket per service and the sweeper. Dropping it
@@ -90,20 +100,13 @@ pub fn start(
     };
     let mut redirects = Vec::new();
     let mut bound = Vec::new();
-    let entered = plane
-        .workers
-        .enter_if(!current.services.is_empty())
-        .map_err(|cause| PlaneError {
-            address: current.services[0].address,
-            cause,
-        })?;
     for service in &current.services {
         let address = service.address;
         let error = |cause| PlaneError { address, cause };
         let socket = match service.protocol {
             Protocol::Tcp if address.port() == 0 => {
-                let listener = listener::bind_tcp_transparent(address.ip()).map_err(error)?;
-                let listener_port = listener.local_addr().map_err(error)?.port();
+                let group = listener::bind_tcp(address, true, &plane.workers).map_err(error)?;
+                let listener_port = group[0].local_addr().map_err(error)?.port();
                 let excluded = current
                     .services
                     .iter()
@@ -119,7 +122,7 @@ pub fn start(
                     listener_port,
                     excluded,
                 });
-                BoundSocket::Tcp(listener)
+                BoundSocket::Tcp(group)
             }
             Protocol::Udp if address.port() == 0 => {
                 return Err(PlaneError {
@@ -129,11 +132,10 @@ pub fn start(
                     ),
                 })
             }
-            protocol => BoundSocket::bind(address, protocol).map_err(error)?,
+            protocol => BoundSocket::bind(address, protocol, &plane.workers).map_err(error)?,
         };
         bound.push((address, service.protocol, socket));
     }
-    drop(entered);
     if !redirects.is_empty() {
         let installed = all_ports::AllPorts::install(&redirects).map_err(|e| PlaneError {
             address: SocketAddr::new(redirects[0].address, 0),
@@ -154,7 +156,7 @@ fn sweep(
     swept: Arc<Mutex<Vec<Arc<ServiceRuntime>>>>,
     clock: Arc<Clock>,
 ) -> JoinHandle<()> {
-    workers.spawn(async move {
+    workers.spawn_on(0, async move {
         let mut tick = tokio::time::interval(SWEEP);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -191,7 +193,7 @@ impl Drop for Plane {
             sweeper.abort();
         }
         for serving in &self.serving {
-            serving.task.abort();
+            serving.stop();
         }
     }
 }

@@ -1,20 +1,57 @@
-//! The plane's own threads. The proxy runs on a runtime of its own, sized
-//! by `--plane-threads`, so that the engine stays a single-threaded loop
-//! (no work stealing, no wake-ups between threads on a VRRP-only director)
-//! while the proxy uses as many cores as it is given. The runtime is built
-//! when the first service needs it: a director without virtual services
-//! has no plane threads at all.
+//! The plane's own threads. The proxy runs on threads of its own, sized by
+//! `--plane-threads`, so that the engine stays a single-threaded loop while
+//! the proxy uses as many cores as it is given.
+//!
+//! Each thread runs a single-threaded runtime of its own, as HAProxy and
+//! nginx run one event loop per thread: a TCP service has one listener per
+//! thread (an SO_REUSEPORT group, which the kernel balances by connection),
+//! and a connection is accepted, carried and closed on the thread that
+//! accepted it. No task moves between threads and no thread wakes another
+//! on the connection path. The threads are started when the first service
+//! needs them: a director without virtual services has none.
 
 use std::future::Future;
 use std::sync::OnceLock;
 
-use tokio::runtime::{EnterGuard, Handle, Runtime};
+use tokio::runtime::{EnterGuard, Handle};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A lazily built multi-threaded runtime for the proxy.
+/// One running thread: its runtime's handle, and the sender whose drop
+/// stops it.
+struct Worker {
+    handle: Handle,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Worker {
+    /// Start a thread that runs a single-threaded runtime until stopped.
+    fn start(index: usize) -> std::io::Result<Worker> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        // Detached: the plane is dropped from the engine's (async)
+        // context, where nothing may block to join a thread.
+        std::thread::Builder::new()
+            .name(format!("director-plane-{index}"))
+            .spawn(move || {
+                // Returns when the Worker is dropped; the runtime, and every
+                // task still on it, is dropped here, on its own thread.
+                let _ = runtime.block_on(stopped);
+            })?;
+        Ok(Worker {
+            handle,
+            _stop: stop,
+        })
+    }
+}
+
+/// The proxy's threads, started on first use.
 pub struct Workers {
     threads: usize,
-    runtime: OnceLock<Runtime>,
+    started: OnceLock<Vec<Worker>>,
 }
 
 impl Workers {
@@ -22,56 +59,50 @@ impl Workers {
     pub fn new(threads: usize) -> Workers {
         Workers {
             threads: threads.max(1),
-            runtime: OnceLock::new(),
+            started: OnceLock::new(),
         }
     }
 
-    fn handle(&self) -> std::io::Result<&Handle> {
-        if let Some(runtime) = self.runtime.get() {
-            return Ok(runtime.handle());
-        }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(self.threads)
-            .thread_name("director-plane")
-            .enable_all()
-            .build()?;
-        // Built outside the lock: a lost race drops a runtime that never
-        // ran anything, which must happen off any runtime thread.
-        if let Err(spare) = self.runtime.set(runtime) {
-            spare.shutdown_background();
-        }
-        Ok(self.runtime.get().expect("just set").handle())
+    /// How many threads there are (or will be): a TCP service binds one
+    /// listener for each.
+    pub fn count(&self) -> usize {
+        self.threads
     }
 
-    /// When `binding` (there are sockets to make), make the proxy's runtime
-    /// current, so that the sockets made meanwhile are driven by its
-    /// threads. Nothing is started when there is nothing to bind.
-    pub fn enter_if(&self, binding: bool) -> std::io::Result<Option<EnterGuard<'_>>> {
-        if !binding {
-            return Ok(None);
+    fn workers(&self) -> std::io::Result<&[Worker]> {
+        if let Some(workers) = self.started.get() {
+            return Ok(workers);
         }
-        Ok(Some(self.handle()?.enter()))
+        let workers = (0..self.threads)
+            .map(Worker::start)
+            .collect::<std::io::Result<Vec<_>>>()?;
+        // Only the engine's thread starts the plane, so no other set can
+        // race this one; a lost race would only stop spare threads.
+        let _ = self.started.set(workers);
+        Ok(self.started.get().expect("just set"))
     }
 
-    /// Run `task` on the proxy's threads; should they fail to start (the
+    /// The runtime of thread `index` (modulo the count).
+    fn handle(&self, index: usize) -> std::io::Result<&Handle> {
+        let workers = self.workers()?;
+        Ok(&workers[index % workers.len()].handle)
+    }
+
+    /// Make thread `index`'s runtime current, so that the sockets made
+    /// meanwhile are driven by that thread. Starts the threads if need be.
+    pub fn enter(&self, index: usize) -> std::io::Result<EnterGuard<'_>> {
+        Ok(self.handle(index)?.enter())
+    }
+
+    /// Run `task` on thread `index`; should the threads fail to start (the
     /// host is out of threads), on the caller's runtime instead.
-    pub fn spawn<F>(&self, task: F) -> JoinHandle<()>
+    pub fn spawn_on<F>(&self, index: usize, task: F) -> JoinHandle<()>
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        match self.handle() {
+        match self.handle(index) {
             Ok(handle) => handle.spawn(task),
             Err(_) => tokio::spawn(task),
-        }
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        // The plane is dropped from the engine's (async) context, where a
-        // runtime may not block to join its threads.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
         }
     }
 }
@@ -81,17 +112,23 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn tasks_run_on_the_plane_threads_and_stop_with_them() {
-        let workers = Workers::new(1);
-        let name = workers.spawn(async {
-            assert_eq!(
-                std::thread::current().name(),
-                Some("director-plane"),
-                "spawned off the plane's threads"
-            );
-        });
-        name.await.unwrap();
-        let forever = workers.spawn(std::future::pending::<()>());
+    async fn tasks_run_on_the_thread_they_are_given_and_stop_with_it() {
+        let workers = Workers::new(2);
+        assert_eq!(workers.count(), 2);
+        for index in 0..3 {
+            let expected = format!("director-plane-{}", index % 2);
+            workers
+                .spawn_on(index, async move {
+                    assert_eq!(
+                        std::thread::current().name(),
+                        Some(expected.as_str()),
+                        "spawned off its thread"
+                    );
+                })
+                .await
+                .unwrap();
+        }
+        let forever = workers.spawn_on(1, std::future::pending::<()>());
         drop(workers);
         assert!(forever.await.unwrap_err().is_cancelled());
     }
