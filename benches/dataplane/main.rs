@@ -4,7 +4,10 @@
 //! (`mode tcp`, round robin, Debian's) and director's userspace plane over
 //! the same two backends. For each: keep-alive requests/s (`wrk -c50`), new
 //! connections/s (`Connection: close`), bulk MB/s (a 100 MB body fetched
-//! repeatedly), p99 latency, and proxy CPU seconds per GB during bulk.
+//! repeatedly), p99 latency, and the proxy's CPU: seconds per GB during
+//! bulk, microseconds per keep-alive request and per new connection (a
+//! figure that does not depend on how the two proxies share the cores with
+//! wrk and the backends).
 //! Prints min/median/max over `ROUNDS` rounds (default 3) and each median's
 //! ratio to HAProxy and to direct. `SECONDS` sets each wrk run's length;
 //! `ONLY=director` (a comma list of target names) measures only those, for

@@ -22,6 +22,8 @@ pub struct Figures {
     bulk_mbps: f64,
     p99_ms: f64,
     cpu_s_per_gb: f64,
+    keepalive_cpu_us: f64,
+    new_conn_cpu_us: f64,
 }
 
 /// wrk's figures: requests/s, transfer bytes/s, p99 in ms.
@@ -81,33 +83,46 @@ impl Target {
         let duration = format!("{seconds}s");
         let url = format!("http://{}/", self.address);
         let bulk_url = format!("http://{}/bulk", self.address);
-        let keepalive = wrk(&["-t1", "-c50", "-d", &duration, "--latency", &url]);
-        let close = wrk(&[
-            "-t1",
-            "-c50",
-            "-d",
-            &duration,
-            "-H",
-            "Connection: close",
-            &url,
-        ]);
-        let ticks_before = self.proxy_pid.and_then(cpu_ticks);
-        let bulk = wrk(&["-t1", "-c1", "-d", &duration, &bulk_url]);
-        let ticks_after = self.proxy_pid.and_then(cpu_ticks);
-        let hz = ticks_per_second();
+        let (keepalive, keepalive_cpu_s) =
+            self.with_cpu(|| wrk(&["-t1", "-c50", "-d", &duration, "--latency", &url]));
+        let (close, close_cpu_s) = self.with_cpu(|| {
+            wrk(&[
+                "-t1",
+                "-c50",
+                "-d",
+                &duration,
+                "-H",
+                "Connection: close",
+                &url,
+            ])
+        });
+        let (bulk, bulk_cpu_s) = self.with_cpu(|| wrk(&["-t1", "-c1", "-d", &duration, &bulk_url]));
         let gigabytes = bulk.bytes_per_s * seconds as f64 / 1e9;
-        let cpu_s_per_gb = match (ticks_before, ticks_after) {
-            (Some(a), Some(b)) if gigabytes > 0.0 => (b - a) as f64 / hz / gigabytes,
-            _ => 0.0,
-        };
+        let per = |cpu_s: f64, units: f64| if units > 0.0 { cpu_s / units } else { 0.0 };
+        let requests = |w: &Wrk| w.rps * seconds as f64;
         std::thread::sleep(Duration::from_millis(300));
         Figures {
             keepalive_rps: keepalive.rps,
             new_conn_rps: close.rps,
             bulk_mbps: bulk.bytes_per_s / 1e6,
             p99_ms: keepalive.p99_ms,
-            cpu_s_per_gb,
+            cpu_s_per_gb: per(bulk_cpu_s, gigabytes),
+            keepalive_cpu_us: per(keepalive_cpu_s, requests(&keepalive)) * 1e6,
+            new_conn_cpu_us: per(close_cpu_s, requests(&close)) * 1e6,
         }
+    }
+
+    /// Run `load` and say how many CPU seconds the proxy used meanwhile
+    /// (0 for a direct target).
+    fn with_cpu(&self, load: impl FnOnce() -> Wrk) -> (Wrk, f64) {
+        let before = self.proxy_pid.and_then(cpu_ticks);
+        let figures = load();
+        let after = self.proxy_pid.and_then(cpu_ticks);
+        let cpu_s = match (before, after) {
+            (Some(a), Some(b)) => (b - a) as f64 / ticks_per_second(),
+            _ => 0.0,
+        };
+        (figures, cpu_s)
     }
 }
 
@@ -123,12 +138,14 @@ fn spread(values: &mut [f64]) -> (f64, f64, f64) {
 /// Print min/median/max per figure and target, and the medians' ratios.
 pub fn report(targets: &[Target], figures: &[Vec<Figures>]) {
     type Pick = fn(&Figures) -> f64;
-    let rows: [(&str, Pick); 5] = [
+    let rows: [(&str, Pick); 7] = [
         ("keep-alive req/s", |f| f.keepalive_rps),
         ("new conn/s", |f| f.new_conn_rps),
         ("bulk MB/s", |f| f.bulk_mbps),
         ("p99 latency ms", |f| f.p99_ms),
         ("proxy CPU s/GB", |f| f.cpu_s_per_gb),
+        ("CPU us/keep-alive", |f| f.keepalive_cpu_us),
+        ("CPU us/new conn", |f| f.new_conn_cpu_us),
     ];
     println!(
         "{:<18} {:<9} {:>12} {:>12} {:>12} {:>9} {:>9}",
@@ -149,7 +166,7 @@ pub fn report(targets: &[Target], figures: &[Vec<Figures>]) {
                 }
             };
             println!(
-                "{label:<18} {:<9} {min:>12.1} {median:>12.1} {max:>12.1} {:>9} {:>9}",
+                "{label:<18} {:<9} {min:>12.2} {median:>12.2} {max:>12.2} {:>9} {:>9}",
                 target.name,
                 ratio(medians[1]),
                 ratio(medians[0])

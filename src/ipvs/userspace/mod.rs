@@ -14,6 +14,7 @@ mod conns;
 mod listener;
 mod persistence;
 mod service;
+mod splice;
 mod table;
 mod tcp;
 mod threshold;

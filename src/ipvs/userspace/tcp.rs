@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use super::buffers;
 use super::conns::{Activity, ConnState};
 use super::service::{Placed, ServiceRuntime};
+use super::splice::{self, Pipe};
 use crate::ipvs::model::DestStats;
 
 /// Carry `client` (from `peer`) to a real server until both sides close.
@@ -187,8 +188,21 @@ impl Tally<'_> {
     }
 }
 
-/// Copy until EOF or error. A buffer is borrowed from the pool only while
-/// data flows.
+/// One read from `from` and its bytes written to `to`, through a buffer
+/// borrowed from the pool for the burst.
+async fn copy_once(from: &TcpStream, to: &TcpStream) -> io::Result<usize> {
+    let mut buffer = buffers::take();
+    let copied = match read_once(from, &mut buffer) {
+        Ok(n) => write_all(to, &buffer[..n]).await.map(|()| n),
+        Err(e) => Err(e),
+    };
+    buffers::give(buffer);
+    copied
+}
+
+/// Carry `from` to `to` until EOF or error: by copying, and by splicing
+/// once a read fills a whole buffer (a bulk transfer), unless no pipe can
+/// be had.
 async fn pump(
     from: &TcpStream,
     to: &TcpStream,
@@ -206,26 +220,23 @@ async fn pump(
         bytes: 0,
         published_ms: clock.coarse_ms(),
     };
+    let mut bulk = false;
     loop {
         if from.readable().await.is_err() {
             break;
         }
-        let mut buffer = buffers::take();
-        let read = read_once(from, &mut buffer);
-        let carried = match read {
-            Ok(0) => false,
-            Ok(n) => {
-                let written = write_all(to, &buffer[..n]).await.is_ok();
-                if written {
-                    tally.add(n, clock.coarse_ms());
-                }
-                written
-            }
-            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+        let moved = match bulk.then(Pipe::take) {
+            Some(Ok(pipe)) => splice::relay(from, to, pipe).await,
+            _ => copy_once(from, to).await,
         };
-        buffers::give(buffer);
-        if !carried {
-            break;
+        match moved {
+            Ok(0) => break,
+            Ok(n) => {
+                bulk |= n == buffers::SIZE;
+                tally.add(n, clock.coarse_ms());
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
         }
     }
     tally.publish(clock.coarse_ms());
@@ -233,7 +244,11 @@ async fn pump(
 
 #[cfg(test)]
 mod tests {
+    use super::super::conns::Timeouts;
+    use super::super::splice::tests::loopback_pair;
     use super::*;
+    use crate::config::Protocol;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test]
     async fn connect_reaches_a_listener_and_reports_a_refusal() {
@@ -248,5 +263,53 @@ mod tests {
             .unwrap();
         let refused = connect(closed).await.expect_err("nobody listens there");
         assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
+    }
+
+    #[tokio::test]
+    async fn a_bulk_stream_is_carried_byte_for_byte_across_the_switch_to_splicing() {
+        let (mut client, from_client) = loopback_pair().await;
+        let (to_server, mut server) = loopback_pair().await;
+        // A short request first (copied), then 4 MiB (spliced once a read
+        // fills a buffer), then the end.
+        let mut payload = b"GET /bulk\r\n".to_vec();
+        payload.extend((0..4u32 << 20).map(|i| (i % 251) as u8));
+        let sent = payload.clone();
+        let writer = tokio::spawn(async move {
+            client.write_all(&sent).await.unwrap();
+            client.shutdown().await.unwrap();
+        });
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            server.read_to_end(&mut received).await.unwrap();
+            received
+        });
+        let (_, table) = tokio::sync::watch::channel(Default::default());
+        let runtime = ServiceRuntime::new(
+            "192.0.2.1:80".parse().unwrap(),
+            Protocol::Tcp,
+            table,
+            Default::default(),
+            Timeouts::default(),
+        );
+        let (dest, service) = (DestStats::default(), DestStats::default());
+        let activity = Activity::default();
+        pump(
+            &from_client,
+            &to_server,
+            [&dest, &service],
+            true,
+            &activity,
+            &runtime,
+        )
+        .await;
+        drop(to_server);
+        writer.await.unwrap();
+        let received = reader.await.unwrap();
+        assert_eq!(received.len(), payload.len());
+        assert!(received == payload, "the bytes arrived changed");
+        for counted in [&dest, &service] {
+            let bytes = counted.in_bytes.load(Ordering::Relaxed);
+            assert_eq!(bytes, payload.len() as u64);
+        }
     }
 }
