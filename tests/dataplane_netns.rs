@@ -484,6 +484,36 @@ async fn removing_a_server_mid_stream_closes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_half_close_reaches_the_server_and_the_answer_still_comes_back() {
+    let Some(bench) = bench("dp-halfclose", &weighted_config(), &[]) else {
+        return;
+    };
+    // The client asks and half-closes at once. The real server answers,
+    // reads on, and closes only once it sees the end, that is once the
+    // proxy has passed the client's FIN on; the client reads the answer
+    // and then the end. Were the FIN lost, the server would wait its
+    // 30 s and the client's 5 s read would fail.
+    for source in ["192.0.2.51", "192.0.2.52", "192.0.2.53"] {
+        let mut stream = connect(&bench, source);
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(b"?").unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .expect("the answer and then the end, within 5 s");
+        assert!(
+            SERVERS
+                .iter()
+                .any(|(name, _)| answer == format!("{name}\n")),
+            "answer {answer:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_removal_keeps_connections_unless_forced() {
     let mut config = format!(
         "[[virtual_server]]\nname = \"web\"\naddress = \"{VIP}\"\nport = 80\nscheduler = \"rr\"\n"
