@@ -3,11 +3,12 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::deadline::Deadline;
 use super::journal::EventKind;
 use super::notify::Notifier;
 use super::state::{EngineState, InstanceRuntime};
@@ -198,19 +199,22 @@ impl VrrpShell {
     }
 
     /// Announce now, again after `garp_master_delay`, then every
-    /// `garp_master_refresh` while master (keepalived's schedule).
+    /// `garp_master_refresh` while master (keepalived's schedule). The
+    /// waits are on a timerfd: tokio's timer wheel would wake an idle
+    /// master four times on the way to a 5 s deadline.
     fn start_announcing(&self) -> Result<(), String> {
         self.stop_announcing();
         let targets = self.announce_targets();
         burst(&targets, self.garp_repeat)?;
         let (repeat, delay, refresh) = (self.garp_repeat, self.garp_delay, self.garp_refresh);
         let task = tokio::spawn(async move {
+            let mut timer = Deadline::new();
             if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
+                timer.until(Some(Instant::now() + delay)).await;
                 let _ = burst(&targets, repeat);
             }
             while !refresh.is_zero() {
-                tokio::time::sleep(refresh).await;
+                timer.until(Some(Instant::now() + refresh)).await;
                 let _ = burst(&targets, repeat);
             }
         });
