@@ -84,7 +84,10 @@ fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
 }
 
 /// Move what `from` holds (up to one buffer's worth) to `to` through
-/// `pipe`, lent for the burst (and returned to the pool if left empty). `Ok(0)` is the end of `from`'s stream;
+/// `pipe`, lent for the burst (and returned to the pool if left empty).
+/// splice(2) into a socket cannot say MSG_NOSIGNAL: a reset peer raises
+/// SIGPIPE, which Rust programs ignore from the start, so it arrives here
+/// as an EPIPE error. `Ok(0)` is the end of `from`'s stream;
 /// `WouldBlock` means `from` had nothing after all. Unlike a short read, a
 /// short splice does not mean the socket is drained (the pipe has only so
 /// many slots), so readiness is cleared only by "would block".
@@ -156,6 +159,38 @@ pub(super) mod tests {
         receiver.read_to_end(&mut received).await.unwrap();
         assert_eq!(moved, payload.len());
         assert!(received == payload, "the bytes arrived changed");
+    }
+
+    #[tokio::test]
+    async fn relay_into_a_reset_connection_is_an_error_not_a_signal() {
+        let (mut sender, from) = loopback_pair().await;
+        let (to, receiver) = loopback_pair().await;
+        // The receiving end resets the connection on close.
+        socket2::SockRef::from(&receiver)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+        drop(receiver);
+        sender.write_all(&[7u8; 4096]).await.unwrap();
+        let mut failed = None;
+        for _ in 0..100 {
+            from.readable().await.unwrap();
+            match relay(&from, &to, Pipe::take().unwrap()).await {
+                Ok(_) => sender.write_all(&[7u8; 4096]).await.unwrap(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let error = failed.expect("splicing into a reset connection fails");
+        assert!(
+            matches!(
+                error.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ),
+            "{error}"
+        );
     }
 
     #[test]
