@@ -94,16 +94,18 @@ impl Workers {
         Ok(self.handle(index)?.enter())
     }
 
-    /// Run `task` on thread `index`; should the threads fail to start (the
-    /// host is out of threads), on the caller's runtime instead.
+    /// Run `task` on thread `index`. Only what serves bound sockets is
+    /// spawned, and binding (`enter`) started the threads or failed, so
+    /// they are running.
     pub fn spawn_on<F>(&self, index: usize, task: F) -> JoinHandle<()>
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        match self.handle(index) {
-            Ok(handle) => handle.spawn(task),
-            Err(_) => tokio::spawn(task),
-        }
+        let workers = self
+            .started
+            .get()
+            .expect("plane threads start when the first socket is bound");
+        workers[index % workers.len()].handle.spawn(task)
     }
 }
 
@@ -115,6 +117,7 @@ mod tests {
     async fn tasks_run_on_the_thread_they_are_given_and_stop_with_it() {
         let workers = Workers::new(2);
         assert_eq!(workers.count(), 2);
+        drop(workers.enter(0).unwrap());
         for index in 0..3 {
             let expected = format!("director-plane-{}", index % 2);
             workers
