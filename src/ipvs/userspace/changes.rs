@@ -105,20 +105,33 @@ impl Plane {
                 self.clock.clone(),
                 self.timeouts,
             ));
-            let tasks = match socket {
-                BoundSocket::Tcp(listeners) => listeners
-                    .into_iter()
-                    .enumerate()
-                    .map(|(thread, listener)| {
-                        self.workers
-                            .spawn_on(thread, listener::accept_loop(listener, runtime.clone()))
-                    })
-                    .collect(),
-                BoundSocket::Udp(socket) => vec![self
-                    .workers
-                    .spawn_on(0, udp::serve(runtime.clone(), Arc::new(socket)))],
+            let (tasks, listeners) = match socket {
+                BoundSocket::Tcp(listeners) => {
+                    let listeners: Vec<_> = listeners.into_iter().map(Arc::new).collect();
+                    let tasks = listeners
+                        .iter()
+                        .enumerate()
+                        .map(|(thread, listener)| {
+                            self.workers.spawn_on(
+                                thread,
+                                listener::accept_loop(listener.clone(), runtime.clone()),
+                            )
+                        })
+                        .collect();
+                    (tasks, listeners)
+                }
+                BoundSocket::Udp(socket) => (
+                    vec![self
+                        .workers
+                        .spawn_on(0, udp::serve(runtime.clone(), Arc::new(socket)))],
+                    Vec::new(),
+                ),
             };
-            self.serving.push(Serving { runtime, tasks });
+            self.serving.push(Serving {
+                runtime,
+                tasks,
+                listeners,
+            });
         }
         *self.swept.lock().unwrap_or_else(|p| p.into_inner()) =
             self.serving.iter().map(|s| s.runtime.clone()).collect();

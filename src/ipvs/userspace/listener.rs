@@ -91,9 +91,18 @@ pub fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
+/// Close `listener` to new connections now, from any thread. shutdown(2)
+/// with SHUT_RD takes a listening socket out of its SO_REUSEPORT group and
+/// the kernel's lookup at once, so later SYNs are refused; its accept task
+/// still owns the descriptor and closes it when aborted.
+pub fn stop_listening(listener: &TcpListener) {
+    // A listener already closed this way answers ENOTCONN: nothing to do.
+    let _ = SockRef::from(listener).shutdown(std::net::Shutdown::Read);
+}
+
 /// Accept connections for one TCP service until the task is aborted; each
 /// is carried on this thread.
-pub async fn accept_loop(listener: TcpListener, runtime: Arc<ServiceRuntime>) {
+pub async fn accept_loop(listener: Arc<TcpListener>, runtime: Arc<ServiceRuntime>) {
     loop {
         match listener.accept().await {
             Ok((client, peer)) => {
@@ -101,6 +110,31 @@ pub async fn accept_loop(listener: TcpListener, runtime: Arc<ServiceRuntime>) {
             }
             // Out of descriptors or memory: back off instead of spinning.
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stopped_group_refuses_at_once_while_its_listeners_are_still_open() {
+        let workers = Workers::new(2);
+        let group = bind_tcp("127.0.0.1:0".parse().unwrap(), false, &workers).unwrap();
+        assert_eq!(group.len(), 2, "one listener per plane thread");
+        let at = group[0].local_addr().unwrap();
+        assert_eq!(group[1].local_addr().unwrap(), at, "one port for the group");
+        let answered = std::net::TcpStream::connect(at);
+        assert!(answered.is_ok(), "the group listens: {answered:?}");
+        for listener in &group {
+            stop_listening(listener);
+        }
+        // Every listener is still open (its task would drop it later).
+        let refused = std::net::TcpStream::connect(at).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        for listener in &group {
+            stop_listening(listener);
         }
     }
 }

@@ -25,6 +25,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -48,12 +49,21 @@ const SWEEP: Duration = Duration::from_millis(250);
 struct Serving {
     runtime: Arc<ServiceRuntime>,
     tasks: Vec<JoinHandle<()>>,
+    /// The TCP listeners the accept tasks use, shared so that stopping can
+    /// close them at once rather than when each thread gets to the abort.
+    listeners: Vec<Arc<TcpListener>>,
 }
 
 impl Serving {
     /// Stop accepting (TCP) or carrying (UDP); established TCP connections
-    /// finish on their own.
+    /// finish on their own. A TCP service refuses new connections from the
+    /// moment this returns: its plane threads drop the tasks later, and a
+    /// listener still open meanwhile would complete handshakes only to
+    /// reset them.
     fn stop(&self) {
+        for listener in &self.listeners {
+            listener::stop_listening(listener);
+        }
         for task in &self.tasks {
             task.abort();
         }
