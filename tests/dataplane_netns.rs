@@ -188,7 +188,10 @@ fn ask(stream: &mut TcpStream) -> String {
 }
 
 /// One UDP flow (a fresh socket) from the client: which server answers.
-fn ask_udp(bench: &Bench) -> String {
+/// A new UDP flow: a datagram from a fresh socket, and the answer. The
+/// socket is returned so the caller holds its port: a port closed and
+/// bound again by the next flow would continue the old flow.
+fn ask_udp(bench: &Bench) -> (String, UdpSocket) {
     let target: SocketAddr = format!("{VIP}:53").parse().unwrap();
     let socket = in_namespace(&bench.lab.ns("client"), || {
         UdpSocket::bind("192.0.2.51:0").unwrap()
@@ -200,7 +203,7 @@ fn ask_udp(bench: &Bench) -> String {
     socket.send_to(b"?", target).unwrap();
     let mut buffer = [0u8; 64];
     let n = socket.recv(&mut buffer).expect("a UDP answer");
-    String::from_utf8_lossy(&buffer[..n]).into_owned()
+    (String::from_utf8_lossy(&buffer[..n]).into_owned(), socket)
 }
 
 /// Wait for a snapshot satisfying `condition`; `what` names it in the failure.
@@ -313,8 +316,11 @@ async fn tcp_and_udp_services_share_traffic_by_weight_with_exact_counts() {
 
     // 60 UDP flows: 10/20/30, all counted inactive as IPVS counts UDP.
     let mut udp_answers: BTreeMap<String, u32> = BTreeMap::new();
+    let mut flows = Vec::new();
     for _ in 0..60 {
-        *udp_answers.entry(ask_udp(&bench)).or_default() += 1;
+        let (answer, socket) = ask_udp(&bench);
+        *udp_answers.entry(answer).or_default() += 1;
+        flows.push(socket);
     }
     assert_eq!(
         udp_answers,

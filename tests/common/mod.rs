@@ -73,9 +73,31 @@ pub async fn snapshot_where(
             }
         }
     };
-    tokio::time::timeout(limit, wait)
-        .await
-        .unwrap_or_else(|_| panic!("no matching snapshot within {limit:?}"))
+    match tokio::time::timeout(limit, wait).await {
+        Ok(snapshot) => snapshot,
+        Err(_) => {
+            let last = handle.snapshots.borrow().clone();
+            panic!(
+                "no matching snapshot within {limit:?}; the last one's servers:\n{}",
+                last.map_or_else(|| "(none)".into(), |s| servers_table(&s))
+            )
+        }
+    }
+}
+
+/// Every service's servers with their weights and counts, a line each:
+/// what a timed-out wait prints so the failure shows what was there.
+fn servers_table(snapshot: &Snapshot) -> String {
+    let mut lines = Vec::new();
+    for service in &snapshot.services {
+        for s in &service.servers {
+            lines.push(format!(
+                "  {} {} {}: weight {} active {} inactive {} conns {}",
+                service.protocol, service.address, s.name, s.weight, s.active, s.inactive, s.conns
+            ));
+        }
+    }
+    lines.join("\n")
 }
 
 /// Total connections scheduled to `server` of service "web".
