@@ -1,5 +1,6 @@
-//! The client's view during a trial: an ICMP echo to the VIP every 10 ms, and
-//! every VRRP advert seen on the segment, all timestamped in this process.
+//! The client's view during a trial: an ICMP echo to the VIP every 10 ms,
+//! every VRRP advert seen on the segment, and every gratuitous ARP for the
+//! VIP, all timestamped in this process.
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -29,6 +30,10 @@ pub struct Record {
     pub replies: Vec<(u16, Instant)>,
     /// Every advert.
     pub adverts: Vec<AdvertSeen>,
+    /// Arrival of every gratuitous ARP announcing the VIP: the moment a new
+    /// master has the address and tells the segment, to the microsecond
+    /// (the echo probes only see it to the next 10 ms).
+    pub announcements: Vec<Instant>,
 }
 
 /// A running probe; `finish` stops it and returns the record.
@@ -44,7 +49,7 @@ const ID: u16 = 0x4242;
 impl Probe {
     /// Start probing `vip` from namespace `ns`.
     pub fn start(ns: &str, vip: Ipv4Addr) -> Probe {
-        let (icmp, vrrp) = in_namespace(ns, || {
+        let (icmp, vrrp, arp) = in_namespace(ns, || {
             let icmp = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).unwrap();
             icmp.set_read_timeout(Some(Duration::from_millis(50)))
                 .unwrap();
@@ -57,7 +62,7 @@ impl Probe {
             .unwrap();
             vrrp.set_read_timeout(Some(Duration::from_millis(50)))
                 .unwrap();
-            (icmp, vrrp)
+            (icmp, vrrp, arp_socket())
         })
         .expect("enter the client namespace");
         let stop = Arc::new(AtomicBool::new(false));
@@ -82,48 +87,43 @@ impl Probe {
                 }
             }));
         }
-        {
-            let (stop, record, icmp) = (stop.clone(), record.clone(), icmp.clone());
-            threads.push(std::thread::spawn(move || {
-                let mut buffer = [0u8; 1500];
-                while !stop.load(Ordering::Relaxed) {
-                    if let Ok(n) = (&*icmp).read(&mut buffer) {
-                        let now = Instant::now();
-                        let header = usize::from(buffer[0] & 0x0f) * 4;
-                        if n >= header + 8 {
-                            let sequence =
-                                u16::from_be_bytes([buffer[header + 6], buffer[header + 7]]);
-                            if is_reply(&buffer[..n], false, ID, sequence) {
-                                record.lock().unwrap().replies.push((sequence, now));
-                            }
-                        }
+        threads.push(receive(&stop, &record, icmp, |packet, now, record| {
+            let header = usize::from(packet[0] & 0x0f) * 4;
+            if packet.len() >= header + 8 {
+                let sequence = u16::from_be_bytes([packet[header + 6], packet[header + 7]]);
+                if is_reply(packet, false, ID, sequence) {
+                    record.replies.push((sequence, now));
+                }
+            }
+        }));
+        threads.push(receive(
+            &stop,
+            &record,
+            Arc::new(vrrp),
+            |packet, now, record| {
+                if let Ok(packet) = parse_ipv4(packet) {
+                    if let (std::net::IpAddr::V4(from), Some(priority)) =
+                        (packet.source, packet.payload.get(2))
+                    {
+                        record.adverts.push(AdvertSeen {
+                            at: now,
+                            from,
+                            priority: *priority,
+                        });
                     }
                 }
-            }));
-        }
-        {
-            let (stop, record) = (stop.clone(), record.clone());
-            threads.push(std::thread::spawn(move || {
-                let mut buffer = [0u8; 1500];
-                let mut vrrp = vrrp;
-                while !stop.load(Ordering::Relaxed) {
-                    if let Ok(n) = vrrp.read(&mut buffer) {
-                        let now = Instant::now();
-                        if let Ok(packet) = parse_ipv4(&buffer[..n]) {
-                            if let (std::net::IpAddr::V4(from), Some(priority)) =
-                                (packet.source, packet.payload.get(2))
-                            {
-                                record.lock().unwrap().adverts.push(AdvertSeen {
-                                    at: now,
-                                    from,
-                                    priority: *priority,
-                                });
-                            }
-                        }
-                    }
+            },
+        ));
+        threads.push(receive(
+            &stop,
+            &record,
+            Arc::new(arp),
+            move |packet, now, record| {
+                if announces(packet, vip) {
+                    record.announcements.push(now);
                 }
-            }));
-        }
+            },
+        ));
         Probe {
             stop,
             record,
@@ -141,7 +141,52 @@ impl Probe {
     }
 }
 
+/// A thread reading `socket` until `stop`, handing each packet and its
+/// arrival time to `on_packet` with the record locked.
+fn receive(
+    stop: &Arc<AtomicBool>,
+    record: &Arc<Mutex<Record>>,
+    socket: Arc<Socket>,
+    on_packet: impl Fn(&[u8], Instant, &mut Record) + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    let (stop, record) = (stop.clone(), record.clone());
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 1500];
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(n) = (&*socket).read(&mut buffer) {
+                let now = Instant::now();
+                on_packet(&buffer[..n], now, &mut record.lock().unwrap());
+            }
+        }
+    })
+}
+
+/// A packet socket receiving every ARP packet of the namespace, without
+/// link-layer headers.
+fn arp_socket() -> Socket {
+    let protocol = i32::from((libc::ETH_P_ARP as u16).to_be());
+    let arp = Socket::new(Domain::PACKET, Type::DGRAM, Some(Protocol::from(protocol))).unwrap();
+    arp.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    arp
+}
+
+/// Whether an ARP packet (no link-layer header) is gratuitous for `vip`:
+/// IPv4 over Ethernet, sender and target address both `vip`.
+fn announces(arp: &[u8], vip: Ipv4Addr) -> bool {
+    arp.len() >= 28
+        && arp[0..2] == [0, 1]
+        && arp[2..4] == [0x08, 0x00]
+        && arp[14..18] == vip.octets()
+        && arp[24..28] == vip.octets()
+}
+
 impl Record {
+    /// The first gratuitous ARP for the VIP after `t`.
+    pub fn first_announcement_after(&self, t: Instant) -> Option<Instant> {
+        self.announcements.iter().copied().filter(|&a| a > t).min()
+    }
+
     /// The outage after `t`: from the first request sent after `t` that got
     /// no reply, to the reply of the first answered request after it. Returns
     /// (when the VIP answered again, requests lost); `None` when every
