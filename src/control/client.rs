@@ -58,7 +58,7 @@ pub async fn attach(path: &Path) -> io::Result<EngineHandle> {
         while let Ok(Some(line)) = lines.next_line().await {
             match serde_json::from_str::<ServerMessage>(&line) {
                 Ok(ServerMessage::Snapshot { snapshot }) => {
-                    snapshot_tx.send_replace(Some(Arc::new(*snapshot)));
+                    snapshot_tx.send_replace(Some(snapshot));
                 }
                 Ok(ServerMessage::Reply { id, ok, message }) => {
                     let waiter = pending

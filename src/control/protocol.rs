@@ -1,5 +1,7 @@
 //! The wire messages. One JSON object per line, in both directions.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Command, Snapshot};
@@ -42,8 +44,8 @@ pub enum ServerMessage {
     },
     /// The engine's current state.
     Snapshot {
-        /// The snapshot.
-        snapshot: Box<Snapshot>,
+        /// The snapshot, the engine's own: sending it copies nothing.
+        snapshot: Arc<Snapshot>,
     },
     /// The answer to a command.
     Reply {

@@ -252,9 +252,7 @@ async fn forward_snapshots(engine: EngineHandle, out: mpsc::Sender<Arc<String>>)
     loop {
         let current = snapshots.borrow_and_update().clone();
         if let Some(snapshot) = current {
-            let message = ServerMessage::Snapshot {
-                snapshot: Box::new((*snapshot).clone()),
-            };
+            let message = ServerMessage::Snapshot { snapshot };
             // A slow reader skips snapshots instead of queueing them without bound.
             match out.try_send(encode(&message)) {
                 Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {}

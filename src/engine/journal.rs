@@ -1,6 +1,8 @@
 //! The event log: state changes, health flips and operator actions.
 
+use std::cell::OnceCell;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,10 @@ pub struct Event {
 pub struct Journal {
     events: VecDeque<Event>,
     recorded: u64,
+    /// The kept events as snapshots carry them, made when first asked for
+    /// after a change: snapshots between two events share one copy instead
+    /// of cloning up to JOURNAL_CAPACITY entries each.
+    shared: OnceCell<Arc<[Event]>>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -60,6 +66,7 @@ impl Journal {
             kind,
             text,
         });
+        self.shared = OnceCell::new();
     }
 
     /// How many events were ever recorded (not just kept): it changes with every event.
@@ -70,5 +77,43 @@ impl Journal {
     /// Every kept event, oldest first.
     pub fn events(&self) -> impl Iterator<Item = &Event> {
         self.events.iter()
+    }
+
+    /// Every kept event, oldest first, as one shared list: copied once
+    /// per change, however many snapshots carry it.
+    pub fn shared(&self) -> Arc<[Event]> {
+        self.shared
+            .get_or_init(|| self.events.iter().cloned().collect())
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_share_one_copy_of_the_events_until_the_next_one() {
+        let mut journal = Journal::default();
+        for n in 0..JOURNAL_CAPACITY + 3 {
+            journal.record(EventKind::Health, format!("event {n}"));
+        }
+        let first = journal.shared();
+        assert_eq!(first.len(), JOURNAL_CAPACITY, "the oldest were dropped");
+        assert_eq!(first[0].text, "event 3");
+        assert!(first.iter().eq(journal.events()));
+        assert!(
+            Arc::ptr_eq(&first, &journal.shared()),
+            "no copy without a new event"
+        );
+        journal.record(EventKind::Operator, "drained".into());
+        let second = journal.shared();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(second.last().unwrap().text, "drained");
+        assert_eq!(second[0].text, "event 4");
+        assert_eq!(
+            first.last().unwrap().text,
+            format!("event {}", JOURNAL_CAPACITY + 2)
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +29,9 @@ pub struct Snapshot {
     pub instances: Vec<InstanceView>,
     /// Virtual services.
     pub services: Vec<ServiceView>,
-    /// Recent events, oldest first.
-    pub events: Vec<Event>,
+    /// Recent events, oldest first; shared with the engine's journal and
+    /// with other snapshots until the next event.
+    pub events: Arc<[Event]>,
     /// Kernel plane: IPVS services director does not manage and leaves
     /// alone, as ipvsadm names them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -454,7 +454,7 @@ impl EngineState {
                 .live_services()
                 .map(|(_, s)| service_view(s, self.dataplane == "kernel"))
                 .collect(),
-            events: self.journal.events().cloned().collect(),
+            events: self.journal.shared(),
         }
     }
 }

@@ -110,7 +110,8 @@ pub fn snapshot() -> Snapshot {
                 kind: EventKind::Operator,
                 text: "console (uid 0): web/rs2: drained".into(),
             },
-        ],
+        ]
+        .into(),
     }
 }
 

@@ -310,13 +310,15 @@ fn the_wheel_scrolls_and_a_click_selects() {
 fn events_follow_the_newest_until_the_operator_scrolls_up() {
     let (mut app, _) = console(false);
     let mut snap = snapshot();
+    let mut events = snap.events.to_vec();
     for n in 0..40 {
-        snap.events.push(crate::engine::journal::Event {
+        events.push(crate::engine::journal::Event {
             unix_ms: 45_300_000 + n,
             kind: crate::engine::journal::EventKind::Health,
             text: format!("event {n}"),
         });
     }
+    snap.events = events.into();
     snap.unix_ms += 1;
     app.observe(0, &snap);
     assert_eq!(app.events.selected, 41);
