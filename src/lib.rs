@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod netlink;
 pub mod nft;
 pub mod script;
+pub mod startup_pages;
 pub mod systemd;
 pub mod tui;
 pub mod vrrp;
