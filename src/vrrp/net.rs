@@ -39,7 +39,8 @@ pub struct VrrpSocket {
 impl VrrpSocket {
     /// Open the socket on `interface`, sending from `source` with TTL (hop
     /// limit) 255 and TOS (traffic class) 0xc0, to `peers` by unicast or to
-    /// the VRRP group when `peers` is empty.
+    /// the VRRP group when `peers` is empty. IPv4 packets leave through the
+    /// interface the socket is bound to; IPv6 ones name it per packet.
     pub fn open(
         interface: &str,
         ifindex: u32,
@@ -57,10 +58,11 @@ impl VrrpSocket {
                         &InterfaceIndexOrAddress::Index(ifindex),
                     )?;
                 }
-                socket.set_multicast_ttl_v4(255)?;
-                socket.set_ttl_v4(255)?;
+                // The IPv4 header is built here (TTL 255, TOS 0xc0, the
+                // source), as keepalived does: the kernel's raw path for a
+                // ready header is shorter than assembling one per advert.
+                socket.set_header_included_v4(true)?;
                 socket.set_multicast_loop_v4(false)?;
-                socket.set_tos_v4(0xc0)?;
                 socket
             }
             IpAddr::V6(_) => {
@@ -79,7 +81,8 @@ impl VrrpSocket {
             }
         };
         // No bind(): a raw socket bound to an address only receives packets
-        // sent to that address, never the group. The source is set per packet.
+        // sent to that address, never the group. The source is set per
+        // packet: in the IPv4 header, or as IPv6 packet info.
         socket.set_nonblocking(true)?;
         // Read interest only: sends never wait (a full queue drops the
         // advert), and write interest would wake the engine once per

@@ -37,7 +37,26 @@ pub fn enable_ipv6_ancillary(socket: &Socket) -> io::Result<()> {
     Ok(())
 }
 
-/// Send `payload` from `source` out of `ifindex` to `destination`.
+/// The IPv4 header of a VRRP packet: TOS 0xc0 (network control), TTL
+/// 255, protocol 112. The kernel fills in the identification and the
+/// checksum of a raw socket's own header (IP_HDRINCL).
+fn ipv4_header(source: Ipv4Addr, destination: Ipv4Addr, payload: usize) -> [u8; 20] {
+    let total = u16::try_from(20 + payload)
+        .unwrap_or(u16::MAX)
+        .to_be_bytes();
+    let mut header = [0u8; 20];
+    header[0] = 0x45;
+    header[1] = 0xc0;
+    header[2..4].copy_from_slice(&total);
+    header[8] = 255;
+    header[9] = crate::vrrp::packet::IPPROTO_VRRP;
+    header[12..16].copy_from_slice(&source.octets());
+    header[16..20].copy_from_slice(&destination.octets());
+    header
+}
+
+/// Send `payload` from `source` to `destination`: out of the socket's
+/// interface for IPv4, out of `ifindex` for IPv6.
 pub fn send(
     socket: &Socket,
     payload: &[u8],
@@ -59,25 +78,24 @@ pub fn send(
         header.msg_control = control.as_mut_ptr().cast();
         let sent = match (source, destination) {
             (IpAddr::V4(source), IpAddr::V4(destination)) => {
+                // The socket includes the header (IP_HDRINCL) and is bound
+                // to the interface: no packet info is needed.
+                let ip = ipv4_header(source, destination, payload.len());
+                let mut parts = [
+                    libc::iovec {
+                        iov_base: ip.as_ptr() as *mut libc::c_void,
+                        iov_len: ip.len(),
+                    },
+                    iov,
+                ];
                 let mut to: libc::sockaddr_in = zeroed();
                 to.sin_family = libc::AF_INET as libc::sa_family_t;
                 to.sin_addr.s_addr = u32::from(destination).to_be();
                 header.msg_name = (&mut to as *mut libc::sockaddr_in).cast();
                 header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-                header.msg_controllen =
-                    libc::CMSG_SPACE(size_of::<libc::in_pktinfo>() as u32) as usize;
-                let cmsg = libc::CMSG_FIRSTHDR(&header);
-                (*cmsg).cmsg_level = libc::IPPROTO_IP;
-                (*cmsg).cmsg_type = libc::IP_PKTINFO;
-                (*cmsg).cmsg_len = libc::CMSG_LEN(size_of::<libc::in_pktinfo>() as u32) as usize;
-                let info = libc::in_pktinfo {
-                    ipi_ifindex: ifindex as libc::c_int,
-                    ipi_spec_dst: libc::in_addr {
-                        s_addr: u32::from(source).to_be(),
-                    },
-                    ipi_addr: libc::in_addr { s_addr: 0 },
-                };
-                std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast(), info);
+                header.msg_iov = parts.as_mut_ptr();
+                header.msg_iovlen = parts.len();
+                header.msg_control = std::ptr::null_mut();
                 libc::sendmsg(socket.as_raw_fd(), &header, 0)
             }
             (IpAddr::V6(source), IpAddr::V6(destination)) => {
@@ -217,6 +235,19 @@ mod tests {
         datagram.extend_from_slice(&[1, 2, 3, 4, 99, 99]);
         let received = parse_ipv4(&datagram).unwrap();
         assert_eq!(received.source, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
+        assert_eq!(received.destination, IpAddr::V4(VRRP_GROUP_V4));
+        assert_eq!(received.ttl, 255);
+        assert_eq!(received.payload, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_header_built_for_sending_reads_back_as_sent() {
+        let source = Ipv4Addr::new(192, 0, 2, 11);
+        let mut datagram = ipv4_header(source, VRRP_GROUP_V4, 4).to_vec();
+        datagram.extend_from_slice(&[1, 2, 3, 4]);
+        assert_eq!(datagram[1], 0xc0, "TOS network control");
+        let received = parse_ipv4(&datagram).unwrap();
+        assert_eq!(received.source, IpAddr::V4(source));
         assert_eq!(received.destination, IpAddr::V4(VRRP_GROUP_V4));
         assert_eq!(received.ttl, 255);
         assert_eq!(received.payload, vec![1, 2, 3, 4]);
