@@ -105,7 +105,7 @@ pub async fn run(
     let engine = start_engine(config, tcp_fin, plane, state_file).await?;
     let exporter = match metrics {
         Some(address) => Some(
-            crate::metrics::serve(address, engine.handle.snapshots.clone())
+            crate::metrics::serve(address, engine.handle.clone())
                 .await
                 .map_err(|e| (EXIT_CANNOT_START, format!("metrics on {address}: {e}")))?,
         ),

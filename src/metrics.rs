@@ -2,7 +2,6 @@
 //! `prometheus-client`), served over a minimal HTTP endpoint.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::ConstCounter;
@@ -10,10 +9,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::engine::Snapshot;
+use crate::engine::{Command, EngineHandle, Request, Snapshot};
 use crate::http;
 use crate::ipvs::model::Health;
 use crate::vrrp::instance::State;
@@ -341,25 +339,29 @@ impl prometheus_client::encoding::EncodeMetric for ConstCounterHolder {
 }
 
 /// Serve `GET /metrics` on `address` from the latest snapshot.
-pub async fn serve(
-    address: SocketAddr,
-    snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
-) -> std::io::Result<JoinHandle<()>> {
+pub async fn serve(address: SocketAddr, engine: EngineHandle) -> std::io::Result<JoinHandle<()>> {
     let listener = TcpListener::bind(address).await?;
     Ok(tokio::spawn(async move {
         loop {
             if let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(answer(stream, snapshots.clone()));
+                tokio::spawn(answer(stream, engine.clone()));
             }
         }
     }))
 }
 
-async fn answer(mut stream: TcpStream, snapshots: watch::Receiver<Option<Arc<Snapshot>>>) {
+/// Answer one scrape from a fresh snapshot: a ping makes the engine
+/// publish its counters as of now before it answers.
+async fn answer(mut stream: TcpStream, engine: EngineHandle) {
     let Some(head) = http::read_head(&mut stream).await else {
         return;
     };
-    let current = snapshots.borrow().clone();
+    let ping = Request {
+        command: Command::Ping,
+        origin: "metrics".into(),
+    };
+    let _ = engine.request(ping).await;
+    let current = engine.snapshots.borrow().clone();
     match (http::path(&head), current) {
         ("/metrics", Some(snapshot)) => {
             let body = prometheus_text(&render(&snapshot));

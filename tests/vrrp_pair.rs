@@ -611,3 +611,44 @@ async fn fast_adverts_reach_the_counters_without_a_snapshot_per_packet() {
     );
     assert_eq!(after.instances[0].state, State::Backup);
 }
+
+/// An idle master with nobody watching publishes no snapshot per advert,
+/// yet a one-off reader (`director ctl`, a process that comes and goes)
+/// still sees its counters as of the moment it asks.
+#[test]
+fn a_one_off_reader_sees_counters_as_of_now_when_nobody_watches() {
+    if !namespaces_available("a_one_off_reader_sees_counters_as_of_now_when_nobody_watches") {
+        return;
+    }
+    let mut lab = pair("or");
+    let conf = "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvirtual_router_id = 51\npriority = 150\nversion = \"3\"\nadvert_int = 0.01\nvirtual_ipaddress = [\"192.0.2.50\"]\n";
+    let socket = lab.director("a", "a", conf);
+    let status = || -> Option<(String, u64)> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
+            .args(["ctl", "--json", "--socket"])
+            .arg(&socket)
+            .arg("status")
+            .output()
+            .ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        let instance = &json["instances"][0];
+        Some((
+            instance["state"].as_str()?.to_string(),
+            instance["adverts_sent"].as_u64()?,
+        ))
+    };
+    let mut first = None;
+    let master = wait_until(Duration::from_secs(10), || {
+        first = status().filter(|(state, _)| state == "Master");
+        first.is_some()
+    });
+    assert!(master, "director a never became master: {first:?}");
+    let (_, before) = first.unwrap();
+    // One second of adverts every 10 ms, with no reader attached.
+    std::thread::sleep(Duration::from_secs(1));
+    let (_, after) = status().expect("a second status");
+    assert!(
+        after >= before + 50,
+        "the counters read {before} and then {after} adverts sent, one second apart"
+    );
+}

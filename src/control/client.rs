@@ -78,5 +78,6 @@ pub async fn attach(path: &Path) -> io::Result<EngineHandle> {
     Ok(EngineHandle {
         commands: command_tx,
         snapshots: snapshot_rx,
+        live: Default::default(),
     })
 }

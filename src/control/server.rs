@@ -248,6 +248,7 @@ async fn refuse_rest<R: AsyncReadExt + Unpin>(
 }
 
 async fn forward_snapshots(engine: EngineHandle, out: mpsc::Sender<Arc<String>>) {
+    let _live = engine.watch_live("control subscription").await;
     let mut snapshots = engine.snapshots.clone();
     loop {
         let current = snapshots.borrow_and_update().clone();

@@ -9,6 +9,7 @@ mod file_events;
 pub mod handle;
 mod health;
 pub mod journal;
+pub mod live;
 pub mod notify;
 pub mod operator;
 pub mod overrides;

@@ -29,9 +29,9 @@ use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
 use crate::vrrp::net::Received;
 
-/// How often rates are sampled and a snapshot is published without other
-/// cause; also how long counters alone (adverts sent and received, drops)
-/// may wait to be published.
+/// How often rates are sampled and, while someone watches live, a snapshot
+/// is published without other cause; also how long counters alone (adverts
+/// sent and received, drops) may wait to be published to a live watcher.
 const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
 /// Everything that feeds the engine.
@@ -70,6 +70,9 @@ pub struct Engine {
     pub plane: DataPlane,
     /// Published snapshots.
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    /// Who watches the snapshots live: counters alone are published only
+    /// while someone does.
+    pub live: super::live::LiveWatchers,
     /// Where checkers report.
     pub check_reports: mpsc::Sender<CheckReport>,
     /// The running checkers of each (service, server).
@@ -116,8 +119,9 @@ impl Engine {
         publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Counters that changed without an event to journal (an advert sent
         // or received) wait for the next publish, at most PUBLISH_EVERY
-        // later: a backup at 10 ms adverts does not build a snapshot per
-        // packet.
+        // later, while someone watches live: a backup at 10 ms adverts does
+        // not build a snapshot per packet, and with nobody watching an idle
+        // master builds none at all (a command publishes fresh counters).
         let mut stale = false;
         let mut timer = super::deadline::Deadline::new();
         self.publish();
@@ -195,7 +199,9 @@ impl Engine {
                     if periodic {
                         self.state.sample_rates(Instant::now().into_std());
                     }
-                    self.publish();
+                    if self.live.any() {
+                        self.publish();
+                    }
                     stale = false;
                     continue;
                 }
@@ -205,7 +211,7 @@ impl Engine {
                 self.publish();
                 stale = false;
             } else {
-                stale = !periodic;
+                stale = !periodic && self.live.any();
             }
         }
         self.hand_over(&mut inputs).await;

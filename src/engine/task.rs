@@ -80,6 +80,7 @@ pub async fn start(
 
     let (command_tx, commands) = mpsc::channel(64);
     let (snapshot_tx, snapshot_rx) = watch::channel(None);
+    let live = super::live::LiveWatchers::default();
     let (stop_tx, stop) = oneshot::channel();
     let next_key = shells.len() as u64;
     let engine = Engine {
@@ -96,6 +97,7 @@ pub async fn start(
         table: table_tx,
         plane,
         snapshots: snapshot_tx,
+        live: live.clone(),
         check_reports,
         checkers: std::collections::HashMap::new(),
         track_events,
@@ -118,6 +120,7 @@ pub async fn start(
         handle: EngineHandle {
             commands: command_tx,
             snapshots: snapshot_rx,
+            live,
         },
         stop: stop_tx,
         task,

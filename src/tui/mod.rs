@@ -40,8 +40,10 @@ enum Update {
 
 /// Forward every snapshot of `engine` as `Update`s for `node`.
 fn watch(node: usize, engine: &EngineHandle, updates: mpsc::Sender<Update>) {
-    let mut snapshots = engine.snapshots.clone();
+    let engine = engine.clone();
     tokio::spawn(async move {
+        let _live = engine.watch_live("console").await;
+        let mut snapshots = engine.snapshots.clone();
         loop {
             let snapshot = snapshots.borrow_and_update().clone();
             if updates
