@@ -29,14 +29,14 @@ const PRESENT: u64 = 1 << 63;
 const FILE: u64 = 1 << 61;
 
 /// Unmap every clean file page of this process's read-only private file
-/// mappings. Returns the bytes unmapped.
+/// mappings. Returns the bytes unmapped. A mapping that fails (one that
+/// vanished since the list was read, say) is left as it is.
 pub fn release() -> io::Result<usize> {
     let maps = std::fs::read_to_string("/proc/self/maps")?;
-    let mut released = 0;
-    for range in read_only_file_mappings(&maps) {
-        released += release_range(range)?;
-    }
-    Ok(released)
+    Ok(read_only_file_mappings(&maps)
+        .into_iter()
+        .filter_map(|range| release_range(range).ok())
+        .sum())
 }
 
 /// The address ranges of `/proc/PID/maps` lines that are private,
