@@ -43,6 +43,18 @@ pub async fn start_engine(
     }
     require_capabilities(&loaded.config, plane)?;
     let config = loaded.config;
+    if config.global.lock_memory {
+        match crate::memory_lock::lock_all() {
+            Ok(()) => crate::log::emit(None, "lock_memory: every page stays in memory"),
+            Err(e) => crate::log::warn(
+                None,
+                &format!(
+                    "lock_memory: cannot lock memory: {e} (it needs CAP_IPC_LOCK or a \
+                     large enough RLIMIT_MEMLOCK; under systemd, LimitMEMLOCK=infinity)"
+                ),
+            ),
+        }
+    }
     let node = config.global.router_id.clone().unwrap_or_else(hostname);
     let timeouts = Timeouts {
         tcp_fin,
@@ -140,7 +152,9 @@ pub async fn run(
     if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
         crate::log::warn(None, &format!("cannot notify systemd: {e}"));
     }
-    release_startup_pages();
+    if !crate::memory_lock::locked() {
+        release_startup_pages();
+    }
     let reloads = tokio::spawn(reload_on_sighup(engine.handle.clone(), hangups));
     let watchdog = systemd::watchdog_interval()
         .map(|every| tokio::spawn(keep_watchdog_fed(engine.handle.clone(), every)));

@@ -18,6 +18,7 @@ pub mod http;
 pub mod ipvs;
 pub mod lab;
 pub mod log;
+pub mod memory_lock;
 pub mod metrics;
 pub mod netlink;
 pub mod nft;

@@ -196,9 +196,21 @@ fn completions_load_in_bash_and_the_manual_page_is_roff() {
 /// Start `director run` on a config naming router `j` with `args` and
 /// `env`, stop it once it serves, and return what it wrote on stderr.
 fn stderr_of_a_short_run(tag: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    short_run(tag, "[global]\nrouter_id = \"j\"\n", args, env, |_| {})
+}
+
+/// Start `director run` on `config` with `args` and `env`; once it serves,
+/// hand its pid to `while_serving`, then stop it and return its stderr.
+fn short_run(
+    tag: &str,
+    config: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    while_serving: impl FnOnce(u32),
+) -> String {
     let dir = std::env::temp_dir().join(format!("director-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("d.toml"), "[global]\nrouter_id = \"j\"\n").unwrap();
+    std::fs::write(dir.join("d.toml"), config).unwrap();
     let socket = dir.join("d.sock");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
         .arg("run")
@@ -215,6 +227,7 @@ fn stderr_of_a_short_run(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Stri
     while !socket.exists() && started.elapsed() < std::time::Duration::from_secs(10) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    while_serving(child.id());
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
@@ -257,15 +270,27 @@ fn text_logs_carry_journald_priorities_when_stderr_is_the_journal() {
     );
 }
 
+/// Whether this runs as root; if not, says that `test` is skipped and
+/// `why`, and fails under CI, which runs as root.
+fn root_for(test: &str, why: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs as root and must run {test}"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+    false
+}
+
 #[test]
 fn a_missing_capability_is_named_with_its_own_exit_code() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root and must run this test"
-        );
-        eprintln!("SKIPPED a_missing_capability_is_named_with_its_own_exit_code: needs root to drop a capability");
+    if !root_for(
+        "a_missing_capability_is_named_with_its_own_exit_code",
+        "needs root to drop a capability",
+    ) {
         return;
     }
     let dir = std::env::temp_dir().join(format!("director-caps-{}", std::process::id()));
@@ -289,4 +314,40 @@ fn a_missing_capability_is_named_with_its_own_exit_code() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(77), "{stderr}");
     assert!(stderr.contains("missing CAP_NET_RAW"), "{stderr}");
+}
+
+/// The locked memory (`VmLck`, KiB) of a daemon started on `global`, once it
+/// serves, and its stderr. Memory is locked before the socket is served;
+/// the page release comes after readiness but before the daemon looks for
+/// SIGTERM, so its log line is there however early the signal arrives.
+fn locked_memory_of_a_short_run(tag: &str, global: &str) -> (u64, String) {
+    let mut locked = None;
+    let said = short_run(tag, &format!("[global]\n{global}"), &[], &[], |pid| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        locked = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmLck:"))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok());
+    });
+    (locked.expect("VmLck in /proc/PID/status"), said)
+}
+
+#[test]
+fn lock_memory_keeps_every_page_and_the_default_gives_start_up_pages_back() {
+    if !root_for(
+        "lock_memory_keeps_every_page_and_the_default_gives_start_up_pages_back",
+        "mlockall beyond RLIMIT_MEMLOCK needs root",
+    ) {
+        return;
+    }
+    let (locked, said) = locked_memory_of_a_short_run("locked", "lock_memory = true\n");
+    assert!(locked > 1024, "{locked} KiB locked: {said}");
+    assert!(
+        said.contains("lock_memory: every page stays in memory"),
+        "{said}"
+    );
+    assert!(!said.contains("start-up code pages"), "{said}");
+    let (locked, said) = locked_memory_of_a_short_run("unlocked", "");
+    assert_eq!(locked, 0, "{said}");
+    assert!(said.contains("KiB of start-up code pages"), "{said}");
 }

@@ -64,12 +64,18 @@ pub struct Global {
     /// unmanaged.
     #[serde(default, skip_serializing_if = "is_false")]
     pub remove_unmanaged: bool,
+    /// Lock the daemon's memory (mlockall), so that a failover never waits
+    /// for a page read back from disk (keepalived `vrrp_no_swap`). Read at
+    /// start; the whole binary then stays resident.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lock_memory: bool,
 }
 
 impl Default for Global {
     fn default() -> Global {
         Global {
             remove_unmanaged: false,
+            lock_memory: false,
             router_id: None,
             notify_fifo: None,
             script_timeout: default_script_timeout(),

@@ -72,6 +72,9 @@ pub fn to_keepalived(config: &Config) -> String {
     if config.global.remove_unmanaged {
         let _ = writeln!(out, "    lvs_flush");
     }
+    if config.global.lock_memory {
+        let _ = writeln!(out, "    vrrp_no_swap\n    checker_no_swap");
+    }
     if config.global.script_timeout != crate::config::Global::default().script_timeout {
         // keepalived has no such setting; director reads it back from here.
         let _ = writeln!(

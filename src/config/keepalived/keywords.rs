@@ -142,8 +142,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
             "vrrp_priority",
             "checker_priority",
             "bfd_priority",
-            "vrrp_no_swap",
-            "checker_no_swap",
             "bfd_no_swap",
             "vrrp_cpu_affinity",
             "checker_cpu_affinity",

@@ -120,6 +120,21 @@ fn braces_on_the_next_line_and_unbalanced_braces() {
 }
 
 #[test]
+fn vrrp_no_swap_locks_memory_and_survives_export() {
+    for keyword in ["vrrp_no_swap", "checker_no_swap"] {
+        let text = format!("global_defs {{\n  {keyword}\n}}\n");
+        let (config, diagnostics) = load_str("k.conf", &text);
+        assert!(diagnostics.is_empty(), "{keyword}: {diagnostics:?}");
+        let config = config.unwrap();
+        assert!(config.global.lock_memory, "{keyword}");
+        let (again, _) = load_str("k.conf", &export::to_keepalived(&config));
+        assert!(again.unwrap().global.lock_memory, "{keyword} after export");
+    }
+    let (config, _) = load_str("k.conf", "global_defs {\n  router_id lb1\n}\n");
+    assert!(!config.unwrap().global.lock_memory);
+}
+
+#[test]
 fn fwmark_services_are_refused_clearly() {
     let (_, diagnostics) = load_str("k.conf", "virtual_server fwmark 1 {\n  delay_loop 6\n}\n");
     assert!(errors(&diagnostics)[0].contains("fwmark services need the kernel IPVS plane"));

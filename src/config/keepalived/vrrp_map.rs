@@ -34,6 +34,8 @@ const GLOBAL_KNOWN: &[&str] = &[
     "vrrp_garp_master_repeat",
     "vrrp_garp_master_refresh",
     "lvs_flush",
+    "vrrp_no_swap",
+    "checker_no_swap",
 ];
 
 fn version(reader: &mut Reader, node: &Node) -> Option<VrrpVersion> {
@@ -69,6 +71,8 @@ pub fn global(reader: &mut Reader, node: &Node, global: &mut Global, defaults: &
             "vrrp_garp_master_refresh" => defaults.garp_refresh = reader.seconds(item),
             // Flush IPVS at startup: remove the services this file does not name.
             "lvs_flush" => global.remove_unmanaged = true,
+            // One process: either keeps all of director in memory.
+            "vrrp_no_swap" | "checker_no_swap" => global.lock_memory = true,
             _ => reader.unknown(item, "global_defs", GLOBAL_KNOWN),
         }
     }

@@ -13,7 +13,8 @@
 //!   settings change in place; real servers are matched by address and
 //!   port, and only a server whose checkers differ has them restarted.
 //! * In `[global]`, everything but `remove_unmanaged` (an option of the
-//!   kernel plane as it starts) changes in place.
+//!   kernel plane as it starts) and `lock_memory` (applied as the daemon
+//!   starts) changes in place.
 
 mod apply;
 mod instances;
@@ -56,6 +57,11 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Vec<String>> {
     if old.global.remove_unmanaged != new.global.remove_unmanaged {
         return Err(vec![
             "[global] remove_unmanaged (the kernel plane reads it as it starts)".into(),
+        ]);
+    }
+    if old.global.lock_memory != new.global.lock_memory {
+        return Err(vec![
+            "[global] lock_memory (memory is locked, or not, as the daemon starts)".into(),
         ]);
     }
     let (instances, removed_instances) = instances::plan(&old.vrrp_instances, &new.vrrp_instances);

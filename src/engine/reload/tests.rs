@@ -180,6 +180,13 @@ fn the_kernel_planes_start_options_need_a_restart() {
 }
 
 #[test]
+fn locking_memory_needs_a_restart() {
+    let new = format!("[global]\nlock_memory = true\n{BASE}");
+    let blocked = plan(&config(BASE), &config(&new)).unwrap_err();
+    assert!(blocked[0].contains("lock_memory"), "{blocked:?}");
+}
+
+#[test]
 fn a_removed_service_leaves_table_and_snapshot_and_comes_back_fresh() {
     let with_dns = format!("{BASE}{SECOND_SERVICE}");
     let mut s = state(&with_dns);
