@@ -11,7 +11,7 @@ use prometheus_client::registry::{Registry, Unit};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::engine::{Command, EngineHandle, Request, Snapshot};
+use crate::engine::{EngineHandle, Snapshot};
 use crate::http;
 use crate::ipvs::model::Health;
 use crate::vrrp::instance::State;
@@ -350,18 +350,12 @@ pub async fn serve(address: SocketAddr, engine: EngineHandle) -> std::io::Result
     }))
 }
 
-/// Answer one scrape from a fresh snapshot: a ping makes the engine
-/// publish its counters as of now before it answers.
+/// Answer one scrape from a snapshot with counters as of now.
 async fn answer(mut stream: TcpStream, engine: EngineHandle) {
     let Some(head) = http::read_head(&mut stream).await else {
         return;
     };
-    let ping = Request {
-        command: Command::Ping,
-        origin: "metrics".into(),
-    };
-    let _ = engine.request(ping).await;
-    let current = engine.snapshots.borrow().clone();
+    let current = engine.fresh_snapshot("metrics").await;
     match (http::path(&head), current) {
         ("/metrics", Some(snapshot)) => {
             let body = prometheus_text(&render(&snapshot));

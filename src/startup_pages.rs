@@ -33,9 +33,10 @@ const FILE: u64 = 1 << 61;
 /// vanished since the list was read, say) is left as it is.
 pub fn release() -> io::Result<usize> {
     let maps = std::fs::read_to_string("/proc/self/maps")?;
+    let pagemap = File::open("/proc/self/pagemap")?;
     Ok(read_only_file_mappings(&maps)
         .into_iter()
-        .filter_map(|range| release_range(range).ok())
+        .filter_map(|range| release_range(&pagemap, range).ok())
         .sum())
 }
 
@@ -61,10 +62,11 @@ fn read_only_file_mappings(maps: &str) -> Vec<Range<usize>> {
 }
 
 /// Unmap the present file pages of `range` (a whole mapping of this
-/// process). Returns the bytes unmapped.
-fn release_range(range: Range<usize>) -> io::Result<usize> {
+/// process), as `pagemap` (this process's) describes them. Returns the
+/// bytes unmapped.
+fn release_range(pagemap: &File, range: Range<usize>) -> io::Result<usize> {
     let page = page_size();
-    let entries = pagemap(&range, page)?;
+    let entries = entries(pagemap, &range, page)?;
     let mut released = 0;
     for run in file_page_runs(range.start, &entries, page) {
         // SAFETY: `run` lies inside a private read-only mapping of this
@@ -86,12 +88,11 @@ fn release_range(range: Range<usize>) -> io::Result<usize> {
     Ok(released)
 }
 
-/// The pagemap entries of `range`, one per page.
-fn pagemap(range: &Range<usize>, page: usize) -> io::Result<Vec<u64>> {
+/// The `pagemap` entries of `range`, one per page.
+fn entries(pagemap: &File, range: &Range<usize>, page: usize) -> io::Result<Vec<u64>> {
     let pages = range.len() / page;
     let mut bytes = vec![0u8; pages * 8];
-    let file = File::open("/proc/self/pagemap")?;
-    file.read_exact_at(&mut bytes, (range.start / page * 8) as u64)?;
+    pagemap.read_exact_at(&mut bytes, (range.start / page * 8) as u64)?;
     Ok(bytes
         .chunks_exact(8)
         .map(|entry| u64::from_ne_bytes(entry.try_into().unwrap_or_default()))
@@ -194,7 +195,8 @@ mod tests {
             assert_eq!(libc::mprotect(base, 2 * page, libc::PROT_READ), 0);
         }
         let range = base as usize..base as usize + 2 * page;
-        let before = pagemap(&range, page).unwrap();
+        let pagemap = File::open("/proc/self/pagemap").unwrap();
+        let before = entries(&pagemap, &range, page).unwrap();
         assert_eq!(
             before[0] & (PRESENT | FILE),
             PRESENT,
@@ -202,9 +204,9 @@ mod tests {
         );
         assert_eq!(before[1] & (PRESENT | FILE), PRESENT | FILE);
 
-        assert_eq!(release_range(range.clone()).unwrap(), page);
+        assert_eq!(release_range(&pagemap, range.clone()).unwrap(), page);
 
-        let after = pagemap(&range, page).unwrap();
+        let after = entries(&pagemap, &range, page).unwrap();
         assert_eq!(after[0] & PRESENT, PRESENT, "the modified page stays");
         assert_eq!(after[1] & PRESENT, 0, "the clean page is unmapped");
         // SAFETY: the mapping is still there; reading faults the page back.

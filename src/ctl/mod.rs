@@ -209,30 +209,11 @@ fn list_kernel(columns: Columns, list: &ListArgs) -> i32 {
     0
 }
 
-/// A snapshot taken after this call: counters as of now, not as of the
-/// last periodic publish. Every command makes the engine publish, so a ping
-/// is enough; falls back to the latest snapshot.
+/// A snapshot with counters as of now, or failing that the first to come.
 async fn fresh_snapshot(handle: &EngineHandle) -> Option<Arc<Snapshot>> {
-    let asked_at = crate::engine::journal::unix_ms();
-    let ping = Request {
-        command: Command::Ping,
-        origin: "ctl".into(),
-    };
-    let _ = handle.request(ping).await;
-    let mut snapshots = handle.snapshots.clone();
-    let wait = async {
-        loop {
-            if let Some(s) = snapshots.borrow_and_update().clone() {
-                if s.unix_ms >= asked_at {
-                    return Some(s);
-                }
-            }
-            snapshots.changed().await.ok()?;
-        }
-    };
-    match tokio::time::timeout(Duration::from_secs(2), wait).await {
-        Ok(Some(s)) => Some(s),
-        _ => first_snapshot(handle).await,
+    match handle.fresh_snapshot("ctl").await {
+        Some(s) => Some(s),
+        None => first_snapshot(handle).await,
     }
 }
 

@@ -75,7 +75,6 @@ pub fn send(
         let mut header: libc::msghdr = zeroed();
         header.msg_iov = &mut iov;
         header.msg_iovlen = 1;
-        header.msg_control = control.as_mut_ptr().cast();
         let sent = match (source, destination) {
             (IpAddr::V4(source), IpAddr::V4(destination)) => {
                 // The socket includes the header (IP_HDRINCL) and is bound
@@ -95,7 +94,6 @@ pub fn send(
                 header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
                 header.msg_iov = parts.as_mut_ptr();
                 header.msg_iovlen = parts.len();
-                header.msg_control = std::ptr::null_mut();
                 libc::sendmsg(socket.as_raw_fd(), &header, 0)
             }
             (IpAddr::V6(source), IpAddr::V6(destination)) => {
@@ -105,6 +103,7 @@ pub fn send(
                 to.sin6_scope_id = ifindex;
                 header.msg_name = (&mut to as *mut libc::sockaddr_in6).cast();
                 header.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+                header.msg_control = control.as_mut_ptr().cast();
                 header.msg_controllen =
                     libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as usize;
                 let cmsg = libc::CMSG_FIRSTHDR(&header);
