@@ -11,9 +11,15 @@
 //! the probes' gap is only known to the next 10 ms probe), and probes lost. It ends with idle CPU and RSS of
 //! one master. Needs root and keepalived.
 //!
-//! Run: `cargo bench --bench failover` (TRIALS=3 for a quick look, ONLY=crash
+//! Run: `cargo bench --profile release --bench failover` (the release profile
+//! is the one the hot-function layout names; see benches/layout) (TRIALS=3 for a quick look, ONLY=crash
 //! for the scenarios whose name contains "crash").
 
+#[path = "../common/interrupt.rs"]
+mod interrupt;
+#[path = "../common/layout.rs"]
+#[allow(dead_code)]
+mod layout;
 mod peers;
 mod probe;
 
@@ -23,6 +29,7 @@ use std::time::{Duration, Instant};
 use director::control::client::attach;
 use director::engine::{Command as EngineCommand, Request};
 use director::lab::netns;
+use interrupt::clean_up_on_interrupt;
 use peers::{start, Kind, Router, Vrrp};
 use probe::Probe;
 
@@ -284,27 +291,6 @@ fn idle(topo: &Topology, kind: Kind) -> Idle {
     }
 }
 
-/// Ctrl-C or SIGTERM in the middle of a trial still removes the namespaces
-/// and the routers in them: the signals are taken by a thread of their own.
-fn clean_up_on_interrupt(prefix: String) {
-    // SAFETY: plain signal-mask calls on a zeroed sigset_t; done before any
-    // other thread starts, so every later thread inherits the mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        std::thread::spawn(move || {
-            let mut signal = 0;
-            libc::sigwait(&set, &mut signal);
-            eprintln!("failover benchmark: interrupted; removing {prefix}-*");
-            director::lab::cleanup_stale(&prefix);
-            std::process::exit(130);
-        });
-    }
-}
-
 fn main() {
     if let Err(why) = netns::check_privileges() {
         eprintln!("failover benchmark: {why}");
@@ -322,7 +308,7 @@ fn main() {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(10);
-    clean_up_on_interrupt(format!("dbf{}", std::process::id()));
+    clean_up_on_interrupt("failover benchmark", format!("dbf{}", std::process::id()));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -458,4 +444,21 @@ fn main() {
         d.rss_mib / k.rss_mib.max(1e-9),
         d.anon_mib / k.anon_mib.max(1e-9)
     );
+    println!("{}", layout_note());
+}
+
+/// Whether the measured binary was laid out by the hot-function list: the
+/// idle RSS depends on it, and only a release-profile build matches it.
+fn layout_note() -> String {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_director"));
+    match layout::coverage(binary) {
+        Ok((present, listed)) if present * 10 >= listed * 9 => {
+            format!("hot-function layout: applied ({present} of {listed} listed functions)")
+        }
+        Ok((present, listed)) => format!(
+            "hot-function layout: NOT applied ({present} of {listed} listed functions); run with \
+             --profile release, or regenerate the list (cargo bench --profile release --bench layout -- --write)"
+        ),
+        Err(why) => format!("hot-function layout: unknown ({why})"),
+    }
 }

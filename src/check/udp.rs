@@ -48,7 +48,7 @@ pub async fn probe(
 /// keepalived's hex notation for payloads (`payload 0a0b…`).
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("{text:?} has an odd number of hex digits"));
     }
     (0..digits.len())

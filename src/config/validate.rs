@@ -38,14 +38,18 @@ fn vrrp_instance_rules(
     };
     let millis = instance.advert_int.0.as_millis();
     match instance.version {
-        VrrpVersion::V3 if !(10..=40_950).contains(&millis) || millis % 10 != 0 => problem(
-            "advert_int",
-            "advert_int must be 0.01..=40.95 seconds in steps of 0.01 (VRRPv3)".into(),
-        ),
-        VrrpVersion::V2 if !(1_000..=255_000).contains(&millis) || millis % 1000 != 0 => problem(
-            "advert_int",
-            "advert_int must be whole seconds 1..=255 (VRRPv2)".into(),
-        ),
+        VrrpVersion::V3 if !(10..=40_950).contains(&millis) || !millis.is_multiple_of(10) => {
+            problem(
+                "advert_int",
+                "advert_int must be 0.01..=40.95 seconds in steps of 0.01 (VRRPv3)".into(),
+            )
+        }
+        VrrpVersion::V2 if !(1_000..=255_000).contains(&millis) || !millis.is_multiple_of(1000) => {
+            problem(
+                "advert_int",
+                "advert_int must be whole seconds 1..=255 (VRRPv2)".into(),
+            )
+        }
         _ => {}
     }
     let Some(first) = instance.virtual_ipaddress.first() else {
