@@ -11,9 +11,10 @@
 //! the probes' gap is only known to the next 10 ms probe), and probes lost. It ends with idle CPU and RSS of
 //! one master. Needs root and keepalived.
 //!
-//! Run: `cargo bench --profile release --bench failover` (the release profile
-//! is the one the hot-function layout names; see benches/layout) (TRIALS=3 for a quick look, ONLY=crash
-//! for the scenarios whose name contains "crash").
+//! Run: `cargo bench --profile release --bench failover` (the release
+//! profile is the build the hot-function layout names; see benches/layout).
+//! TRIALS=3 for a quick look, ONLY=crash for the scenarios whose name
+//! contains "crash".
 
 #[path = "../common/interrupt.rs"]
 mod interrupt;
