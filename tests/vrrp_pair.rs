@@ -189,7 +189,11 @@ async fn notify_scripts_and_fifo_see_keepalived_arguments() {
     let script = lab.dir.join("notify.sh");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+        // Slow on STOP: director must wait for it before it exits.
+        format!(
+            "#!/bin/sh\n[ \"$3\" = STOP ] && sleep 0.5\necho \"$@\" >> {}\n",
+            out.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -241,6 +245,23 @@ async fn notify_scripts_and_fifo_see_keepalived_arguments() {
         lines,
         "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"
     );
+    // SIGTERM: as keepalived, STOP only (not the BACKUP a stopping master
+    // passes through while it hands over), and it lands before the exit.
+    lab.stop("a", libc::SIGTERM);
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = std::io::Read::read(&mut reader, &mut chunk) {
+        if n == 0 {
+            break;
+        }
+        lines.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    assert_eq!(
+        lines,
+        "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\nINSTANCE \"VI_1\" STOP 150\n"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.ends_with("INSTANCE VI_1 STOP 150\n"), "{text}");
+    assert_eq!(text.matches("BACKUP").count(), 1, "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

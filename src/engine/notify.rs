@@ -6,8 +6,10 @@
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::config::{VrrpInstance, VrrpSyncGroup};
 use crate::script;
@@ -18,6 +20,10 @@ use crate::vrrp::instance::State;
 pub struct Notifier {
     /// Lines for the FIFO, written in order by one writer thread.
     fifo: Option<mpsc::Sender<String>>,
+    /// That writer, joined when director stops so no line is lost.
+    writer: Option<std::thread::JoinHandle<()>>,
+    /// Notification scripts still running.
+    in_flight: InFlight,
     /// keepalived's `script_timeout`.
     timeout: Duration,
 }
@@ -25,18 +31,83 @@ pub struct Notifier {
 impl Notifier {
     /// Notify through scripts with `timeout`, and through `fifo` when given.
     pub fn new(fifo: Option<PathBuf>, timeout: Duration) -> Notifier {
-        let fifo = fifo.map(|path| {
-            let (lines, incoming) = mpsc::channel::<String>();
-            // One writer keeps the lines in the order the changes happened;
-            // it ends when the notifier is dropped.
-            std::thread::spawn(move || {
-                for line in incoming {
-                    write_line(&path, &line);
-                }
-            });
-            lines
-        });
-        Notifier { fifo, timeout }
+        Notifier::with_in_flight(fifo, timeout, InFlight::default())
+    }
+
+    /// The same notifier with a new FIFO and script timeout (a reload):
+    /// scripts already running are still waited for at exit.
+    pub fn reconfigured(&self, fifo: Option<PathBuf>, timeout: Duration) -> Notifier {
+        Notifier::with_in_flight(fifo, timeout, self.in_flight.clone())
+    }
+
+    fn with_in_flight(fifo: Option<PathBuf>, timeout: Duration, in_flight: InFlight) -> Notifier {
+        let (fifo, writer) = match fifo {
+            Some(path) => {
+                let (lines, incoming) = mpsc::channel::<String>();
+                // One writer keeps the lines in the order the changes
+                // happened; it ends when the notifier is dropped.
+                let writer = std::thread::spawn(move || {
+                    for line in incoming {
+                        write_line(&path, &line);
+                    }
+                });
+                (Some(lines), Some(writer))
+            }
+            None => (None, None),
+        };
+        Notifier {
+            fifo,
+            writer,
+            in_flight,
+            timeout,
+        }
+    }
+
+    /// Let the last notifications land before director exits, as
+    /// keepalived's STOP does: wait for running notification scripts (each
+    /// bounded by the script timeout) and for the FIFO writer to write every
+    /// queued line.
+    pub async fn finish(&mut self) {
+        let grace = self.timeout + Duration::from_secs(1);
+        let _ = tokio::time::timeout(grace, self.in_flight.until_idle()).await;
+        drop(self.fifo.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+    }
+}
+
+/// A count of notification scripts still running, shared across reloads.
+#[derive(Debug, Clone)]
+struct InFlight(Arc<watch::Sender<usize>>);
+
+impl Default for InFlight {
+    fn default() -> InFlight {
+        InFlight(Arc::new(watch::Sender::new(0)))
+    }
+}
+
+impl InFlight {
+    /// Count one more script until the returned guard drops, however its
+    /// task ends.
+    fn start(&self) -> Running {
+        self.0.send_modify(|n| *n += 1);
+        Running(self.0.clone())
+    }
+
+    /// Wait until no script is running.
+    async fn until_idle(&self) {
+        let mut count = self.0.subscribe();
+        let _ = count.wait_for(|n| *n == 0).await;
+    }
+}
+
+/// One running notification script, counted until dropped.
+struct Running(Arc<watch::Sender<usize>>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
     }
 }
 
@@ -137,7 +208,9 @@ impl Notifier {
         ];
         for line in scripts.into_iter().flatten() {
             let (line, args, timeout) = (line.clone(), args.clone(), self.timeout);
+            let running = self.in_flight.start();
             tokio::spawn(async move {
+                let _running = running;
                 let outcome = script::run(&line, &args, timeout).await;
                 if !outcome.success() {
                     crate::log::emit(

@@ -10,7 +10,6 @@ use tokio::time::Instant;
 
 use super::command::Reply;
 use super::journal::EventKind;
-use super::notify::Notifier;
 use super::reload::{self, InstanceStep, Plan, ServiceStep};
 use super::run_loop::Engine;
 use super::state::{params, sync_group, InstanceRuntime};
@@ -258,7 +257,7 @@ impl Engine {
                 .unwrap_or_else(crate::daemon::hostname);
         }
         if (&old.notify_fifo, old.script_timeout) != (&new.notify_fifo, new.script_timeout) {
-            self.notifier = Notifier::new(
+            self.notifier = self.notifier.reconfigured(
                 new.notify_fifo.clone().map(Into::into),
                 new.script_timeout.0,
             );

@@ -223,6 +223,7 @@ impl Engine {
         for line in self.state.omega_scripts() {
             self.notifier.script_now(&line).await;
         }
+        self.notifier.finish().await;
         self.state
             .journal
             .record(EventKind::Engine, "engine stopped".into());
@@ -248,7 +249,7 @@ impl Engine {
                 continue;
             }
             longest = longest.max(fsm.master_down_interval());
-            if let Ok(actions) = fsm.failover(now) {
+            if let Ok(actions) = fsm.hand_over_on_shutdown(now) {
                 self.carry_out(index, actions);
             }
         }

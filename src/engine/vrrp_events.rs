@@ -33,8 +33,11 @@ impl Engine {
             index,
             actions,
         );
+        // A member moved by its group does not move the group again; a
+        // stopping member does not either, since every master hands over
+        // on its own as the engine stops.
         for (from, to, reason) in moved {
-            if reason != Reason::SyncGroup {
+            if reason != Reason::SyncGroup && reason != Reason::Shutdown {
                 self.follow_group(index, from, to);
             }
         }
@@ -171,13 +174,15 @@ impl Engine {
                     vr.raise(m.kind, received.source, m.detail);
                 }
                 let was_master = vr.fsm.state() == State::Master;
-                let priority = advert.priority;
+                let (priority, interval_cs) = (advert.priority, advert.interval_cs);
                 let input = Input::Advert {
                     from: received.source,
                     advert,
                 };
-                let actions = vr.fsm.handle(input, Instant::now());
-                if was_master && vr.fsm.state() == State::Master && priority > 0 {
+                let now = Instant::now();
+                let actions = vr.fsm.handle(input, now);
+                let still_master = was_master && vr.fsm.state() == State::Master;
+                if still_master && priority > 0 && vr.past_takeover_overlap(interval_cs, now) {
                     let detail = format!(
                         "{} also advertises as master (priority {priority})",
                         received.source

@@ -17,7 +17,7 @@ use crate::config::{AuthType, VrrpInstance, VrrpVersion};
 use crate::netlink::address::{Addresses, InterfaceAddress};
 use crate::netlink::link::{link_local_ipv6, primary_ipv4, Link};
 use crate::vrrp::announce::announce;
-use crate::vrrp::instance::{Action, State};
+use crate::vrrp::instance::{Action, Reason, State};
 use crate::vrrp::net::{Received, VrrpSocket};
 use crate::vrrp::packet::{encode, Advert, Auth, PseudoHeader, Version};
 use crate::vrrp::receive::Expectation;
@@ -336,7 +336,11 @@ pub fn execute(
                 journal.record(EventKind::Vrrp, format!("{}: {text}", vr.config.name));
                 vr.last_transition = Some(text);
                 vr.transitions += 1;
-                notifier.instance(&vr.config, to, vr.fsm.priority());
+                // As keepalived, a stopping instance notifies STOP only, not
+                // the BACKUP it passes through while handing over.
+                if reason != Reason::Shutdown || to == State::Init {
+                    notifier.instance(&vr.config, to, vr.fsm.priority());
+                }
                 None
             }
         };

@@ -179,6 +179,16 @@ pub enum Refusal {
     NotHeld,
     /// A hold is for an instance that is not master (fail a master over).
     IsMaster,
+    /// Takeover from a master that outranks this node: it would take the
+    /// addresses straight back at its next advert.
+    Outranked {
+        /// The master.
+        master: IpAddr,
+        /// The priority it advertises.
+        priority: u8,
+        /// This node's effective priority.
+        ours: u8,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -188,6 +198,15 @@ impl std::fmt::Display for Refusal {
             Refusal::NotBackup => write!(f, "this node is not backup"),
             Refusal::NotHeld => write!(f, "it is not held"),
             Refusal::IsMaster => write!(f, "it is master: fail it over instead"),
+            Refusal::Outranked {
+                master,
+                priority,
+                ours,
+            } => write!(
+                f,
+                "the master {master} advertises priority {priority} against this node's \
+                 {ours} and would take the addresses straight back: fail {master} over instead"
+            ),
         }
     }
 }
@@ -209,6 +228,8 @@ pub struct Instance {
     resigned_by: Option<IpAddr>,
     held: bool,
     master: Option<IpAddr>,
+    /// The priority `master` last advertised.
+    master_priority: u8,
 }
 
 impl Instance {
@@ -229,6 +250,7 @@ impl Instance {
             resigned_by: None,
             held: false,
             master: None,
+            master_priority: 0,
         }
     }
 
@@ -349,12 +371,23 @@ impl Instance {
     /// arrives (at most Master_Down_Interval), and hold this node in backup
     /// without preempting until released.
     pub fn failover(&mut self, now: Instant) -> Result<Vec<Action>, Refusal> {
+        self.let_go(now, Reason::OperatorFailover)
+    }
+
+    /// A stopping master's hand-over: the same hitless steps as
+    /// [`Self::failover`], reported as a shutdown so the journal and the
+    /// notifications say why.
+    pub fn hand_over_on_shutdown(&mut self, now: Instant) -> Result<Vec<Action>, Refusal> {
+        self.let_go(now, Reason::Shutdown)
+    }
+
+    fn let_go(&mut self, now: Instant, reason: Reason) -> Result<Vec<Action>, Refusal> {
         if self.state != State::Master {
             return Err(Refusal::NotMaster);
         }
         self.held = true;
         let mut actions = vec![Action::SendAdvert { priority: 0 }];
-        actions.extend(self.become_backup(now, Reason::OperatorFailover));
+        actions.extend(self.become_backup(now, reason));
         self.release_deadline = self.master_down_deadline;
         Ok(actions)
     }
@@ -375,6 +408,17 @@ impl Instance {
     pub fn takeover(&mut self, now: Instant) -> Result<Vec<Action>, Refusal> {
         if self.state != State::Backup {
             return Err(Refusal::NotBackup);
+        }
+        if let Some(master) = self.master.filter(|_| self.resigned_by.is_none()) {
+            let (priority, ours) = (self.master_priority, self.priority);
+            let wins_tie = priority == ours && master > self.params.own_address;
+            if priority > ours || wins_tie {
+                return Err(Refusal::Outranked {
+                    master,
+                    priority,
+                    ours,
+                });
+            }
         }
         self.held = false;
         Ok(self.become_master(now, Reason::OperatorTakeover))
@@ -465,6 +509,7 @@ impl Instance {
                     return Vec::new();
                 }
                 self.master = Some(from);
+                self.master_priority = advert.priority;
                 self.master_interval_cs = advert.interval_cs.max(1);
                 let mut actions = vec![Action::RemoveAddresses];
                 actions.extend(self.become_backup(now, Reason::Preempted(from)));
@@ -488,6 +533,9 @@ impl Instance {
         }
         let lower = advert.priority < self.priority;
         if lower && self.params.preempt && !self.held {
+            // Still the master until we preempt it.
+            self.master = Some(from);
+            self.master_priority = advert.priority;
             let since = *self.preempt_from.get_or_insert(now);
             if now.duration_since(since) >= self.params.preempt_delay {
                 // Discard: the master-down timer runs out and we preempt.
@@ -497,6 +545,7 @@ impl Instance {
             self.preempt_from = None;
         }
         self.master = Some(from);
+        self.master_priority = advert.priority;
         self.master_interval_cs = advert.interval_cs.max(1);
         self.master_down_deadline = Some(now + self.master_down_interval());
         actions

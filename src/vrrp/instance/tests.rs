@@ -211,6 +211,26 @@ fn failover_resigns_keeps_addresses_until_the_new_master_speaks_and_holds() {
 }
 
 #[test]
+fn a_shutdown_hand_over_is_hitless_and_says_shutdown() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    let actions = vr.hand_over_on_shutdown(t0).unwrap();
+    assert_eq!(actions[0], Action::SendAdvert { priority: 0 });
+    assert!(!actions.contains(&Action::RemoveAddresses), "{actions:?}");
+    assert!(actions.contains(&Action::Transition {
+        from: State::Master,
+        to: State::Backup,
+        reason: Reason::Shutdown,
+    }));
+    assert!(vr.releasing());
+    assert_eq!(
+        vr.hand_over_on_shutdown(t0),
+        Err(Refusal::NotMaster),
+        "only a master hands over"
+    );
+}
+
+#[test]
 fn failover_with_no_taker_keeps_the_addresses_and_comes_back() {
     let t0 = Instant::now();
     let mut vr = master(150, t0);
@@ -354,6 +374,30 @@ fn shutdown_of_master_sends_priority_zero() {
     assert_eq!(actions[1], Action::RemoveAddresses);
     assert_eq!(vr.state(), State::Init);
     assert_eq!(vr.next_deadline(), None);
+}
+
+#[test]
+fn takeover_is_refused_while_an_outranking_master_advertises() {
+    let t0 = Instant::now();
+    let mut vr = instance(100, true);
+    vr.handle(Input::Startup, t0);
+    vr.handle(advert(150), t0);
+    let refusal = vr.takeover(t0).unwrap_err();
+    assert_eq!(
+        refusal,
+        Refusal::Outranked {
+            master: PEER,
+            priority: 150,
+            ours: 100
+        }
+    );
+    assert!(refusal.to_string().contains("fail 192.0.2.12 over instead"));
+    // Equal priority: the higher address wins the tie, and PEER is higher.
+    vr.handle(advert(100), t0);
+    assert!(matches!(vr.takeover(t0), Err(Refusal::Outranked { .. })));
+    // A lower master yields to our advert: the takeover goes ahead.
+    vr.handle(advert(50), t0);
+    assert_eq!(transitions(&vr.takeover(t0).unwrap()), vec![State::Master]);
 }
 
 #[test]
