@@ -1,4 +1,4 @@
-//! The raw IP-protocol-112 socket one VRRP instance sends and receives on,
+//! The raw IP-protocol-112 sockets one VRRP instance sends and receives on,
 //! for IPv4 and IPv6, multicast or unicast.
 
 mod msg;
@@ -6,13 +6,19 @@ mod msg;
 use std::io;
 use std::net::IpAddr;
 
-use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockFilter, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use super::packet::{IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_GROUP_V6};
 
 pub use msg::parse_ipv4;
+
+/// Classic BPF `ret #k`: a filter of this one instruction with k = 0
+/// drops every packet.
+const BPF_RET_CONSTANT: u16 = 0x06;
 
 /// The IP header fields VRRP validation needs, with the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,17 +33,29 @@ pub struct Received {
     pub payload: Vec<u8>,
 }
 
-/// A raw VRRP socket bound to one interface.
+/// The raw VRRP sockets of one instance, bound to one interface: one to
+/// receive, registered with the runtime, and one to send, which is not.
+///
+/// Two, as keepalived has: a socket the runtime polls carries an epoll wait
+/// entry, so every advert it sent would take that entry's lock and run its
+/// callback again when the packet left the queue. The send socket never
+/// receives: IPv4 sends through `IPPROTO_RAW` (the header is built here),
+/// and the IPv6 one hears no group (`IPV6_MULTICAST_ALL` off) and drops
+/// whatever unicast reaches it with a filter.
 #[derive(Debug)]
 pub struct VrrpSocket {
-    socket: AsyncFd<Socket>,
+    receiver: AsyncFd<Socket>,
+    sender: Socket,
     ifindex: u32,
     source: IpAddr,
     destinations: Vec<IpAddr>,
+    /// The IPv4 identification of the next advert (0 would make the
+    /// kernel pick one per packet).
+    next_id: AtomicU16,
 }
 
 impl VrrpSocket {
-    /// Open the socket on `interface`, sending from `source` with TTL (hop
+    /// Open the sockets on `interface`, sending from `source` with TTL (hop
     /// limit) 255 and TOS (traffic class) 0xc0, to `peers` by unicast or to
     /// the VRRP group when `peers` is empty. IPv4 packets leave through the
     /// interface the socket is bound to; IPv6 ones name it per packet.
@@ -47,49 +65,56 @@ impl VrrpSocket {
         source: IpAddr,
         peers: &[IpAddr],
     ) -> io::Result<VrrpSocket> {
-        let protocol = Some(Protocol::from(i32::from(IPPROTO_VRRP)));
-        let socket = match source {
+        let vrrp = Some(Protocol::from(i32::from(IPPROTO_VRRP)));
+        let (receiver, sender) = match source {
             IpAddr::V4(_) => {
-                let socket = Socket::new(Domain::IPV4, Type::RAW, protocol)?;
-                socket.bind_device(Some(interface.as_bytes()))?;
+                let receiver = Socket::new(Domain::IPV4, Type::RAW, vrrp)?;
+                receiver.bind_device(Some(interface.as_bytes()))?;
                 if peers.is_empty() {
-                    socket.join_multicast_v4_n(
+                    receiver.join_multicast_v4_n(
                         &VRRP_GROUP_V4,
                         &InterfaceIndexOrAddress::Index(ifindex),
                     )?;
                 }
-                // The IPv4 header is built here (TTL 255, TOS 0xc0, the
-                // source), as keepalived does: the kernel's raw path for a
-                // ready header is shorter than assembling one per advert.
-                socket.set_header_included_v4(true)?;
-                socket.set_multicast_loop_v4(false)?;
-                socket
+                // IPPROTO_RAW: the IPv4 header is built here (TTL 255, TOS
+                // 0xc0, the source), as keepalived does, and the socket
+                // receives nothing.
+                let sender = Socket::new(
+                    Domain::IPV4,
+                    Type::RAW,
+                    Some(Protocol::from(libc::IPPROTO_RAW)),
+                )?;
+                sender.bind_device(Some(interface.as_bytes()))?;
+                sender.set_multicast_loop_v4(false)?;
+                (receiver, sender)
             }
             IpAddr::V6(_) => {
-                let socket = Socket::new(Domain::IPV6, Type::RAW, protocol)?;
-                socket.bind_device(Some(interface.as_bytes()))?;
+                let receiver = Socket::new(Domain::IPV6, Type::RAW, vrrp)?;
+                receiver.bind_device(Some(interface.as_bytes()))?;
                 if peers.is_empty() {
-                    socket.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
+                    receiver.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
                 }
-                socket.set_multicast_if_v6(ifindex)?;
-                socket.set_multicast_hops_v6(255)?;
-                socket.set_unicast_hops_v6(255)?;
-                socket.set_multicast_loop_v6(false)?;
-                socket.set_tclass_v6(0xc0)?;
-                msg::enable_ipv6_ancillary(&socket)?;
-                socket
+                msg::enable_ipv6_ancillary(&receiver)?;
+                let sender = Socket::new(Domain::IPV6, Type::RAW, vrrp)?;
+                sender.bind_device(Some(interface.as_bytes()))?;
+                sender.set_multicast_all_v6(false)?;
+                sender.attach_filter(&[SockFilter::new(BPF_RET_CONSTANT, 0, 0, 0)])?;
+                sender.set_multicast_if_v6(ifindex)?;
+                sender.set_multicast_hops_v6(255)?;
+                sender.set_unicast_hops_v6(255)?;
+                sender.set_multicast_loop_v6(false)?;
+                sender.set_tclass_v6(0xc0)?;
+                (receiver, sender)
             }
         };
         // No bind(): a raw socket bound to an address only receives packets
         // sent to that address, never the group. The source is set per
         // packet: in the IPv4 header, or as IPv6 packet info.
-        socket.set_nonblocking(true)?;
-        // Read interest only: sends never wait (a full queue drops the
-        // advert), and write interest would wake the engine once per
-        // advert sent, when the packet leaves the queue.
+        receiver.set_nonblocking(true)?;
+        sender.set_nonblocking(true)?;
         // SAFETY: the socket owns its descriptor, which stays open and
         // unchanged until the AsyncFd (which owns the socket) is dropped.
-        let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
+        let receiver = unsafe { AsyncFd::register_with_interest(receiver, Interest::READABLE) }
             .map_err(|e| io::Error::other(e.to_string()))?;
         let destinations = if peers.is_empty() {
             vec![match source {
@@ -100,10 +125,12 @@ impl VrrpSocket {
             peers.to_vec()
         };
         Ok(VrrpSocket {
-            socket,
+            receiver,
+            sender,
             ifindex,
             source,
             destinations,
+            next_id: AtomicU16::new(1),
         })
     }
 
@@ -112,12 +139,13 @@ impl VrrpSocket {
     pub fn send(&self, message: impl Fn(IpAddr) -> Vec<u8>) -> io::Result<()> {
         for destination in &self.destinations {
             let payload = message(*destination);
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed).max(1);
             msg::send(
-                self.socket.get_ref(),
+                &self.sender,
                 &payload,
-                self.source,
-                *destination,
+                (self.source, *destination),
                 self.ifindex,
+                id,
             )?;
         }
         Ok(())
@@ -128,7 +156,7 @@ impl VrrpSocket {
     pub async fn recv(&self) -> io::Result<Received> {
         let mut buf = vec![0u8; 2048];
         loop {
-            let mut guard = self.socket.readable().await?;
+            let mut guard = self.receiver.readable().await?;
             match guard
                 .try_io(|inner| msg::receive(inner.get_ref(), &mut buf, self.source.is_ipv4()))
             {

@@ -37,34 +37,37 @@ pub fn enable_ipv6_ancillary(socket: &Socket) -> io::Result<()> {
     Ok(())
 }
 
-/// The IPv4 header of a VRRP packet: TOS 0xc0 (network control), TTL
-/// 255, protocol 112. The kernel fills in the identification and the
-/// checksum of a raw socket's own header (IP_HDRINCL).
-fn ipv4_header(source: Ipv4Addr, destination: Ipv4Addr, payload: usize) -> [u8; 20] {
-    let total = u16::try_from(20 + payload)
-        .unwrap_or(u16::MAX)
-        .to_be_bytes();
-    let mut header = [0u8; 20];
-    header[0] = 0x45;
-    header[1] = 0xc0;
-    header[2..4].copy_from_slice(&total);
-    header[8] = 255;
-    header[9] = crate::vrrp::packet::IPPROTO_VRRP;
-    header[12..16].copy_from_slice(&source.octets());
-    header[16..20].copy_from_slice(&destination.octets());
-    header
+/// The longest IPv4 packet sent: a header and a VRRP message, which at
+/// most 255 addresses keep well under an Ethernet MTU.
+const MAX_IPV4_PACKET: usize = 1500;
+
+/// Write the IPv4 header of a VRRP packet into `packet[..20]`: TOS 0xc0
+/// (network control), TTL 255, protocol 112, identification `id`. The
+/// kernel fills in the checksum of a raw socket's own header.
+fn ipv4_header(packet: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr, id: u16) {
+    let total = u16::try_from(packet.len()).unwrap_or(u16::MAX);
+    packet[0] = 0x45;
+    packet[1] = 0xc0;
+    packet[2..4].copy_from_slice(&total.to_be_bytes());
+    packet[4..6].copy_from_slice(&id.to_be_bytes());
+    packet[8] = 255;
+    packet[9] = crate::vrrp::packet::IPPROTO_VRRP;
+    packet[12..16].copy_from_slice(&source.octets());
+    packet[16..20].copy_from_slice(&destination.octets());
 }
 
-/// Send `payload` from `source` to `destination`: out of the socket's
-/// interface for IPv4, out of `ifindex` for IPv6.
+/// Send `payload` from the first address of `route` to the second: out of
+/// the socket's interface, as one IPv4 packet with identification `id`, or
+/// out of `ifindex` for IPv6.
 pub fn send(
     socket: &Socket,
     payload: &[u8],
-    source: IpAddr,
-    destination: IpAddr,
+    route: (IpAddr, IpAddr),
     ifindex: u32,
+    id: u16,
 ) -> io::Result<()> {
     let mut control = [0u64; 8];
+    let mut packet = [0u8; MAX_IPV4_PACKET];
     // SAFETY: every structure below is plain data; the pointers handed to
     // sendmsg refer to locals that outlive the call, with their real sizes.
     unsafe {
@@ -75,25 +78,31 @@ pub fn send(
         let mut header: libc::msghdr = zeroed();
         header.msg_iov = &mut iov;
         header.msg_iovlen = 1;
-        let sent = match (source, destination) {
+        let sent = match route {
             (IpAddr::V4(source), IpAddr::V4(destination)) => {
-                // The socket includes the header (IP_HDRINCL) and is bound
-                // to the interface: no packet info is needed.
-                let ip = ipv4_header(source, destination, payload.len());
-                let mut parts = [
-                    libc::iovec {
-                        iov_base: ip.as_ptr() as *mut libc::c_void,
-                        iov_len: ip.len(),
-                    },
-                    iov,
-                ];
+                // One buffer, header and message: the kernel copies a
+                // single segment on a shorter path than a vector.
+                let Some(packet) = packet.get_mut(..20 + payload.len()) else {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "a {}-byte VRRP message does not fit one packet",
+                            payload.len()
+                        ),
+                    ));
+                };
+                ipv4_header(packet, source, destination, id);
+                packet[20..].copy_from_slice(payload);
+                let mut whole = libc::iovec {
+                    iov_base: packet.as_mut_ptr().cast(),
+                    iov_len: packet.len(),
+                };
+                header.msg_iov = &mut whole;
                 let mut to: libc::sockaddr_in = zeroed();
                 to.sin_family = libc::AF_INET as libc::sa_family_t;
                 to.sin_addr.s_addr = u32::from(destination).to_be();
                 header.msg_name = (&mut to as *mut libc::sockaddr_in).cast();
                 header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-                header.msg_iov = parts.as_mut_ptr();
-                header.msg_iovlen = parts.len();
                 libc::sendmsg(socket.as_raw_fd(), &header, 0)
             }
             (IpAddr::V6(source), IpAddr::V6(destination)) => {
@@ -119,7 +128,7 @@ pub fn send(
                 std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast(), info);
                 libc::sendmsg(socket.as_raw_fd(), &header, 0)
             }
-            _ => {
+            (source, destination) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!("source {source} and destination {destination} differ in family"),
@@ -242,9 +251,11 @@ mod tests {
     #[test]
     fn the_header_built_for_sending_reads_back_as_sent() {
         let source = Ipv4Addr::new(192, 0, 2, 11);
-        let mut datagram = ipv4_header(source, VRRP_GROUP_V4, 4).to_vec();
-        datagram.extend_from_slice(&[1, 2, 3, 4]);
+        let mut datagram = vec![0u8; 24];
+        ipv4_header(&mut datagram, source, VRRP_GROUP_V4, 7);
+        datagram[20..].copy_from_slice(&[1, 2, 3, 4]);
         assert_eq!(datagram[1], 0xc0, "TOS network control");
+        assert_eq!(datagram[4..6], [0, 7], "our identification");
         let received = parse_ipv4(&datagram).unwrap();
         assert_eq!(received.source, IpAddr::V4(source));
         assert_eq!(received.destination, IpAddr::V4(VRRP_GROUP_V4));
