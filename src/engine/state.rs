@@ -44,9 +44,6 @@ pub struct InstanceRuntime {
     pub tracking: Vec<String>,
     owner: Owner,
     owner_since: Option<u64>,
-    /// When this node last became master (monotonic), for telling a
-    /// takeover's overlap from split brain.
-    master_since: Option<Instant>,
 }
 
 /// The state machine's parameters for `config`, advertising from `own`.
@@ -89,7 +86,6 @@ impl InstanceRuntime {
             tracking: Vec::new(),
             owner: Owner::Unknown,
             owner_since: None,
-            master_since: None,
             config,
         }
     }
@@ -129,22 +125,9 @@ impl InstanceRuntime {
             _ => Owner::Unknown,
         };
         if owner != self.owner {
-            self.master_since = (owner == Owner::ThisNode).then(Instant::now);
             self.owner = owner;
             self.owner_since = Some(unix_ms());
         }
-    }
-
-    /// Whether another master's advert at `now` means split brain. Right
-    /// after this node becomes master, the old master's adverts already in
-    /// flight still arrive until it hears ours and yields: within
-    /// Master_Down_Interval plus its own advert interval that is a
-    /// takeover's ordinary overlap, not two masters.
-    pub fn past_takeover_overlap(&self, peer_interval_cs: u16, now: Instant) -> bool {
-        let overlap = self.fsm.master_down_interval()
-            + Duration::from_millis(u64::from(peer_interval_cs) * 10);
-        self.master_since
-            .is_none_or(|since| now.saturating_duration_since(since) >= overlap)
     }
 }
 
@@ -614,33 +597,5 @@ fn server_view(r: &ServerRuntime, forwarding: &str) -> ServerView {
         last_check: r.last_check.as_ref().map(|(t, _)| t.clone()),
         last_check_unix_ms: r.last_check.as_ref().map(|(_, at)| *at),
         last_check_seconds: r.last_check_took.map(|d| d.as_secs_f64()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::Ipv4Addr;
-
-    use super::*;
-    use crate::vrrp::instance::Input;
-
-    #[test]
-    fn another_masters_adverts_are_split_brain_only_after_the_takeover_overlap() {
-        let text = "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\n\
-                    virtual_router_id = 51\npriority = 150\nvirtual_ipaddress = [\"192.0.2.50\"]\n";
-        let config = crate::config::parse_str("t.toml", text).unwrap();
-        let own = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11));
-        let mut vr = InstanceRuntime::new(config.vrrp_instances[0].clone(), own, &config);
-        let t0 = Instant::now();
-        vr.fsm.handle(Input::Startup, t0);
-        vr.fsm.takeover(t0).unwrap();
-        vr.refresh_owner();
-        let now = Instant::now();
-        assert!(
-            !vr.past_takeover_overlap(100, now),
-            "the old master's adverts in flight are not split brain"
-        );
-        let later = now + vr.fsm.master_down_interval() + Duration::from_secs(1);
-        assert!(vr.past_takeover_overlap(100, later));
     }
 }

@@ -182,7 +182,7 @@ impl Engine {
                 let now = Instant::now();
                 let actions = vr.fsm.handle(input, now);
                 let still_master = was_master && vr.fsm.state() == State::Master;
-                if still_master && priority > 0 && vr.past_takeover_overlap(interval_cs, now) {
+                if still_master && priority > 0 && !vr.fsm.in_takeover_overlap(interval_cs, now) {
                     let detail = format!(
                         "{} also advertises as master (priority {priority})",
                         received.source

@@ -227,9 +227,10 @@ pub struct Instance {
     preempt_from: Option<Instant>,
     resigned_by: Option<IpAddr>,
     held: bool,
-    master: Option<IpAddr>,
-    /// The priority `master` last advertised.
-    master_priority: u8,
+    /// The master last heard, and the priority it advertised.
+    master: Option<(IpAddr, u8)>,
+    /// When this node last became master.
+    master_since: Option<Instant>,
 }
 
 impl Instance {
@@ -250,7 +251,7 @@ impl Instance {
             resigned_by: None,
             held: false,
             master: None,
-            master_priority: 0,
+            master_since: None,
         }
     }
 
@@ -299,7 +300,7 @@ impl Instance {
     pub fn master(&self) -> Option<IpAddr> {
         match self.state {
             State::Master => Some(self.params.own_address),
-            State::Backup => self.master,
+            State::Backup => self.master.map(|(address, _)| address),
             State::Init | State::Fault => None,
         }
     }
@@ -409,8 +410,8 @@ impl Instance {
         if self.state != State::Backup {
             return Err(Refusal::NotBackup);
         }
-        if let Some(master) = self.master.filter(|_| self.resigned_by.is_none()) {
-            let (priority, ours) = (self.master_priority, self.priority);
+        if let Some((master, priority)) = self.master.filter(|_| self.resigned_by.is_none()) {
+            let ours = self.priority;
             let wins_tie = priority == ours && master > self.params.own_address;
             if priority > ours || wins_tie {
                 return Err(Refusal::Outranked {
@@ -422,6 +423,19 @@ impl Instance {
         }
         self.held = false;
         Ok(self.become_master(now, Reason::OperatorTakeover))
+    }
+
+    /// Whether another master's advert at `now` (advertising every
+    /// `peer_interval_cs`) is still a takeover's ordinary overlap rather
+    /// than split brain: right after this node became master, the old
+    /// master's adverts already in flight arrive until it hears ours and
+    /// yields, within Master_Down_Interval plus its own interval.
+    pub fn in_takeover_overlap(&self, peer_interval_cs: u16, now: Instant) -> bool {
+        let overlap = self.master_down_interval() + centis(peer_interval_cs);
+        self.state == State::Master
+            && self
+                .master_since
+                .is_some_and(|since| now.saturating_duration_since(since) < overlap)
     }
 
     fn faulted(&self) -> bool {
@@ -508,8 +522,7 @@ impl Instance {
                 if !better {
                     return Vec::new();
                 }
-                self.master = Some(from);
-                self.master_priority = advert.priority;
+                self.master = Some((from, advert.priority));
                 self.master_interval_cs = advert.interval_cs.max(1);
                 let mut actions = vec![Action::RemoveAddresses];
                 actions.extend(self.become_backup(now, Reason::Preempted(from)));
@@ -531,11 +544,10 @@ impl Instance {
         if self.release_deadline.take().is_some() {
             actions.push(Action::RemoveAddresses);
         }
+        // The master until we preempt it, even when its advert is discarded.
+        self.master = Some((from, advert.priority));
         let lower = advert.priority < self.priority;
         if lower && self.params.preempt && !self.held {
-            // Still the master until we preempt it.
-            self.master = Some(from);
-            self.master_priority = advert.priority;
             let since = *self.preempt_from.get_or_insert(now);
             if now.duration_since(since) >= self.params.preempt_delay {
                 // Discard: the master-down timer runs out and we preempt.
@@ -544,8 +556,6 @@ impl Instance {
         } else if !lower {
             self.preempt_from = None;
         }
-        self.master = Some(from);
-        self.master_priority = advert.priority;
         self.master_interval_cs = advert.interval_cs.max(1);
         self.master_down_deadline = Some(now + self.master_down_interval());
         actions
@@ -623,6 +633,7 @@ impl Instance {
         let from = self.state;
         self.clear_timers();
         self.state = State::Master;
+        self.master_since = Some(now);
         self.adver_deadline = Some(now + centis(self.params.interval_cs));
         vec![
             Action::SendAdvert {

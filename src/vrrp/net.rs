@@ -5,7 +5,6 @@ mod msg;
 
 use std::io;
 use std::net::IpAddr;
-
 use std::sync::atomic::{AtomicU16, Ordering};
 
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockFilter, Socket, Type};
@@ -143,7 +142,8 @@ impl VrrpSocket {
             msg::send(
                 &self.sender,
                 &payload,
-                (self.source, *destination),
+                self.source,
+                *destination,
                 self.ifindex,
                 id,
             )?;

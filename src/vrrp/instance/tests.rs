@@ -401,6 +401,22 @@ fn takeover_is_refused_while_an_outranking_master_advertises() {
 }
 
 #[test]
+fn another_masters_adverts_are_an_overlap_only_right_after_a_takeover() {
+    let t0 = Instant::now();
+    let mut vr = instance(150, true);
+    assert!(!vr.in_takeover_overlap(100, t0), "not master");
+    vr.handle(Input::Startup, t0);
+    vr.takeover(t0).unwrap();
+    let t1 = t0 + Duration::from_millis(100);
+    assert!(
+        vr.in_takeover_overlap(100, t1),
+        "the old master's adverts in flight are not split brain"
+    );
+    let later = t0 + vr.master_down_interval() + Duration::from_secs(1);
+    assert!(!vr.in_takeover_overlap(100, later));
+}
+
+#[test]
 fn sync_group_inputs_move_a_member_with_its_group() {
     let t0 = Instant::now();
     let mut vr = instance(100, true);

@@ -56,33 +56,28 @@ fn ipv4_header(packet: &mut [u8], source: Ipv4Addr, destination: Ipv4Addr, id: u
     packet[16..20].copy_from_slice(&destination.octets());
 }
 
-/// Send `payload` from the first address of `route` to the second: out of
-/// the socket's interface, as one IPv4 packet with identification `id`, or
-/// out of `ifindex` for IPv6.
+/// Send `payload` from `source` to `destination`: out of the socket's
+/// interface, as one IPv4 packet with identification `id`, or out of
+/// `ifindex` for IPv6.
 pub fn send(
     socket: &Socket,
     payload: &[u8],
-    route: (IpAddr, IpAddr),
+    source: IpAddr,
+    destination: IpAddr,
     ifindex: u32,
     id: u16,
 ) -> io::Result<()> {
-    let mut control = [0u64; 8];
-    let mut packet = [0u8; MAX_IPV4_PACKET];
     // SAFETY: every structure below is plain data; the pointers handed to
     // sendmsg refer to locals that outlive the call, with their real sizes.
     unsafe {
-        let mut iov = libc::iovec {
-            iov_base: payload.as_ptr() as *mut libc::c_void,
-            iov_len: payload.len(),
-        };
         let mut header: libc::msghdr = zeroed();
-        header.msg_iov = &mut iov;
         header.msg_iovlen = 1;
-        let sent = match route {
+        let sent = match (source, destination) {
             (IpAddr::V4(source), IpAddr::V4(destination)) => {
                 // One buffer, header and message: the kernel copies a
                 // single segment on a shorter path than a vector.
-                let Some(packet) = packet.get_mut(..20 + payload.len()) else {
+                let mut buffer = [0u8; MAX_IPV4_PACKET];
+                let Some(packet) = buffer.get_mut(..20 + payload.len()) else {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
                         format!(
@@ -106,6 +101,12 @@ pub fn send(
                 libc::sendmsg(socket.as_raw_fd(), &header, 0)
             }
             (IpAddr::V6(source), IpAddr::V6(destination)) => {
+                let mut iov = libc::iovec {
+                    iov_base: payload.as_ptr() as *mut libc::c_void,
+                    iov_len: payload.len(),
+                };
+                header.msg_iov = &mut iov;
+                let mut control = [0u64; 8];
                 let mut to: libc::sockaddr_in6 = zeroed();
                 to.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                 to.sin6_addr.s6_addr = destination.octets();
