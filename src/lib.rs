@@ -25,5 +25,6 @@ pub mod nft;
 pub mod script;
 pub mod startup_pages;
 pub mod systemd;
+pub mod timerfd;
 pub mod tui;
 pub mod vrrp;

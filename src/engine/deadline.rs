@@ -1,15 +1,17 @@
 //! The VRRP deadline timer. tokio's timer wheel works in whole milliseconds
 //! and fires on the tick after a deadline, which adds about a millisecond
-//! to every master-down and advert timer; a timerfd armed for the exact
+//! to every master-down and release timer; a timerfd armed for the exact
 //! remaining time fires at the deadline itself (measured by
 //! `benches/failover`). Without a timerfd, tokio's timer stands in.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+
+use crate::timerfd::{self, Reads};
 
 /// One reusable timer for the engine loop's nearest deadline.
 #[derive(Debug)]
@@ -21,43 +23,11 @@ pub struct Deadline {
 }
 
 fn timerfd() -> io::Result<AsyncFd<OwnedFd>> {
-    // SAFETY: timerfd_create has no memory-safety preconditions; the
-    // descriptor it returns is owned from here on.
-    let fd = unsafe {
-        libc::timerfd_create(
-            libc::CLOCK_MONOTONIC,
-            libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh descriptor nobody else owns.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let owned = timerfd::create(Reads::NonBlocking)?;
     // SAFETY: the AsyncFd owns the descriptor and closes it after it
     // deregisters, so the registration never outlives it.
     unsafe { AsyncFd::register_with_interest(owned, Interest::READABLE) }
         .map_err(|e| io::Error::other(e.to_string()))
-}
-
-/// Arm `fd` to fire once, `after` from now.
-fn arm(fd: &OwnedFd, after: Duration) -> io::Result<()> {
-    let spec = libc::itimerspec {
-        it_interval: libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        },
-        it_value: libc::timespec {
-            tv_sec: after.as_secs() as libc::time_t,
-            tv_nsec: libc::c_long::from(after.subsec_nanos() as i32),
-        },
-    };
-    // SAFETY: `spec` is a valid itimerspec; the old value is not asked for.
-    let result = unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
-    if result < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 impl Deadline {
@@ -82,7 +52,7 @@ impl Deadline {
             let armed = self
                 .fd
                 .as_ref()
-                .is_some_and(|fd| arm(fd.get_ref(), after).is_ok());
+                .is_some_and(|fd| timerfd::arm(fd.get_ref(), after, Duration::ZERO).is_ok());
             self.armed = armed.then_some(at);
         }
         let Some(fd) = self.fd.as_ref().filter(|_| self.armed.is_some()) else {
@@ -92,24 +62,9 @@ impl Deadline {
             let Ok(mut ready) = fd.readable().await else {
                 return tokio::time::sleep_until(at.into()).await;
             };
-            let mut expirations = [0u8; 8];
-            let read = ready.try_io(|inner| {
-                // SAFETY: reading 8 bytes into an 8-byte buffer we own.
-                let n = unsafe {
-                    libc::read(
-                        inner.get_ref().as_raw_fd(),
-                        expirations.as_mut_ptr().cast(),
-                        expirations.len(),
-                    )
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(())
-                }
-            });
+            let read = ready.try_io(|inner| timerfd::read(inner.get_ref()));
             // A stale readiness (the timer re-armed since) reads nothing: wait again.
-            if matches!(read, Ok(Ok(()))) {
+            if matches!(read, Ok(Ok(_))) {
                 // The read drained the one-shot timer: it cannot be readable
                 // again before it is re-armed, so no read need find that out.
                 ready.clear_ready();

@@ -236,7 +236,10 @@ impl Engine {
         vr.config = config.clone();
         vr.fsm.reconfigure(params(config, shell.own_address));
         let holding = vr.fsm.state() == State::Master || vr.fsm.releasing();
-        for failure in shell.update(config, resolved, &self.addresses, holding) {
+        let mut failures = shell.update(config, resolved, &self.addresses, holding);
+        // A master's periodic adverts carry the new settings from the next.
+        failures.extend(shell.pace(&vr.fsm).err());
+        for failure in failures {
             self.state
                 .journal
                 .record(EventKind::Engine, format!("{}: {failure}", config.name));

@@ -20,14 +20,14 @@ use super::notify::Notifier;
 use super::overrides::{overrides, StateFile};
 use super::state::EngineState;
 use super::tracking::{Monitor, TrackEvent, TrackState};
-use super::vrrp_shell::VrrpShell;
+use super::vrrp_shell::{ShellReport, ShellReports, VrrpShell};
 use super::Snapshot;
 use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
 use crate::ipvs::userspace::PlaneTable;
 use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
-use crate::vrrp::net::Received;
+use crate::vrrp::pacer::PacerEvent;
 
 /// How often rates are sampled and, while someone watches live, a snapshot
 /// is published without other cause; also how long counters alone (adverts
@@ -38,8 +38,9 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 pub struct Inputs {
     /// Client commands.
     pub commands: mpsc::Receiver<Envelope>,
-    /// VRRP packets, tagged with their instance's shell key.
-    pub packets: mpsc::Receiver<(u64, std::io::Result<Received>)>,
+    /// VRRP packets and advert send failures, tagged with their
+    /// instance's shell key.
+    pub packets: mpsc::Receiver<(u64, ShellReport)>,
     /// Health-check results.
     pub checks: mpsc::Receiver<CheckReport>,
     /// Tracked-object changes.
@@ -81,8 +82,8 @@ pub struct Engine {
     pub track_events: mpsc::Sender<TrackEvent>,
     /// The running tracking watchers, by their stable names.
     pub monitors: Vec<(String, Monitor, JoinHandle<()>)>,
-    /// Where VRRP receive tasks hand packets.
-    pub packet_sender: mpsc::Sender<(u64, std::io::Result<Received>)>,
+    /// Where VRRP receive tasks hand packets, and pacers their failures.
+    pub packet_sender: ShellReports,
     /// The key the next new shell's packets are tagged with.
     pub next_key: u64,
     /// The nftables rules of instances with accept mode off.
@@ -130,6 +131,9 @@ impl Engine {
             // nothing changes between events, so there is no periodic
             // wake-up, only the one that publishes stale counters.
             let periodic = self.state.live_services().next().is_some();
+            // A pacer's adverts count without waking the engine: while
+            // someone watches live, they are published as other counters.
+            let paced = self.live.any() && self.shells.iter().any(VrrpShell::pacing);
             let deadline = self
                 .state
                 .instances
@@ -195,7 +199,7 @@ impl Engine {
                         self.feed(index, Input::Tick, now);
                     }
                 }
-                _ = publish.tick(), if periodic || stale => {
+                _ = publish.tick(), if periodic || stale || paced => {
                     if periodic {
                         self.state.sample_rates(Instant::now().into_std());
                     }
@@ -349,12 +353,26 @@ impl Engine {
         }
     }
 
-    /// A packet from the shell tagged `key`; one from a shell a reload
+    /// A report from the shell tagged `key`; one from a shell a reload
     /// replaced is dropped.
-    fn on_packet_from(&mut self, key: u64, received: std::io::Result<Received>) {
-        if let Some(index) = self.shells.iter().position(|s| s.key == key) {
-            self.on_packet(index, received);
-        }
+    fn on_packet_from(&mut self, key: u64, report: ShellReport) {
+        let Some(index) = self.shells.iter().position(|s| s.key == key) else {
+            return;
+        };
+        let event = match report {
+            ShellReport::Packet(received) => return self.on_packet(index, received),
+            ShellReport::Pacer(PacerEvent::Failing(e)) => format!(
+                "send advert: {e} (periodic adverts keep trying; failures are not logged \
+                 again until one is sent)"
+            ),
+            ShellReport::Pacer(PacerEvent::Recovered { failures }) => {
+                format!("adverts are sent again after {failures} failed")
+            }
+        };
+        let name = &self.state.instances[index].config.name;
+        self.state
+            .journal
+            .record(EventKind::Engine, format!("{name}: {event}"));
     }
 
     /// Push the current table to the data plane.
@@ -367,6 +385,9 @@ impl Engine {
     }
 
     fn publish(&mut self) {
+        for (shell, vr) in self.shells.iter().zip(&mut self.state.instances) {
+            vr.adverts_sent += shell.take_paced_adverts();
+        }
         let mut snapshot = self.state.snapshot();
         if let DataPlane::Kernel(kernel) = &self.plane {
             for problem in kernel.take_problems() {

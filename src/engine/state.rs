@@ -72,10 +72,13 @@ pub const ALERT_LINGER_MS: u64 = 30_000;
 
 impl InstanceRuntime {
     /// A new instance in Init; `own` is its advert source address, and
-    /// `whole` the configuration it belongs to (for its sync group).
+    /// `whole` the configuration it belongs to (for its sync group). Its
+    /// shell's pacer sends the periodic adverts while it is master.
     pub fn new(config: VrrpInstance, own: IpAddr, whole: &Config) -> InstanceRuntime {
+        let mut fsm = Instance::new(params(&config, own));
+        fsm.pace_adverts();
         InstanceRuntime {
-            fsm: Instance::new(params(&config, own)),
+            fsm,
             adverts_sent: 0,
             adverts_received: 0,
             transitions: 0,

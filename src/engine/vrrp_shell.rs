@@ -17,8 +17,9 @@ use crate::config::{AuthType, VrrpInstance, VrrpVersion};
 use crate::netlink::address::{Addresses, InterfaceAddress};
 use crate::netlink::link::{link_local_ipv6, primary_ipv4, Link};
 use crate::vrrp::announce::announce;
-use crate::vrrp::instance::{Action, Reason, State};
+use crate::vrrp::instance::{Action, Instance, Reason, State};
 use crate::vrrp::net::{Received, VrrpSocket};
+use crate::vrrp::pacer::{AdvertPacer, PacerEvent};
 use crate::vrrp::packet::{encode, Advert, Auth, PseudoHeader, Version};
 use crate::vrrp::receive::Expectation;
 
@@ -30,6 +31,19 @@ pub struct ManagedAddress {
     /// The address (for netlink).
     pub address: InterfaceAddress,
 }
+
+/// What an instance's receive task and advert pacer hand the engine,
+/// tagged with its shell's key.
+#[derive(Debug)]
+pub enum ShellReport {
+    /// A packet arrived, or receiving failed.
+    Packet(std::io::Result<Received>),
+    /// The periodic adverts started failing, or work again.
+    Pacer(PacerEvent),
+}
+
+/// Where shells report, tagged with their keys.
+pub type ShellReports = mpsc::Sender<(u64, ShellReport)>;
 
 /// The I/O side of one VRRP instance.
 #[derive(Debug)]
@@ -49,6 +63,7 @@ pub struct VrrpShell {
     garp_delay: Duration,
     garp_refresh: Duration,
     announcer: Mutex<Option<JoinHandle<()>>>,
+    pacer: AdvertPacer,
 }
 
 fn managed(
@@ -104,8 +119,11 @@ impl VrrpShell {
             .chain(&config.virtual_ipaddress_excluded)
             .map(|vip| managed(config, vip, &link))
             .collect::<Result<Vec<_>, _>>()?;
+        let socket = Arc::new(socket);
+        let pacer = AdvertPacer::start(socket.clone())
+            .map_err(|e| format!("vrrp_instance {}: advert timer thread: {e}", config.name))?;
         Ok(VrrpShell {
-            socket: Arc::new(socket),
+            socket,
             own_address,
             expectation: expectation(config),
             key: 0,
@@ -116,21 +134,70 @@ impl VrrpShell {
             garp_delay: config.garp_master_delay.0,
             garp_refresh: config.garp_master_refresh.0,
             announcer: Mutex::new(None),
+            pacer,
         })
     }
 
-    /// Start handing received packets to the engine, tagged with `key`.
-    pub fn listen(&mut self, key: u64, packets: mpsc::Sender<(u64, std::io::Result<Received>)>) {
+    /// Start handing received packets and the pacer's send failures to
+    /// the engine, tagged with `key`.
+    pub fn listen(&mut self, key: u64, reports: ShellReports) {
         self.key = key;
         let socket = self.socket.clone();
+        let pacer_reports = reports.clone();
+        // Never blocks the pacer: a report the engine has no room for is
+        // dropped (the next change is reported again).
+        self.pacer.report_to(Box::new(move |event| {
+            let _ = pacer_reports.try_send((key, ShellReport::Pacer(event)));
+        }));
         self.receiver = Some(tokio::spawn(async move {
             loop {
-                let received = socket.recv().await;
-                if packets.send((key, received)).await.is_err() {
+                let received = ShellReport::Packet(socket.recv().await);
+                if reports.send((key, received)).await.is_err() {
                     return;
                 }
             }
         }));
+    }
+
+    /// The advert this instance sends with `priority`, for each destination.
+    fn advert_messages(&self, priority: u8) -> Vec<(IpAddr, Vec<u8>)> {
+        let advert = Advert {
+            version: self.expectation.version,
+            vrid: self.expectation.vrid,
+            priority,
+            interval_cs: self.expectation.interval_cs,
+            addresses: self.expectation.addresses.clone(),
+            auth: self.expectation.auth.clone(),
+        };
+        self.socket.messages(|destination| {
+            encode(
+                &advert,
+                PseudoHeader {
+                    source: self.own_address,
+                    destination,
+                },
+            )
+        })
+    }
+
+    /// Keep the periodic adverts `fsm` asks for, with what this shell's
+    /// adverts carry now (a reload may change it).
+    pub fn pace(&self, fsm: &Instance) -> Result<(), String> {
+        self.pacer
+            .follow(fsm.advert_schedule(), |priority| {
+                self.advert_messages(priority)
+            })
+            .map_err(|e| format!("advert timer: {e}"))
+    }
+
+    /// Whether the pacer is sending periodic adverts.
+    pub fn pacing(&self) -> bool {
+        self.pacer.active()
+    }
+
+    /// Periodic adverts the pacer sent since the last call.
+    pub fn take_paced_adverts(&self) -> u64 {
+        self.pacer.take_sent()
     }
 
     /// The addresses `config` asks for, resolved: what can fail in a
@@ -285,27 +352,15 @@ pub fn execute(
         instances, journal, ..
     } = state;
     let vr: &mut InstanceRuntime = &mut instances[index];
+    // The periodic adverts follow the state machine before anything is
+    // sent: a resigning master's pacer stops before its priority 0 leaves.
+    if let Err(failure) = shell.pace(&vr.fsm) {
+        journal.record(EventKind::Engine, format!("{}: {failure}", vr.config.name));
+    }
     for action in actions {
         let failure = match action {
             Action::SendAdvert { priority } => {
-                let advert = Advert {
-                    version: shell.expectation.version,
-                    vrid: shell.expectation.vrid,
-                    priority,
-                    interval_cs: shell.expectation.interval_cs,
-                    addresses: shell.expectation.addresses.clone(),
-                    auth: shell.expectation.auth.clone(),
-                };
-                let message = |destination| {
-                    encode(
-                        &advert,
-                        PseudoHeader {
-                            source: shell.own_address,
-                            destination,
-                        },
-                    )
-                };
-                match shell.socket.send(message) {
+                match shell.socket.send(&shell.advert_messages(priority)) {
                     Ok(()) => {
                         vr.adverts_sent += 1;
                         None

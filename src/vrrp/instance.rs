@@ -168,6 +168,20 @@ pub enum Action {
     },
 }
 
+/// The adverts a master sends on its own, once every `interval` after
+/// `first` (at `first`, `first + interval`, ...), while nothing changes:
+/// what an instance that leaves them to its shell ([`Instance::pace_adverts`])
+/// asks the shell to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdvertSchedule {
+    /// When the first of them is due.
+    pub first: Instant,
+    /// Advertisement_Interval.
+    pub interval: Duration,
+    /// The priority they carry.
+    pub priority: u8,
+}
+
 /// Why an operator request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -231,6 +245,8 @@ pub struct Instance {
     master: Option<(IpAddr, u8)>,
     /// When this node last became master.
     master_since: Option<Instant>,
+    /// The shell sends the periodic adverts from `advert_schedule`.
+    paced: bool,
 }
 
 impl Instance {
@@ -252,7 +268,32 @@ impl Instance {
             held: false,
             master: None,
             master_since: None,
+            paced: false,
         }
+    }
+
+    /// Leave a master's periodic adverts to the shell, which sends them
+    /// from [`Self::advert_schedule`] on a timer of its own: `Tick` no
+    /// longer sends them and `next_deadline` leaves them out, so whatever
+    /// runs the state machine need not wake once per advert. Adverts sent
+    /// at once (becoming master, answering priority 0, a priority change,
+    /// resigning) are still actions.
+    pub fn pace_adverts(&mut self) {
+        self.paced = true;
+    }
+
+    /// The periodic adverts this instance sends while master, as they
+    /// stand now; `None` when it sends none. A new schedule replaces the
+    /// old one from its `first` on.
+    pub fn advert_schedule(&self) -> Option<AdvertSchedule> {
+        let first = self
+            .adver_deadline
+            .filter(|_| self.state == State::Master)?;
+        Some(AdvertSchedule {
+            first,
+            interval: centis(self.params.interval_cs),
+            priority: self.priority,
+        })
     }
 
     /// Take new parameters in place (a reload). The VRID, the address
@@ -324,7 +365,7 @@ impl Instance {
     /// The earliest moment at which `Tick` has something to do.
     pub fn next_deadline(&self) -> Option<Instant> {
         [
-            self.adver_deadline,
+            self.adver_deadline.filter(|_| !self.paced),
             self.master_down_deadline,
             self.release_deadline,
         ]
@@ -492,7 +533,7 @@ impl Instance {
                 };
                 return self.become_master(now, reason);
             }
-            State::Master if self.adver_deadline.is_some_and(|d| d <= now) => {
+            State::Master if !self.paced && self.adver_deadline.is_some_and(|d| d <= now) => {
                 self.adver_deadline = Some(now + centis(self.params.interval_cs));
                 actions.push(Action::SendAdvert {
                     priority: self.priority,

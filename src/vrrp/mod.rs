@@ -4,6 +4,7 @@
 pub mod announce;
 pub mod instance;
 pub mod net;
+pub mod pacer;
 pub mod packet;
 pub mod priority;
 pub mod receive;

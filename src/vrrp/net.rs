@@ -133,15 +133,22 @@ impl VrrpSocket {
         })
     }
 
-    /// Send one VRRP message, built by `message` for each destination (the
-    /// v3 checksum depends on it).
-    pub fn send(&self, message: impl Fn(IpAddr) -> Vec<u8>) -> io::Result<()> {
-        for destination in &self.destinations {
-            let payload = message(*destination);
+    /// One VRRP message for each destination, built by `message` (the v3
+    /// checksum depends on the destination).
+    pub fn messages(&self, message: impl Fn(IpAddr) -> Vec<u8>) -> Vec<(IpAddr, Vec<u8>)> {
+        self.destinations
+            .iter()
+            .map(|destination| (*destination, message(*destination)))
+            .collect()
+    }
+
+    /// Send messages built by [`Self::messages`], each to its destination.
+    pub fn send(&self, messages: &[(IpAddr, Vec<u8>)]) -> io::Result<()> {
+        for (destination, payload) in messages {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed).max(1);
             msg::send(
                 &self.sender,
-                &payload,
+                payload,
                 self.source,
                 *destination,
                 self.ifindex,

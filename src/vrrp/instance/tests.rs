@@ -99,6 +99,74 @@ fn master_advertises_every_interval() {
 }
 
 #[test]
+fn a_paced_master_leaves_its_periodic_adverts_to_the_schedule() {
+    let t0 = Instant::now();
+    let second = Duration::from_secs(1);
+    let mut vr = instance(150, true);
+    vr.pace_adverts();
+    vr.handle(Input::Startup, t0);
+    assert_eq!(vr.advert_schedule(), None, "a backup sends no adverts");
+    vr.takeover(t0).unwrap();
+    let schedule = AdvertSchedule {
+        first: t0 + second,
+        interval: second,
+        priority: 150,
+    };
+    assert_eq!(vr.advert_schedule(), Some(schedule));
+    // Nothing to wake for, and a tick sends nothing: the shell does.
+    assert_eq!(vr.next_deadline(), None);
+    assert!(vr.handle(Input::Tick, t0 + second * 5).is_empty());
+    assert_eq!(vr.advert_schedule(), Some(schedule), "ticks leave it be");
+    // A priority change goes out at once and on the same beat after.
+    let lowered = Input::Tracking {
+        priority: 90,
+        fault: false,
+    };
+    let t1 = t0 + second * 5 + Duration::from_millis(300);
+    assert_eq!(
+        vr.handle(lowered, t1),
+        vec![Action::SendAdvert { priority: 90 }]
+    );
+    let lowered = AdvertSchedule {
+        priority: 90,
+        ..schedule
+    };
+    assert_eq!(vr.advert_schedule(), Some(lowered));
+    // Answering priority 0 starts the beat afresh from the answer.
+    let t2 = t1 + Duration::from_millis(100);
+    assert_eq!(
+        vr.handle(advert(0), t2),
+        vec![Action::SendAdvert { priority: 90 }]
+    );
+    let restarted = AdvertSchedule {
+        first: t2 + second,
+        ..lowered
+    };
+    assert_eq!(vr.advert_schedule(), Some(restarted));
+    // Resigning ends it.
+    vr.failover(t2).unwrap();
+    assert_eq!(vr.advert_schedule(), None);
+}
+
+#[test]
+fn an_unpaced_master_has_the_same_schedule_its_ticks_keep() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    let schedule = vr.advert_schedule().expect("a master advertises");
+    assert_eq!(Some(schedule.first), vr.next_deadline());
+    assert_eq!(
+        vr.handle(Input::Tick, schedule.first),
+        vec![Action::SendAdvert {
+            priority: schedule.priority
+        }]
+    );
+    assert_eq!(
+        vr.advert_schedule().map(|s| s.first),
+        Some(schedule.first + schedule.interval)
+    );
+}
+
+#[test]
 fn backup_adverts_from_a_higher_priority_master_reset_the_timer() {
     let t0 = Instant::now();
     let mut vr = instance(100, true);
