@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::netlab::NetLab;
 use common::{attach_retrying, namespaces_available, prefix, snapshot_where, wait_until};
+use director::engine::{Command, Request};
 use director::vrrp::instance::State;
 
 fn instance(name: &str, vrid: u8, priority: u8, vip: &str, extra: &str) -> String {
@@ -95,9 +96,65 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
         s.instances.iter().all(|i| i.state == State::Master)
     })
     .await;
-    assert!(wait_until(Duration::from_secs(5), || lab
-        .has_address("a", "192.0.2.50")
-        && lab.has_address("a", "192.0.2.60")));
+    let on =
+        |node: &str| lab.has_address(node, "192.0.2.50") && lab.has_address(node, "192.0.2.60");
+    let on_none =
+        |node: &str| !lab.has_address(node, "192.0.2.50") && !lab.has_address(node, "192.0.2.60");
+    assert!(wait_until(Duration::from_secs(5), || on("a")));
+
+    // An operator failover of one member moves the whole group, and the
+    // group stays moved: every member follows held, so none preempts back
+    // (and drags the rest with it) until the operator releases.
+    operator(
+        &a,
+        Command::Failover {
+            instance: "VI_1".into(),
+        },
+    )
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(5), || on("b") && on_none("a")),
+        "the group did not move to b"
+    );
+    snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances
+            .iter()
+            .all(|i| i.state == State::Backup && i.held)
+    })
+    .await;
+    // Six Master_Down_Intervals at 0.1 s adverts.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(on("b") && on_none("a"), "the group came back on its own");
+
+    // Releasing one member lets it preempt, and the group follows it.
+    operator(
+        &a,
+        Command::Release {
+            instance: "VI_1".into(),
+        },
+    )
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(5), || on("a") && on_none("b")),
+        "the group did not come back after a release"
+    );
+    snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances
+            .iter()
+            .all(|i| i.state == State::Master && !i.held)
+    })
+    .await;
+}
+
+/// Ask `engine` for `command` as an operator would; it must be accepted.
+async fn operator(engine: &director::engine::EngineHandle, command: Command) {
+    let request = Request {
+        command: command.clone(),
+        origin: "pair test".into(),
+    };
+    if let Err(why) = engine.request(request).await {
+        panic!("{command:?} refused: {why}");
+    }
 }
 
 /// Start `a` with `a_conf` and `b` at priority 100, and wait until a is

@@ -38,7 +38,7 @@ fn input(value: &Value) -> Input {
             "takeover" => Input::Takeover,
             "release" => Input::Release,
             "group_master" => Input::GroupMaster,
-            "group_backup" => Input::GroupBackup,
+            "group_backup" => Input::GroupBackup { held: false },
             other => panic!("unknown input {other:?}"),
         };
     }
@@ -64,6 +64,13 @@ fn input(value: &Value) -> Input {
         return Input::Tracking {
             priority: tracking["priority"].as_u64().expect("tracking.priority") as u8,
             fault: tracking["fault"].as_bool().unwrap_or(false),
+        };
+    }
+    if let Some(backup) = value.get("group_backup") {
+        return Input::GroupBackup {
+            held: backup["held"]
+                .as_bool()
+                .expect("group_backup.held is a bool"),
         };
     }
     if let Some(ok) = value.get("reference") {

@@ -9,13 +9,14 @@
 //! Master_Down_Interval, the claim gap against it (last advert → the new
 //! master's first gratuitous ARP for the VIP, timed to the microsecond where
 //! the probes' gap is only known to the next 10 ms probe), and probes lost. It ends with idle CPU and RSS of
-//! one master, in alternating 20 s rounds. Needs root and keepalived.
+//! a director master and a keepalived master side by side (`idle`). Needs root and keepalived.
 //!
 //! Run: `cargo bench --profile release --bench failover` (the release
 //! profile is the build the hot-function layout names; see benches/layout).
 //! TRIALS=3 for a quick look, ONLY=crash for the scenarios whose name
 //! contains "crash".
 
+mod idle;
 #[path = "../common/interrupt.rs"]
 mod interrupt;
 #[path = "../common/layout.rs"]
@@ -31,7 +32,7 @@ use director::control::client::attach;
 use director::engine::{Command as EngineCommand, Request};
 use director::lab::netns;
 use interrupt::clean_up_on_interrupt;
-use peers::{start, Kind, Router, Vrrp};
+use peers::{start, Kind, Vrrp};
 use probe::Probe;
 
 const A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
@@ -224,78 +225,8 @@ fn stats(values: &mut [f64]) -> String {
     )
 }
 
-/// Alternating idle rounds of each implementation.
-const IDLE_ROUNDS: usize = 3;
-
-/// How long each idle round measures.
-const IDLE_WINDOW: Duration = Duration::from_secs(20);
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// What an idle master costs.
-struct Idle {
-    /// Percent of one core.
-    cpu_percent: f64,
-    /// Resident set, MiB (mostly the binary's and libc's pages).
-    rss_mib: f64,
-    /// Anonymous (heap, stacks) part of it, MiB.
-    anon_mib: f64,
-}
-
-/// Idle cost of a master with 1 s adverts, measured over `window`.
-fn idle(topo: &Topology, kind: Kind, window: Duration) -> Idle {
-    let vrrp = Vrrp {
-        version: 2,
-        advert: 1.0,
-    };
-    topo.link("a", "up");
-    let router: Router = start(kind, &topo.dir, &topo.ns("a"), "a", 150, vrrp);
-    wait(Duration::from_secs(15), || topo.has_vip("a"));
-    std::thread::sleep(Duration::from_secs(1));
-    let pid = router.vrrp_pid().expect("vrrp pid");
-    // Nanoseconds on CPU, from the scheduler's own accounting.
-    let cpu_ns = |pid: i32| -> f64 {
-        std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let threads_ns = |pid: i32| -> f64 {
-        std::fs::read_dir(format!("/proc/{pid}/task"))
-            .map(|tasks| {
-                tasks
-                    .flatten()
-                    .filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok())
-                    .map(|tid| {
-                        std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat"))
-                            .ok()
-                            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-                            .unwrap_or(0.0)
-                    })
-                    .sum()
-            })
-            .unwrap_or_else(|_| cpu_ns(pid))
-    };
-    let before = threads_ns(pid);
-    std::thread::sleep(window);
-    let used = threads_ns(pid) - before;
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| -> f64 {
-        rollup
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let (rss_kib, anon_kib) = (field("Rss:"), field("Anonymous:"));
-    router.stop(libc::SIGTERM);
-    Idle {
-        cpu_percent: used / 1e9 / window.as_secs_f64() * 100.0,
-        rss_mib: rss_kib / 1024.0,
-        anon_mib: anon_kib / 1024.0,
-    }
 }
 
 fn main() {
@@ -439,31 +370,7 @@ fn main() {
             );
         }
     }
-    // Alternating rounds: the machine's own noise moves both alike, and the
-    // per-round ratio shows how much of a difference is noise.
-    let (mut cpu_ratio, mut rows) = (Vec::new(), Vec::new());
-    for _ in 0..IDLE_ROUNDS {
-        let d = idle(&topo, Kind::Director, IDLE_WINDOW);
-        let k = idle(&topo, Kind::Keepalived, IDLE_WINDOW);
-        cpu_ratio.push(d.cpu_percent / k.cpu_percent.max(1e-9));
-        rows.push((d, k));
-    }
-    cpu_ratio.sort_by(f64::total_cmp);
-    for (d, k) in &rows {
-        println!(
-            "idle master, advert 1 s, {} s: director {:.4} % CPU, {:.1} MiB RSS ({:.1} anonymous); keepalived VRRP process {:.4} % CPU, {:.1} MiB RSS ({:.1} anonymous)",
-            IDLE_WINDOW.as_secs(), d.cpu_percent, d.rss_mib, d.anon_mib, k.cpu_percent, k.rss_mib, k.anon_mib
-        );
-    }
-    let (d, k) = rows.last().expect("at least one idle round");
-    println!(
-        "ratios director/keepalived: CPU {:.2} / {:.2} / {:.2} (min / median / max of {IDLE_ROUNDS} rounds), RSS {:.2}, anonymous {:.2}",
-        cpu_ratio[0],
-        cpu_ratio[IDLE_ROUNDS / 2],
-        cpu_ratio[IDLE_ROUNDS - 1],
-        d.rss_mib / k.rss_mib.max(1e-9),
-        d.anon_mib / k.anon_mib.max(1e-9)
-    );
+    idle::report(&topo);
     println!("{}", layout_note());
 }
 

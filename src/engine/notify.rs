@@ -22,7 +22,7 @@ pub struct Notifier {
     fifo: Option<mpsc::Sender<String>>,
     /// That writer, joined when director stops so no line is lost.
     writer: Option<std::thread::JoinHandle<()>>,
-    /// Notification scripts still running.
+    /// Notification and real-server scripts still running.
     in_flight: InFlight,
     /// keepalived's `script_timeout`.
     timeout: Duration,
@@ -64,7 +64,7 @@ impl Notifier {
     }
 
     /// Let the last notifications land before director exits, as
-    /// keepalived's STOP does: wait for running notification scripts (each
+    /// keepalived's STOP does: wait for running scripts (each
     /// bounded by the script timeout) and for the FIFO writer to write every
     /// queued line.
     pub async fn finish(&mut self) {
@@ -77,7 +77,7 @@ impl Notifier {
     }
 }
 
-/// A count of notification scripts still running, shared across reloads.
+/// A count of scripts still running, shared across reloads.
 #[derive(Debug, Clone)]
 struct InFlight(Arc<watch::Sender<usize>>);
 
@@ -102,7 +102,7 @@ impl InFlight {
     }
 }
 
-/// One running notification script, counted until dropped.
+/// One running script, counted until dropped.
 struct Running(Arc<watch::Sender<usize>>);
 
 impl Drop for Running {
@@ -140,11 +140,19 @@ impl Notifier {
     /// Run `line` (a real server's notify_up/down, a quorum script) in its
     /// own task, with the script timeout.
     pub fn script(&self, line: String) {
-        let timeout = self.timeout;
+        self.spawn(line, Vec::new(), "script");
+    }
+
+    /// Run `line` with `args` in its own task, with the script timeout,
+    /// counted until it ends so that director waits for it at exit.
+    /// `what` names it when it fails.
+    fn spawn(&self, line: String, args: Vec<String>, what: &'static str) {
+        let (timeout, running) = (self.timeout, self.in_flight.start());
         tokio::spawn(async move {
-            let outcome = script::run(&line, &[], timeout).await;
+            let _running = running;
+            let outcome = script::run(&line, &args, timeout).await;
             if !outcome.success() {
-                crate::log::emit(Some("script"), &format!("{line}: {outcome}"));
+                crate::log::emit(Some("script"), &format!("{what} {line:?}: {outcome}"));
             }
         });
     }
@@ -207,18 +215,7 @@ impl Notifier {
             priority.to_string(),
         ];
         for line in scripts.into_iter().flatten() {
-            let (line, args, timeout) = (line.clone(), args.clone(), self.timeout);
-            let running = self.in_flight.start();
-            tokio::spawn(async move {
-                let _running = running;
-                let outcome = script::run(&line, &args, timeout).await;
-                if !outcome.success() {
-                    crate::log::emit(
-                        Some("script"),
-                        &format!("notify script {line:?}: {outcome}"),
-                    );
-                }
-            });
+            self.spawn(line.clone(), args.clone(), "notify script");
         }
         if let Some(fifo) = &self.fifo {
             let _ = fifo.send(fifo_line(kind, name, state, priority));

@@ -67,7 +67,9 @@ impl Engine {
             (_, State::Fault) => Some(Input::GroupFault(true)),
             (State::Fault, _) => Some(Input::GroupFault(false)),
             (_, State::Master) => Some(Input::GroupMaster),
-            (State::Master, State::Backup) => Some(Input::GroupBackup),
+            (State::Master, State::Backup) => Some(Input::GroupBackup {
+                held: self.state.instances[index].fsm.held(),
+            }),
             _ => None,
         };
         if let Some(input) = input {

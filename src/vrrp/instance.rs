@@ -89,8 +89,13 @@ pub enum Input {
     GroupFault(bool),
     /// Sync group: another member became master; follow it.
     GroupMaster,
-    /// Sync group: another member fell back to backup; follow it.
-    GroupBackup,
+    /// Sync group: another member fell back to backup; follow it, as
+    /// hitlessly as a failover, and held too when that member is (an
+    /// operator failed it over), so the group does not come back on its own.
+    GroupBackup {
+        /// The member that moved is held.
+        held: bool,
+    },
 }
 
 /// Why a transition happened; shown to the operator.
@@ -399,12 +404,12 @@ impl Instance {
             Input::GroupMaster if self.state == State::Backup && !self.faulted() => {
                 self.become_master(now, Reason::SyncGroup)
             }
-            Input::GroupBackup if self.state == State::Master => {
-                let mut actions = vec![Action::SendAdvert { priority: 0 }, Action::RemoveAddresses];
-                actions.extend(self.become_backup(now, Reason::SyncGroup));
+            Input::GroupBackup { held } if self.state == State::Master => {
+                let actions = self.let_go(now, Reason::SyncGroup).unwrap_or_default();
+                self.held = held;
                 actions
             }
-            Input::GroupMaster | Input::GroupBackup => Vec::new(),
+            Input::GroupMaster | Input::GroupBackup { .. } => Vec::new(),
         }
     }
 
@@ -673,6 +678,9 @@ impl Instance {
     fn become_master(&mut self, now: Instant, reason: Reason) -> Vec<Action> {
         let from = self.state;
         self.clear_timers();
+        // A hold keeps a backup from preempting; a master it no longer
+        // concerns (the peer died, or its group took over).
+        self.held = false;
         self.state = State::Master;
         self.master_since = Some(now);
         self.adver_deadline = Some(now + centis(self.params.interval_cs));

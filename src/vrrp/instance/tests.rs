@@ -485,6 +485,28 @@ fn another_masters_adverts_are_an_overlap_only_right_after_a_takeover() {
 }
 
 #[test]
+fn a_member_follows_an_operator_failover_held_and_the_hold_ends_as_master() {
+    let t0 = Instant::now();
+    let mut vr = master(150, t0);
+    let actions = vr.handle(Input::GroupBackup { held: true }, t0);
+    assert_eq!(actions[..1], [Action::SendAdvert { priority: 0 }]);
+    assert!(vr.held() && vr.releasing());
+    // The peer's lower-priority member takes over: no preempting back.
+    let t1 = t0 + Duration::from_millis(500);
+    assert_eq!(vr.handle(advert(100), t1), vec![Action::RemoveAddresses]);
+    let later = t1 + vr.master_down_interval() * 3;
+    assert!(vr.handle(advert(100), later).is_empty());
+    assert!(vr.handle(Input::Tick, later).is_empty());
+    assert_eq!(vr.state(), State::Backup);
+    // The group comes back (its peer died, say): the hold is over.
+    assert_eq!(
+        transitions(&vr.handle(Input::GroupMaster, later)),
+        vec![State::Master]
+    );
+    assert!(!vr.held());
+}
+
+#[test]
 fn sync_group_inputs_move_a_member_with_its_group() {
     let t0 = Instant::now();
     let mut vr = instance(100, true);
@@ -493,12 +515,15 @@ fn sync_group_inputs_move_a_member_with_its_group() {
         transitions(&vr.handle(Input::GroupMaster, t0)),
         vec![State::Master]
     );
-    let actions = vr.handle(Input::GroupBackup, t0);
-    assert_eq!(
-        actions[..2],
-        [Action::SendAdvert { priority: 0 }, Action::RemoveAddresses]
-    );
+    let actions = vr.handle(Input::GroupBackup { held: false }, t0);
+    assert_eq!(actions[..1], [Action::SendAdvert { priority: 0 }]);
     assert_eq!(transitions(&actions), vec![State::Backup]);
+    assert!(
+        vr.releasing(),
+        "it keeps its addresses until the new master speaks"
+    );
+    assert!(!vr.held());
+    assert_eq!(vr.handle(advert(90), t0), vec![Action::RemoveAddresses]);
     assert_eq!(
         transitions(&vr.handle(Input::GroupFault(true), t0)),
         vec![State::Fault]
