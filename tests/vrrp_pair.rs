@@ -53,7 +53,10 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
         instance("VI_1", 51, 100, "192.0.2.50", ""),
         instance("VI_2", 52, 100, "192.0.2.60", "")
     );
-    let a = attach_retrying(&lab.director("a", "a", &a_conf)).await;
+    let state = lab.file("a-state.json");
+    let state_arg = state.display().to_string();
+    let a_args = ["--state-file", state_arg.as_str()];
+    let a = attach_retrying(&lab.director_args("a", "a", "a.toml", &a_conf, &a_args)).await;
     let b = attach_retrying(&lab.director("b", "b", &b_conf)).await;
     snapshot_where(&a, Duration::from_secs(10), |s| {
         s.instances.iter().all(|i| i.state == State::Master)
@@ -96,26 +99,12 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
         s.instances.iter().all(|i| i.state == State::Master)
     })
     .await;
-    let on =
-        |node: &str| lab.has_address(node, "192.0.2.50") && lab.has_address(node, "192.0.2.60");
-    let on_none =
-        |node: &str| !lab.has_address(node, "192.0.2.50") && !lab.has_address(node, "192.0.2.60");
-    assert!(wait_until(Duration::from_secs(5), || on("a")));
+    assert!(wait_until(Duration::from_secs(5), || group_on(&lab, "a")));
 
     // An operator failover of one member moves the whole group, and the
     // group stays moved: every member follows held, so none preempts back
     // (and drags the rest with it) until the operator releases.
-    operator(
-        &a,
-        Command::Failover {
-            instance: "VI_1".into(),
-        },
-    )
-    .await;
-    assert!(
-        wait_until(Duration::from_secs(5), || on("b") && on_none("a")),
-        "the group did not move to b"
-    );
+    fail_group_over(&lab, &a).await;
     snapshot_where(&a, Duration::from_secs(5), |s| {
         s.instances
             .iter()
@@ -124,7 +113,10 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
     .await;
     // Six Master_Down_Intervals at 0.1 s adverts.
     std::thread::sleep(Duration::from_secs(2));
-    assert!(on("b") && on_none("a"), "the group came back on its own");
+    assert!(
+        group_on(&lab, "b") && group_off(&lab, "a"),
+        "the group came back on its own"
+    );
 
     // Releasing one member lets it preempt, and the group follows it.
     operator(
@@ -135,7 +127,8 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
     )
     .await;
     assert!(
-        wait_until(Duration::from_secs(5), || on("a") && on_none("b")),
+        wait_until(Duration::from_secs(5), || group_on(&lab, "a")
+            && group_off(&lab, "b")),
         "the group did not come back after a release"
     );
     snapshot_where(&a, Duration::from_secs(5), |s| {
@@ -144,6 +137,60 @@ async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
             .all(|i| i.state == State::Master && !i.held)
     })
     .await;
+
+    // Failed over again, then the peer dies: the group takes over, which
+    // ends the holds, and the state file forgets them (or a restart would
+    // hold the node again).
+    fail_group_over(&lab, &a).await;
+    let holds = || {
+        std::fs::read_to_string(&state)
+            .unwrap_or_default()
+            .matches("\"action\": \"hold\"")
+            .count()
+    };
+    assert_eq!(holds(), 2, "every member's hold is kept in the state file");
+    lab.stop("b", libc::SIGKILL);
+    assert!(
+        wait_until(Duration::from_secs(5), || group_on(&lab, "a")),
+        "a did not take over from its dead peer"
+    );
+    snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.instances
+            .iter()
+            .all(|i| i.state == State::Master && !i.held)
+    })
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(2), || holds() == 0),
+        "the state file still holds: {}",
+        std::fs::read_to_string(&state).unwrap_or_default()
+    );
+}
+
+/// Fail VI_1 over on a, and wait until its whole group has moved to b.
+async fn fail_group_over(lab: &NetLab, a: &director::engine::EngineHandle) {
+    operator(
+        a,
+        Command::Failover {
+            instance: "VI_1".into(),
+        },
+    )
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(5), || group_on(lab, "b")
+            && group_off(lab, "a")),
+        "the group did not move to b"
+    );
+}
+
+/// Whether `node` holds both of the sync group's addresses.
+fn group_on(lab: &NetLab, node: &str) -> bool {
+    lab.has_address(node, "192.0.2.50") && lab.has_address(node, "192.0.2.60")
+}
+
+/// Whether `node` holds neither of the sync group's addresses.
+fn group_off(lab: &NetLab, node: &str) -> bool {
+    !lab.has_address(node, "192.0.2.50") && !lab.has_address(node, "192.0.2.60")
 }
 
 /// Ask `engine` for `command` as an operator would; it must be accepted.

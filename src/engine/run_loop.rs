@@ -90,6 +90,9 @@ pub struct Engine {
     pub accept_rules: super::accept_mode::AcceptRules,
     /// Where operator overrides are kept across restarts.
     pub state_file: Option<StateFile>,
+    /// Whether the state file's overrides have been replayed: until then
+    /// the file is not written.
+    pub overrides_restored: bool,
     /// The configuration file, for reloads.
     pub config_path: Option<PathBuf>,
 }
@@ -272,6 +275,7 @@ impl Engine {
     /// Replay the overrides the state file keeps, journaling what could not
     /// be replayed (a server or service the configuration no longer has).
     fn restore_overrides(&mut self) {
+        self.overrides_restored = true;
         let Some(file) = &self.state_file else {
             return;
         };

@@ -106,6 +106,7 @@ pub async fn start(
         accept_rules,
         packet_sender,
         state_file: files.state.map(|p| StateFile::new(&p)),
+        overrides_restored: false,
         config_path: files.config,
     };
     let inputs = Inputs {

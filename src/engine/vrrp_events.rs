@@ -33,6 +33,13 @@ impl Engine {
             index,
             actions,
         );
+        // Becoming master ends a hold: the state file forgets it too, or a
+        // restart would hold the node again. Not before the file's
+        // overrides are restored, which this write would otherwise lose.
+        let mastered = moved.iter().any(|(_, to, _)| *to == State::Master);
+        if mastered && self.overrides_restored {
+            self.keep_overrides();
+        }
         // A member moved by its group does not move the group again; a
         // stopping member does not either, since every master hands over
         // on its own as the engine stops.

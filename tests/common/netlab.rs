@@ -124,18 +124,35 @@ impl NetLab {
     /// Start `director run` with `config` written to `file` (its extension
     /// picks the syntax) in `node`; returns its control socket.
     pub fn director_with(&mut self, name: &str, node: &str, file: &str, config: &str) -> PathBuf {
+        self.director_args(name, node, file, config, &[])
+    }
+
+    /// Start `director run` as `director_with` does, with `extra` arguments.
+    pub fn director_args(
+        &mut self,
+        name: &str,
+        node: &str,
+        file: &str,
+        config: &str,
+        extra: &[&str],
+    ) -> PathBuf {
         let conf = self.dir.join(file);
         std::fs::write(&conf, config).unwrap();
         let socket = self.dir.join(format!("{name}.sock"));
         let _ = std::fs::remove_file(&socket);
         let (conf_s, socket_s) = (conf.display().to_string(), socket.display().to_string());
-        self.spawn(
-            name,
-            node,
-            env!("CARGO_BIN_EXE_director"),
-            &["run", "--config", &conf_s, "--control", &socket_s],
-        );
+        let args = [
+            &["run", "--config", &conf_s, "--control", &socket_s][..],
+            extra,
+        ]
+        .concat();
+        self.spawn(name, node, env!("CARGO_BIN_EXE_director"), &args);
         socket
+    }
+
+    /// A file in the lab's own directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 }
 
