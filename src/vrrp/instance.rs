@@ -684,12 +684,15 @@ impl Instance {
         self.state = State::Master;
         self.master_since = Some(now);
         self.adver_deadline = Some(now + centis(self.params.interval_cs));
+        // The addresses are up and announced before the first advert
+        // claims them: a master handing over lets go of them when it hears
+        // that advert, and by then clients already reach this node.
         vec![
+            Action::AddAddresses,
+            Action::Announce,
             Action::SendAdvert {
                 priority: self.priority,
             },
-            Action::AddAddresses,
-            Action::Announce,
             Action::Transition {
                 from,
                 to: State::Master,

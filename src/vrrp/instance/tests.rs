@@ -73,9 +73,9 @@ fn startup_enters_backup_then_master_after_master_down_interval() {
     assert_eq!(
         actions,
         vec![
-            Action::SendAdvert { priority: 150 },
             Action::AddAddresses,
             Action::Announce,
+            Action::SendAdvert { priority: 150 },
             Action::Transition {
                 from: State::Backup,
                 to: State::Master,
