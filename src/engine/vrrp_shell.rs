@@ -16,7 +16,7 @@ use crate::config::vip::VirtualAddress;
 use crate::config::{AuthType, VrrpInstance, VrrpVersion};
 use crate::netlink::address::{Addresses, InterfaceAddress};
 use crate::netlink::link::{link_local_ipv6, primary_ipv4, Link};
-use crate::vrrp::announce::announce;
+use crate::vrrp::announce::Announcer;
 use crate::vrrp::instance::{Action, Instance, Reason, State};
 use crate::vrrp::net::{Received, VrrpSocket};
 use crate::vrrp::pacer::{AdvertPacer, PacerEvent};
@@ -63,6 +63,7 @@ pub struct VrrpShell {
     garp_delay: Duration,
     garp_refresh: Duration,
     announcer: Mutex<Option<JoinHandle<()>>>,
+    announcements: Arc<Announcer>,
     pacer: AdvertPacer,
 }
 
@@ -122,6 +123,8 @@ impl VrrpShell {
         let socket = Arc::new(socket);
         let pacer = AdvertPacer::start(socket.clone())
             .map_err(|e| format!("vrrp_instance {}: advert timer thread: {e}", config.name))?;
+        let announcements = Announcer::open()
+            .map_err(|e| format!("vrrp_instance {}: gratuitous ARP socket: {e}", config.name))?;
         Ok(VrrpShell {
             socket,
             own_address,
@@ -134,6 +137,7 @@ impl VrrpShell {
             garp_delay: config.garp_master_delay.0,
             garp_refresh: config.garp_master_refresh.0,
             announcer: Mutex::new(None),
+            announcements: Arc::new(announcements),
             pacer,
         })
     }
@@ -272,17 +276,18 @@ impl VrrpShell {
     fn start_announcing(&self) -> Result<(), String> {
         self.stop_announcing();
         let targets = self.announce_targets();
-        burst(&targets, self.garp_repeat)?;
+        let announcer = self.announcements.clone();
+        burst(&announcer, &targets, self.garp_repeat)?;
         let (repeat, delay, refresh) = (self.garp_repeat, self.garp_delay, self.garp_refresh);
         let task = tokio::spawn(async move {
             let mut timer = Deadline::new();
             if !delay.is_zero() {
                 timer.until(Some(Instant::now() + delay)).await;
-                let _ = burst(&targets, repeat);
+                let _ = burst(&announcer, &targets, repeat);
             }
             while !refresh.is_zero() {
                 timer.until(Some(Instant::now() + refresh)).await;
-                let _ = burst(&targets, repeat);
+                let _ = burst(&announcer, &targets, repeat);
             }
         });
         *self.announcer.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
@@ -313,9 +318,15 @@ impl Drop for VrrpShell {
     }
 }
 
-fn burst(targets: &[(Link, Vec<IpAddr>)], repeat: u32) -> Result<(), String> {
+fn burst(
+    announcer: &Announcer,
+    targets: &[(Link, Vec<IpAddr>)],
+    repeat: u32,
+) -> Result<(), String> {
     for (link, addresses) in targets {
-        announce(link, addresses, repeat).map_err(|e| format!("announce on {}: {e}", link.name))?;
+        announcer
+            .announce(link, addresses, repeat)
+            .map_err(|e| format!("announce on {}: {e}", link.name))?;
     }
     Ok(())
 }

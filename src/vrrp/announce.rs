@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV6};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -39,30 +40,54 @@ pub fn na_message(mac: [u8; 6], target: Ipv6Addr) -> Vec<u8> {
     message
 }
 
-/// Send `repeat` announcements for each address out of `link`: gratuitous
-/// ARPs for IPv4, unsolicited NAs for IPv6.
-pub fn announce(link: &Link, addresses: &[IpAddr], repeat: u32) -> io::Result<()> {
-    let v4: Vec<Ipv4Addr> = addresses
-        .iter()
-        .filter_map(|a| match a {
-            IpAddr::V4(a) => Some(*a),
-            IpAddr::V6(_) => None,
-        })
-        .collect();
-    let v6: Vec<Ipv6Addr> = addresses
-        .iter()
-        .filter_map(|a| match a {
-            IpAddr::V6(a) => Some(*a),
-            IpAddr::V4(_) => None,
-        })
-        .collect();
-    if !v4.is_empty() {
-        garp(link, &v4, repeat)?;
+/// Sends announcements. Its ARP socket stays open for the instance's life:
+/// closing a packet socket waits for an RCU grace period (tens of
+/// milliseconds), which a new master would otherwise spend before its
+/// first advert.
+#[derive(Debug)]
+pub struct Announcer {
+    /// An AF_PACKET socket that receives nothing (protocol 0).
+    arp: OwnedFd,
+}
+
+impl Announcer {
+    /// Open the ARP socket in the current network namespace.
+    pub fn open() -> io::Result<Announcer> {
+        // SAFETY: plain socket(2) call; the descriptor is owned from here on.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor nobody else owns.
+        let arp = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Announcer { arp })
     }
-    if !v6.is_empty() {
-        unsolicited_na(link, &v6, repeat)?;
+
+    /// Send `repeat` announcements for each address out of `link`:
+    /// gratuitous ARPs for IPv4, unsolicited NAs for IPv6.
+    pub fn announce(&self, link: &Link, addresses: &[IpAddr], repeat: u32) -> io::Result<()> {
+        let v4: Vec<Ipv4Addr> = addresses
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V4(a) => Some(*a),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let v6: Vec<Ipv6Addr> = addresses
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V6(a) => Some(*a),
+                IpAddr::V4(_) => None,
+            })
+            .collect();
+        if !v4.is_empty() {
+            send_all(self.arp.as_raw_fd(), link, &v4, repeat)?;
+        }
+        if !v6.is_empty() {
+            unsolicited_na(link, &v6, repeat)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn unsolicited_na(link: &Link, addresses: &[Ipv6Addr], repeat: u32) -> io::Result<()> {
@@ -78,24 +103,6 @@ fn unsolicited_na(link: &Link, addresses: &[Ipv6Addr], repeat: u32) -> io::Resul
         }
     }
     Ok(())
-}
-
-fn garp(link: &Link, addresses: &[Ipv4Addr], repeat: u32) -> io::Result<()> {
-    // SAFETY: plain socket(2) call; the descriptor is closed below on every path.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_PACKET,
-            libc::SOCK_RAW,
-            i32::from((libc::ETH_P_ARP as u16).to_be()),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let result = send_all(fd, link, addresses, repeat);
-    // SAFETY: fd is a descriptor this function opened.
-    unsafe { libc::close(fd) };
-    result
 }
 
 fn send_all(fd: i32, link: &Link, addresses: &[Ipv4Addr], repeat: u32) -> io::Result<()> {
