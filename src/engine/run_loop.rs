@@ -136,7 +136,12 @@ impl Engine {
             let periodic = self.state.live_services().next().is_some();
             // A pacer's adverts count without waking the engine: while
             // someone watches live, they are published as other counters.
-            let paced = self.live.any() && self.shells.iter().any(VrrpShell::pacing);
+            let paced = self.live.any()
+                && self
+                    .state
+                    .instances
+                    .iter()
+                    .any(|i| i.fsm.advert_schedule().is_some());
             let deadline = self
                 .state
                 .instances

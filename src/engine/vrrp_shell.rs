@@ -194,11 +194,6 @@ impl VrrpShell {
             .map_err(|e| format!("advert timer: {e}"))
     }
 
-    /// Whether the pacer is sending periodic adverts.
-    pub fn pacing(&self) -> bool {
-        self.pacer.active()
-    }
-
     /// Periodic adverts the pacer sent since the last call.
     pub fn take_paced_adverts(&self) -> u64 {
         self.pacer.take_sent()
@@ -365,6 +360,12 @@ pub fn execute(
     let vr: &mut InstanceRuntime = &mut instances[index];
     // The periodic adverts follow the state machine before anything is
     // sent: a resigning master's pacer stops before its priority 0 leaves.
+    // The schedule changes only with actions (a transition, an advert sent
+    // at once), so a packet that changed nothing costs the pacer nothing.
+    if actions.is_empty() {
+        vr.refresh_owner();
+        return;
+    }
     if let Err(failure) = shell.pace(&vr.fsm) {
         journal.record(EventKind::Engine, format!("{}: {failure}", vr.config.name));
     }
