@@ -8,6 +8,8 @@
 //! bulk, microseconds per keep-alive request and per new connection (a
 //! figure that does not depend on how the two proxies share the cores with
 //! wrk and the backends).
+//! `HOLD=N` only starts the backends and both proxies and keeps them up
+//! for N seconds, for measuring or profiling by hand.
 //! Prints min/median/max over `ROUNDS` rounds (default 3) and each median's
 //! ratio to HAProxy and to direct. `SECONDS` sets each wrk run's length;
 //! `ONLY=director` (a comma list of target names) measures only those, for
@@ -178,6 +180,14 @@ fn main() {
     }
     let proxies = start_proxies(&dir);
     std::thread::sleep(Duration::from_millis(800));
+    let hold = env_number("HOLD", 0);
+    if hold > 0 {
+        eprintln!(
+            "holding for {hold} s: backends {BACKENDS:?}, haproxy {HAPROXY}, director {DIRECTOR}"
+        );
+        std::thread::sleep(Duration::from_secs(hold));
+        return;
+    }
     let targets = [
         Target::new("direct", BACKENDS[0], None),
         Target::new("haproxy", HAPROXY, Some(proxies.0[0].id())),
