@@ -75,7 +75,10 @@ fn the_pacer_keeps_its_beat_stops_at_once_and_reports_a_dead_link() {
     let events = Arc::new(Mutex::new(Vec::new()));
     pacer.report_to(Box::new({
         let events = events.clone();
-        move |event| events.lock().unwrap().push(format!("{event:?}"))
+        move |event| {
+            events.lock().unwrap().push(format!("{event:?}"));
+            true
+        }
     }));
     let messages = |priority| {
         sender.messages(|destination| {

@@ -149,9 +149,11 @@ impl VrrpShell {
         let socket = self.socket.clone();
         let pacer_reports = reports.clone();
         // Never blocks the pacer: a report the engine has no room for is
-        // dropped (the next change is reported again).
+        // refused, and the pacer offers it again at its next advert.
         self.pacer.report_to(Box::new(move |event| {
-            let _ = pacer_reports.try_send((key, ShellReport::Pacer(event)));
+            pacer_reports
+                .try_send((key, ShellReport::Pacer(event)))
+                .is_ok()
         }));
         self.receiver = Some(tokio::spawn(async move {
             loop {

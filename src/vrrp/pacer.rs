@@ -35,8 +35,10 @@ pub enum PacerEvent {
     },
 }
 
-/// Where a pacer reports its [`PacerEvent`]s; it must not block.
-pub type Reporter = Box<dyn Fn(PacerEvent) + Send + Sync>;
+/// Where a pacer reports its [`PacerEvent`]s. It must not block: it
+/// returns whether the event was taken, and one that was not is offered
+/// again at the next advert.
+pub type Reporter = Box<dyn Fn(PacerEvent) -> bool + Send + Sync>;
 
 /// The schedule being kept, with the messages it sends.
 #[derive(Debug)]
@@ -61,28 +63,49 @@ impl Shared {
         self.order.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn report(&self, event: PacerEvent) {
-        if let Some(reporter) = self.reporter.get() {
-            reporter(event);
-        }
+    /// Offer `event` to the reporter; whether it was taken (with no
+    /// reporter there is nobody to tell, so it counts as taken).
+    fn report(&self, event: PacerEvent) -> bool {
+        self.reporter.get().is_none_or(|reporter| reporter(event))
     }
+}
 
-    /// Count one send's outcome; `failing` is the run of failures before
-    /// it. Returns the run after it, reporting when it starts or ends.
-    fn outcome(&self, result: io::Result<()>, failing: u64) -> u64 {
+/// The pacer's account of its sends, and what the engine has been told.
+/// A report the engine had no room for (its channel full of packets, in a
+/// flood) is not lost: it is offered again at each advert until taken, so
+/// the journal always learns that adverts fail, and how many failed. A run
+/// of failures that starts while a recovery is still owed is added to it.
+#[derive(Debug, Default)]
+struct Sends {
+    /// Failed adverts since the last one sent.
+    failing: u64,
+    /// Whether the engine was told of this run of failures.
+    told_failing: bool,
+    /// A run of failures that ended, not yet reported.
+    recovery_owed: u64,
+}
+
+impl Sends {
+    /// Count one advert's `result`, telling `report` what changed.
+    fn count(&mut self, result: io::Result<()>, report: impl Fn(PacerEvent) -> bool) {
         match result {
             Ok(()) => {
-                self.sent.fetch_add(1, Ordering::Relaxed);
-                if failing > 0 {
-                    self.report(PacerEvent::Recovered { failures: failing });
-                }
-                0
+                self.recovery_owed += std::mem::take(&mut self.failing);
+                self.told_failing = false;
             }
-            Err(error) => {
-                if failing == 0 {
-                    self.report(PacerEvent::Failing(error));
-                }
-                failing + 1
+            Err(_) => self.failing += 1,
+        }
+        // A recovery owed goes first, so the engine hears of runs in order.
+        if self.recovery_owed > 0
+            && report(PacerEvent::Recovered {
+                failures: self.recovery_owed,
+            })
+        {
+            self.recovery_owed = 0;
+        }
+        if let Err(error) = result {
+            if !self.told_failing && self.recovery_owed == 0 {
+                self.told_failing = report(PacerEvent::Failing(error));
             }
         }
     }
@@ -221,7 +244,7 @@ fn next_after(schedule: &AdvertSchedule, now: Instant) -> Duration {
 
 /// The pacer thread: at each expiry, send what the order says.
 fn keep(shared: &Shared, timer: &OwnedFd) {
-    let mut failing = 0;
+    let mut sends = Sends::default();
     loop {
         match timerfd::read(timer) {
             Ok(_) => {}
@@ -236,7 +259,11 @@ fn keep(shared: &Shared, timer: &OwnedFd) {
             Order::Quit => return,
             Order::Idle => {}
             Order::Advertise { messages, .. } => {
-                failing = shared.outcome(shared.socket.send(messages), failing);
+                let result = shared.socket.send(messages);
+                if result.is_ok() {
+                    shared.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                sends.count(result, |event| shared.report(event));
             }
         }
     }
@@ -267,6 +294,66 @@ mod tests {
         assert_eq!(
             next_after(&s, t0 + Duration::from_millis(2_550)),
             Duration::from_millis(750)
+        );
+    }
+
+    /// Feed `outcomes` (true: sent) through `Sends`, with the reporter
+    /// taking an event only where `taken` says so (in offer order, then
+    /// always); returns what it took.
+    fn reported(outcomes: &[bool], taken: &[bool]) -> Vec<String> {
+        let log = std::cell::RefCell::new(Vec::new());
+        let offers = std::cell::Cell::new(0);
+        let mut sends = Sends::default();
+        for &sent in outcomes {
+            let result = if sent {
+                Ok(())
+            } else {
+                Err(io::Error::from(io::ErrorKind::NetworkDown))
+            };
+            sends.count(result, |event| {
+                let take = taken.get(offers.get()).copied().unwrap_or(true);
+                offers.set(offers.get() + 1);
+                if take {
+                    log.borrow_mut().push(match event {
+                        PacerEvent::Failing(_) => "failing".to_string(),
+                        PacerEvent::Recovered { failures } => format!("recovered {failures}"),
+                    });
+                }
+                take
+            });
+        }
+        log.into_inner()
+    }
+
+    #[test]
+    fn a_run_of_failures_is_reported_once_when_it_starts_and_once_when_it_ends() {
+        let outcomes = [true, false, false, false, true, true, false, true];
+        assert_eq!(
+            reported(&outcomes, &[]),
+            ["failing", "recovered 3", "failing", "recovered 1"]
+        );
+    }
+
+    #[test]
+    fn a_report_the_engine_had_no_room_for_is_offered_again_until_taken() {
+        // The first failure's report is refused, and taken at the next one.
+        assert_eq!(
+            reported(&[false, false, true], &[false]),
+            ["failing", "recovered 2"]
+        );
+        // The recovery is refused twice; a run of failures meanwhile is
+        // added to it, so no failed advert goes uncounted.
+        assert_eq!(
+            reported(
+                &[false, false, true, false, true, true],
+                &[true, false, false]
+            ),
+            ["failing", "recovered 3"]
+        );
+        // Refused all along until the link works again: the count arrives.
+        assert_eq!(
+            reported(&[false, false, false, true], &[false, false, false]),
+            ["recovered 3"]
         );
     }
 }
