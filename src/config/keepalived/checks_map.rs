@@ -1,5 +1,6 @@
 //! Mapping HTTP_GET and MISC_CHECK blocks onto the model.
 
+use super::check_defaults::CheckDefaults;
 use super::reader::Reader;
 use super::tree::Node;
 use crate::config::default_check;
@@ -150,8 +151,10 @@ impl Timing<'_> {
 }
 
 /// `HTTP_GET { url { … } … }` and `SSL_GET { … }`.
-pub fn http_get(reader: &mut Reader, node: &Node) -> HttpGet {
+pub fn http_get(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> HttpGet {
     let mut check = HttpGet::with_urls(Vec::new());
+    defaults.seed(&mut timing_of!(check));
+    check.virtualhost = defaults.virtualhost.clone();
     for item in reader.block(node) {
         let mut timing = timing_of!(check);
         if timing.take(reader, item) {
@@ -223,7 +226,7 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
 }
 
 /// `MISC_CHECK { misc_path "…" … }`.
-pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
+pub fn misc_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> Option<MiscCheck> {
     let mut path = None;
     let mut check = MiscCheck {
         misc_path: String::new(),
@@ -235,6 +238,8 @@ pub fn misc_check(reader: &mut Reader, node: &Node) -> Option<MiscCheck> {
         delay_loop: None,
         log_all_failures: false,
     };
+    defaults.seed_retries(&mut check.retry, &mut check.delay_before_retry);
+    check.delay_loop = defaults.delay_loop;
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "misc_path" => path = reader.rest(item),
@@ -283,10 +288,10 @@ pub fn read_block<F>(
 }
 
 /// `PING_CHECK { … }`.
-pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
+pub fn ping_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> PingCheck {
     let mut check: PingCheck = default_check();
     let mut port = None;
-    let timing = Timing {
+    let mut timing = Timing {
         connect_port: &mut port,
         connect_timeout: &mut check.connect_timeout,
         retry: &mut check.retry,
@@ -300,15 +305,17 @@ pub fn ping_check(reader: &mut Reader, node: &Node) -> PingCheck {
             log_all_failures: &mut check.log_all_failures,
         },
     };
+    defaults.seed(&mut timing);
     read_block(reader, node, "PING_CHECK", &[], timing, |_, _| false);
     check
 }
 
 /// `UDP_CHECK { payload …; require_reply … }`.
-pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
+pub fn udp_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> UdpCheck {
     let mut check: UdpCheck = default_check();
     let (mut payload, mut require_reply) = (None, None);
-    let timing = timing_of!(check);
+    let mut timing = timing_of!(check);
+    defaults.seed(&mut timing);
     let extra = ["payload", "require_reply"];
     read_block(reader, node, "UDP_CHECK", &extra, timing, |reader, item| {
         match item.keyword.text.as_str() {
@@ -331,10 +338,11 @@ pub fn udp_check(reader: &mut Reader, node: &Node) -> UdpCheck {
 }
 
 /// `SMTP_CHECK { helo_name … }`.
-pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
+pub fn smtp_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> SmtpCheck {
     let mut check: SmtpCheck = default_check();
     let mut helo = None;
-    let timing = timing_of!(check);
+    let mut timing = timing_of!(check);
+    defaults.seed(&mut timing);
     read_block(
         reader,
         node,
@@ -354,10 +362,11 @@ pub fn smtp_check(reader: &mut Reader, node: &Node) -> SmtpCheck {
 }
 
 /// `DNS_CHECK { type …; name … }`.
-pub fn dns_check(reader: &mut Reader, node: &Node) -> DnsCheck {
+pub fn dns_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> DnsCheck {
     let mut check: DnsCheck = default_check();
     let (mut kind, mut name) = (None, None);
-    let timing = timing_of!(check);
+    let mut timing = timing_of!(check);
+    defaults.seed(&mut timing);
     read_block(
         reader,
         node,

@@ -332,14 +332,9 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
         "virtual_server",
         &[
             "ha_suspend",
-            "virtualhost",
             "sorry_server_inhibit",
             "sorry_server_lvs_method",
             "ops",
-            "retry",
-            "delay_before_retry",
-            "connect_timeout",
-            "inhibit_on_failure",
             "persistence_engine",
             "smtp_alert",
             "ip_family",
@@ -350,17 +345,7 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
         NotYet,
     ),
     ("virtual_server", &["snmp_name"], NotApplicable(SNMP)),
-    (
-        "real_server",
-        &[
-            "retry",
-            "delay_before_retry",
-            "connect_timeout",
-            "delay_loop",
-            "smtp_alert",
-        ],
-        NotYet,
-    ),
+    ("real_server", &["smtp_alert"], NotYet),
     ("real_server", &["BFD_CHECK"], NotApplicable(NO_BFD)),
     (
         "checker",

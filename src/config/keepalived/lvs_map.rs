@@ -3,6 +3,7 @@
 use crate::config::default_check;
 use std::net::IpAddr;
 
+use super::check_defaults::CheckDefaults;
 use super::checks_map;
 use super::groups::Groups;
 use super::reader::Reader;
@@ -68,6 +69,7 @@ const REAL_KNOWN: &[&str] = &[
     "connect_timeout",
     "delay_loop",
     "warmup",
+    "virtualhost",
 ];
 
 fn endpoint(reader: &mut Reader, node: &Node) -> Option<(IpAddr, ServicePort)> {
@@ -193,6 +195,11 @@ fn service_at(
         delay_loop: Seconds::from_secs(60),
         real_servers: Vec::new(),
     };
+    // Real servers are read once the whole block is, with what it sets
+    // for their checkers.
+    let mut reals = Vec::new();
+    let mut defaults = CheckDefaults::default();
+    let mut inhibit_on_failure = false;
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "delay_loop" => service.delay_loop = reader.seconds(item).unwrap_or(service.delay_loop),
@@ -241,11 +248,8 @@ fn service_at(
             }
             "sh-port" | "mh-port" => service.hash_port = true,
             "sh-fallback" | "mh-fallback" => service.hash_fallback = true,
-            "real_server" => {
-                if let Some(real) = real_server(reader, item) {
-                    service.real_servers.push(real);
-                }
-            }
+            "real_server" => reals.push(item),
+            "inhibit_on_failure" => inhibit_on_failure = flag(reader, item),
             "alpha" => service.alpha = true,
             "omega" => service.omega = true,
             "quorum" => service.quorum = reader.parse(item, "a weight").unwrap_or(1),
@@ -258,10 +262,40 @@ fn service_at(
                 }
             }
             "warmup" => service.warmup = reader.seconds(item),
-            _ => reader.unknown(item, "virtual_server", SERVICE_KNOWN),
+            _ => {
+                if !defaults.take(reader, item) {
+                    reader.unknown(item, "virtual_server", SERVICE_KNOWN)
+                }
+            }
         }
     }
+    service.real_servers = reals
+        .into_iter()
+        .filter_map(|item| real_server(reader, item, &defaults, inhibit_on_failure))
+        .collect();
     service
+}
+
+/// A keepalived boolean option: on its own it means true, else its value
+/// says (`true`/`on`/`yes`, `false`/`off`/`no`).
+fn flag(reader: &mut Reader, item: &Node) -> bool {
+    let Some(value) = item.args.first() else {
+        return true;
+    };
+    match value.text.to_lowercase().as_str() {
+        "true" | "on" | "yes" => true,
+        "false" | "off" | "no" => false,
+        other => {
+            reader.error(
+                &value.at,
+                format!(
+                    "`{}` takes true, false, on, off, yes or no, not {other:?}",
+                    item.keyword.text
+                ),
+            );
+            true
+        }
+    }
 }
 
 /// `persistence_granularity`: an IPv4 netmask (`255.255.255.0`) or a
@@ -309,22 +343,26 @@ fn forwarding(reader: &mut Reader, item: &Node) -> Option<Forwarding> {
     Some(method)
 }
 
-fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
+/// A `real_server` block, with what its virtual server sets for checkers
+/// (`service`) and `inhibit_on_failure`.
+fn real_server(
+    reader: &mut Reader,
+    node: &Node,
+    service: &CheckDefaults,
+    inhibit_on_failure: bool,
+) -> Option<RealServer> {
     let (address, port) = endpoint(reader, node)?;
     let mut real = RealServer::new(address, port, Weight(1));
+    real.inhibit_on_failure = inhibit_on_failure;
+    // Checkers are read once the whole block is, with what it sets for them.
+    let mut checkers = Vec::new();
+    let mut defaults = service.clone();
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "weight" => real.weight = reader.ranged(item, Weight::new).unwrap_or(real.weight),
-            "inhibit_on_failure" => real.inhibit_on_failure = true,
-            "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item)),
-            "HTTP_GET" => real.http_get = Some(checks_map::http_get(reader, item)),
-            "SSL_GET" => real.ssl_get = Some(checks_map::http_get(reader, item)),
-            "MISC_CHECK" => real.misc_check = checks_map::misc_check(reader, item),
-            "PING_CHECK" => real.ping_check = Some(checks_map::ping_check(reader, item)),
-            "UDP_CHECK" => real.udp_check = Some(checks_map::udp_check(reader, item)),
-            "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item)),
-            "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item)),
-            "FILE_CHECK" => real.file_check = checks_map::file_check(reader, item),
+            "inhibit_on_failure" => real.inhibit_on_failure = flag(reader, item),
+            "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "PING_CHECK" | "UDP_CHECK"
+            | "SMTP_CHECK" | "DNS_CHECK" | "FILE_CHECK" => checkers.push(item),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "alpha" => real.alpha = Some(true),
@@ -332,15 +370,38 @@ fn real_server(reader: &mut Reader, node: &Node) -> Option<RealServer> {
             "notify_down" => real.notify_down = reader.rest(item),
             "warmup" => real.warmup = reader.seconds(item),
             "lvs_method" => real.forwarding = forwarding(reader, item).or(real.forwarding),
-            _ => reader.unknown(item, "real_server", REAL_KNOWN),
+            _ => {
+                if !defaults.take(reader, item) {
+                    reader.unknown(item, "real_server", REAL_KNOWN)
+                }
+            }
         }
+    }
+    for item in checkers {
+        checker(reader, item, &defaults, &mut real);
     }
     Some(real)
 }
 
-fn tcp_check(reader: &mut Reader, node: &Node) -> TcpCheck {
+/// One checker block of `real`, given what encloses it.
+fn checker(reader: &mut Reader, item: &Node, defaults: &CheckDefaults, real: &mut RealServer) {
+    match item.keyword.text.as_str() {
+        "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item, defaults)),
+        "HTTP_GET" => real.http_get = Some(checks_map::http_get(reader, item, defaults)),
+        "SSL_GET" => real.ssl_get = Some(checks_map::http_get(reader, item, defaults)),
+        "MISC_CHECK" => real.misc_check = checks_map::misc_check(reader, item, defaults),
+        "PING_CHECK" => real.ping_check = Some(checks_map::ping_check(reader, item, defaults)),
+        "UDP_CHECK" => real.udp_check = Some(checks_map::udp_check(reader, item, defaults)),
+        "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item, defaults)),
+        "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item, defaults)),
+        _ => real.file_check = checks_map::file_check(reader, item),
+    }
+}
+
+fn tcp_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> TcpCheck {
     let mut check: TcpCheck = default_check();
-    let timing = checks_map::timing_of!(check);
+    let mut timing = checks_map::timing_of!(check);
+    defaults.seed(&mut timing);
     checks_map::read_block(reader, node, "TCP_CHECK", &[], timing, |_, _| false);
     check
 }

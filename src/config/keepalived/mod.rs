@@ -4,6 +4,7 @@
 //! supported, as not applicable (and why), or as deprecated; a keyword close
 //! to a known one is an error with a suggestion.
 
+mod check_defaults;
 pub(crate) mod checks_map;
 mod export;
 mod groups;

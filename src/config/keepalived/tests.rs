@@ -465,3 +465,102 @@ fn an_unknown_group_is_an_error_that_lists_the_known_ones() {
         "{found:?}"
     );
 }
+
+#[test]
+fn checker_options_of_a_virtual_or_real_server_reach_its_checkers_unless_overridden() {
+    let text = r#"
+virtual_server 192.0.2.10 80 {
+    connect_timeout 2
+    retry 4
+    delay_before_retry 7
+    virtualhost www.example.org
+    inhibit_on_failure
+    real_server 198.51.100.1 80 {
+        TCP_CHECK {
+            connect_timeout 9
+        }
+        retry 2
+        delay_loop 11
+    }
+    real_server 198.51.100.2 80 {
+        inhibit_on_failure off
+        HTTP_GET {
+            url {
+                path /
+            }
+        }
+        virtualhost api.example.org
+    }
+    real_server 198.51.100.3 80 {
+        MISC_CHECK {
+            misc_path "/bin/true"
+        }
+        SSL_GET {
+            url {
+                path /
+            }
+            virtualhost tls.example.org
+            retry 0
+        }
+    }
+}
+"#;
+    let (config, diagnostics) = load_str("k.conf", text);
+    let notes: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    assert!(
+        !notes.iter().any(|n| n.contains("not yet supported")),
+        "{notes:#?}"
+    );
+    let reals = &config.expect("loads").virtual_servers[0].real_servers;
+    let secs = |s: &Seconds| s.0.as_secs();
+
+    // Its own connect_timeout; retry and delay_loop of its real server,
+    // though they follow the checker; delay_before_retry of the service.
+    let tcp = reals[0].tcp_check.as_ref().unwrap();
+    assert_eq!(
+        (
+            secs(&tcp.connect_timeout),
+            tcp.retry,
+            secs(&tcp.delay_before_retry),
+            tcp.delay_loop.as_ref().map(secs)
+        ),
+        (9, 2, 7, Some(11))
+    );
+    assert!(
+        reals[0].inhibit_on_failure,
+        "the service's inhibit_on_failure"
+    );
+
+    // The service's options, and the real server's virtualhost.
+    let http = reals[1].http_get.as_ref().unwrap();
+    assert_eq!(
+        (
+            secs(&http.connect_timeout),
+            http.retry,
+            secs(&http.delay_before_retry)
+        ),
+        (2, 4, 7)
+    );
+    assert_eq!(http.virtualhost.as_deref(), Some("api.example.org"));
+    assert!(
+        !reals[1].inhibit_on_failure,
+        "turned off by the real server"
+    );
+
+    // MISC_CHECK takes the retries; a checker's own virtualhost and retry win.
+    let misc = reals[2].misc_check.as_ref().unwrap();
+    assert_eq!((misc.retry, secs(&misc.delay_before_retry)), (4, 7));
+    let ssl = reals[2].ssl_get.as_ref().unwrap();
+    assert_eq!(ssl.virtualhost.as_deref(), Some("tls.example.org"));
+    assert_eq!((ssl.retry, secs(&ssl.connect_timeout)), (0, 2));
+}
+
+#[test]
+fn a_bad_inhibit_on_failure_value_is_an_error_where_it_stands() {
+    let text = "virtual_server 192.0.2.10 80 {\n    real_server 198.51.100.1 80 {\n        inhibit_on_failure maybe\n    }\n}\n";
+    let (_, diagnostics) = load_str("k.conf", text);
+    assert_eq!(
+        errors(&diagnostics),
+        ["k.conf:3:28: `inhibit_on_failure` takes true, false, on, off, yes or no, not \"maybe\""]
+    );
+}
