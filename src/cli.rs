@@ -209,6 +209,9 @@ pub struct ListArgs {
     /// Rules that rebuild the table with `ipvsadm -R`.
     #[arg(short = 'S', long, group = "columns")]
     pub save: bool,
+    /// The connection timeouts: `Timeout (tcp tcpfin udp): …`.
+    #[arg(long, group = "columns")]
+    pub timeout: bool,
     /// Exact numbers instead of K/M/G suffixes.
     #[arg(long)]
     pub exact: bool,
@@ -240,8 +243,9 @@ pub struct RunArgs {
     /// Serve Prometheus metrics at this address (off unless given), e.g. 127.0.0.1:9550.
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
-    /// Seconds a closing (FIN_WAIT) or closed (TIME_WAIT) connection stays
-    /// counted in InActConn (ipvsadm --set tcpfin).
+    /// Userspace plane: seconds a closing (FIN_WAIT) or closed (TIME_WAIT)
+    /// connection stays counted in InActConn (ipvsadm --set tcpfin), unless
+    /// `[global] lvs_timeouts` sets `tcpfin`.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub tcp_fin_timeout: u64,
     /// The data plane: the kernel's IPVS when it is there (auto), always

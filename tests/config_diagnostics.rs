@@ -71,3 +71,19 @@ fn native_toml_syntax_and_values() {
         format!("{}{}", rendered(&syntax), rendered(&values))
     );
 }
+
+#[test]
+fn lvs_timeouts_mistakes_in_either_syntax() {
+    let toml = director::config::parse_str(
+        "director.toml",
+        "[global]\nlvs_timeouts = { tcp = 0, udp = 1.5 }\n",
+    )
+    .unwrap_err();
+    let conf = keepalived_conf(
+        "global_defs {\n    lvs_timeouts tcp 7200 tcpfn 5 udp\n}\nglobal_defs {\n    lvs_timeouts tcpfin 0\n}\n",
+    );
+    insta::assert_snapshot!(
+        "lvs_timeouts_mistakes",
+        format!("{}{conf}", rendered(&toml))
+    );
+}

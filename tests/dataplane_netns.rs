@@ -867,3 +867,64 @@ async fn a_reload_under_load_loses_no_connection_on_unchanged_services() {
         );
     }
 }
+
+/// The UDP service's flows (InActConn over its servers).
+fn udp_flows(snapshot: &Snapshot) -> u64 {
+    let service = format!("{VIP}:53");
+    SERVERS
+        .iter()
+        .map(|(name, _)| server(snapshot, &service, name).inactive)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lvs_timeouts_expire_idle_flows_and_a_reload_changes_them() {
+    let config = |timeouts: &str| {
+        format!(
+            "[global]\nlvs_timeouts = {{ {timeouts} }}\n{}",
+            weighted_config()
+        )
+    };
+    let Some(bench) = bench("dp-timeouts", &config("udp = 2"), &[]) else {
+        return;
+    };
+    let listed = |expected: [u64; 3]| {
+        let socket = bench.lab.dir.join("dir.sock");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
+            .args(["list", "--timeout", "--socket"])
+            .arg(&socket)
+            .output()
+            .unwrap();
+        let [tcp, tcpfin, udp] = expected;
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("Timeout (tcp tcpfin udp): {tcp} {tcpfin} {udp}\n"),
+            "director list --timeout, as ipvsadm -L --timeout prints it"
+        );
+    };
+    snapshot_until(&bench, "services", |s| s.services.len() == 2);
+    listed([900, 120, 2]);
+
+    // An idle flow is forgotten after 2 s, not the plane's 300.
+    let (_, _held) = ask_udp(&bench);
+    snapshot_until(&bench, "the flow counted", |s| udp_flows(s) == 1);
+    snapshot_until(&bench, "the idle flow forgotten", |s| udp_flows(s) == 0);
+
+    // A reload sets them anew, and the listing and new flows follow.
+    let conf = bench.lab.dir.join("dir.toml");
+    std::fs::write(&conf, config("tcp = 7200, udp = 300")).unwrap();
+    command(&bench, Command::Reload).expect("the reload is applied");
+    snapshot_until(&bench, "the new timeouts", |s| {
+        s.timeouts.is_some_and(|t| (t.tcp, t.udp) == (7200, 300))
+    });
+    listed([7200, 120, 300]);
+    let (_, _held) = ask_udp(&bench);
+    snapshot_until(&bench, "the flow counted", |s| udp_flows(s) == 1);
+    std::thread::sleep(Duration::from_secs(4));
+    let snap = snapshot_until(&bench, "a fresh snapshot", |_| true);
+    assert_eq!(
+        udp_flows(&snap),
+        1,
+        "a flow idle for 4 s of 300 was forgotten"
+    );
+}

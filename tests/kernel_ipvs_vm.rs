@@ -308,6 +308,8 @@ fn guest() {
 }
 
 const DAEMON_CONFIG: &str = r#"
+[global]
+lvs_timeouts = { tcp = 7200, udp = 60 }
 [[virtual_server]]
 name = "web"
 address = "192.0.2.50"
@@ -415,6 +417,12 @@ async fn guest_daemon() {
     let quiescent =
         std::fs::read_to_string("/proc/sys/net/ipv4/vs/expire_quiescent_template").unwrap();
     assert_eq!(quiescent.trim(), "1");
+    // lvs_timeouts reach the kernel; tcpfin, left out, is left as it was.
+    wait_for("lvs_timeouts in the kernel", || {
+        let timeouts = ipvsadm(&["-L", "--timeout"]);
+        let words: Vec<&str> = timeouts.split_whitespace().collect();
+        (words.get(4), words.get(6)) == (Some(&"7200"), Some(&"60"))
+    });
 
     // `director list` on the kernel plane is `ipvsadm -Ln`, byte for byte.
     for (ours, theirs) in [
@@ -422,6 +430,7 @@ async fn guest_daemon() {
         (vec!["list", "--stats"], vec!["-Ln", "--stats"]),
         (vec!["list", "-S"], vec!["-Sn"]),
         (vec!["list", "--thresholds"], vec!["-Ln", "--thresholds"]),
+        (vec!["list", "--timeout"], vec!["-L", "--timeout"]),
     ] {
         let out = Command::new("/director")
             .args(&ours)

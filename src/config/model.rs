@@ -69,6 +69,10 @@ pub struct Global {
     /// start; the whole binary then stays resident.
     #[serde(default, skip_serializing_if = "is_false")]
     pub lock_memory: bool,
+    /// Connection timeouts, as `ipvsadm --set` sets them (keepalived
+    /// `lvs_timeouts`).
+    #[serde(default, skip_serializing_if = "LvsTimeouts::is_unset")]
+    pub lvs_timeouts: LvsTimeouts,
 }
 
 impl Default for Global {
@@ -79,7 +83,45 @@ impl Default for Global {
             router_id: None,
             notify_fifo: None,
             script_timeout: default_script_timeout(),
+            lvs_timeouts: LvsTimeouts::default(),
         }
+    }
+}
+
+/// Connection timeouts, as `ipvsadm --set tcp tcpfin udp` sets them: each
+/// one left out keeps the data plane's own (on the kernel plane the
+/// kernel's current value; on the userspace plane 900 s, the
+/// `--tcp-fin-timeout` of `director run`, and 300 s). A reload applies a
+/// change to connections from then on.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LvsTimeouts {
+    /// An idle established TCP connection is dropped after this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<Seconds>,
+    /// A closing TCP connection (after its first FIN) idle this long is
+    /// dropped; on the userspace plane a closed one also stays counted in
+    /// InActConn this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcpfin: Option<Seconds>,
+    /// A UDP flow idle this long is forgotten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udp: Option<Seconds>,
+}
+
+impl LvsTimeouts {
+    /// Whether none is set.
+    pub fn is_unset(&self) -> bool {
+        *self == LvsTimeouts::default()
+    }
+
+    /// Each one set, with its name as ipvsadm and keepalived spell it.
+    pub fn named(&self) -> [(&'static str, Option<Seconds>); 3] {
+        [
+            ("tcp", self.tcp),
+            ("tcpfin", self.tcpfin),
+            ("udp", self.udp),
+        ]
     }
 }
 

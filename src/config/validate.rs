@@ -107,6 +107,21 @@ fn vrrp_instance_rules(
 /// Every semantic problem in `config`, in document order.
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
+    for (name, timeout) in config.global.lvs_timeouts.named() {
+        let Some(timeout) = timeout else { continue };
+        if timeout.0.subsec_nanos() != 0 || timeout.0.as_secs() == 0 {
+            problems.push(Problem {
+                path: vec![
+                    Segment::Key("global"),
+                    Segment::Key("lvs_timeouts"),
+                    Segment::Key(name),
+                ],
+                message: format!(
+                    "lvs_timeouts {name} must be a whole number of seconds, at least 1 (IPVS counts them in seconds), not {timeout}"
+                ),
+            });
+        }
+    }
     let mut names = HashSet::new();
     let mut vrids = HashSet::new();
     for (i, instance) in config.vrrp_instances.iter().enumerate() {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::cli::{CtlArgs, CtlCommand, ListArgs};
 use crate::control::client::attach;
+use crate::engine::snapshot::TimeoutsView;
 use crate::engine::{Command, EngineHandle, Request, Snapshot};
 
 pub use format::status;
@@ -158,6 +159,9 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
         eprintln!("director ctl: the daemon sent no state within 5 s");
         return EXIT_UNAVAILABLE;
     };
+    if list.timeout {
+        return list_timeouts(&snapshot, json);
+    }
     if json {
         println!(
             "{}",
@@ -183,6 +187,42 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
         print!("{}", rules(&snapshot.services));
     } else {
         print!("{}", table(&snapshot, columns, list.exact));
+    }
+    0
+}
+
+/// The connection timeouts in force, as `ipvsadm -L --timeout` prints
+/// them: the daemon's on the userspace plane, the kernel's on the kernel
+/// plane (read here, as ipvsadm would).
+fn list_timeouts(snapshot: &Snapshot, json: bool) -> i32 {
+    let timeouts = if snapshot.dataplane == "kernel" {
+        match crate::ipvs::kernel::Ipvs::connect().and_then(|mut ipvs| ipvs.timeouts()) {
+            Ok(t) => TimeoutsView {
+                tcp: t.tcp.into(),
+                tcpfin: t.tcp_fin.into(),
+                udp: t.udp.into(),
+            },
+            Err(e) => {
+                eprintln!("director ctl: the daemon runs the kernel plane, but {e}");
+                return EXIT_UNAVAILABLE;
+            }
+        }
+    } else if let Some(timeouts) = snapshot.timeouts {
+        timeouts
+    } else {
+        eprintln!("director ctl: the daemon does not say its timeouts (an older version?)");
+        return EXIT_UNAVAILABLE;
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&timeouts).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "Timeout (tcp tcpfin udp): {} {} {}",
+            timeouts.tcp, timeouts.tcpfin, timeouts.udp
+        );
     }
     0
 }

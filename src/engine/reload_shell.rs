@@ -265,6 +265,31 @@ impl Engine {
                 new.script_timeout.0,
             );
         }
+        if old.lvs_timeouts != new.lvs_timeouts {
+            // The table pushed after the reload carries them to the plane.
+            self.state.lvs_timeouts = new.lvs_timeouts;
+            self.state.journal.record(
+                EventKind::Engine,
+                format!(
+                    "connection timeouts now {}",
+                    describe_timeouts(&new.lvs_timeouts)
+                ),
+            );
+        }
+    }
+}
+
+/// `lvs_timeouts` in words: "tcp 7200 s, udp 60 s", or what unset means.
+fn describe_timeouts(timeouts: &crate::config::LvsTimeouts) -> String {
+    let set: Vec<String> = timeouts
+        .named()
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name} {v} s")))
+        .collect();
+    if set.is_empty() {
+        "the data plane's own (the kernel keeps the last ones set)".into()
+    } else {
+        set.join(", ")
     }
 }
 

@@ -40,6 +40,22 @@ pub struct Snapshot {
     /// across restarts with a state file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
+    /// Userspace plane: the connection timeouts in force (the kernel
+    /// plane's are the kernel's, read from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<TimeoutsView>,
+}
+
+/// Connection timeouts in whole seconds, as `ipvsadm -L --timeout` lists
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeoutsView {
+    /// Established TCP.
+    pub tcp: u64,
+    /// TCP after its first FIN.
+    pub tcpfin: u64,
+    /// UDP.
+    pub udp: u64,
 }
 
 /// Who holds an instance's virtual addresses.

@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 use super::journal::{unix_ms, Journal};
 use super::rates::RateSet;
 use super::snapshot::{
-    AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, TrafficView,
+    AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, TimeoutsView, TrafficView,
     SNAPSHOT_VERSION,
 };
 use crate::check::quorum::Quorum;
-use crate::config::{Config, RealServer, VirtualServer, VrrpInstance, VrrpVersion};
+use crate::config::{Config, LvsTimeouts, RealServer, VirtualServer, VrrpInstance, VrrpVersion};
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
-use crate::ipvs::userspace::{Persistence, PlaneDest, PlaneService, PlaneTable, Thresholds};
+use crate::ipvs::userspace::{
+    Persistence, PlaneDest, PlaneService, PlaneTable, Thresholds, Timeouts,
+};
 use crate::vrrp::instance::{Instance, InstanceParams, State};
 
 /// One VRRP instance's runtime.
@@ -323,6 +325,11 @@ pub struct EngineState {
     pub pending_scripts: Vec<String>,
     /// The data plane in use: "userspace" or "kernel".
     pub dataplane: String,
+    /// The connection timeouts the configuration sets.
+    pub lvs_timeouts: LvsTimeouts,
+    /// The userspace plane's own timeouts (its defaults and
+    /// `--tcp-fin-timeout`), which `lvs_timeouts` override.
+    pub plane_timeouts: Timeouts,
 }
 
 impl EngineState {
@@ -346,6 +353,8 @@ impl EngineState {
             journal: Journal::default(),
             pending_scripts: Vec::new(),
             dataplane: "userspace".into(),
+            lvs_timeouts: config.global.lvs_timeouts,
+            plane_timeouts: Timeouts::default(),
         }
     }
 
@@ -427,6 +436,7 @@ impl EngineState {
                         .collect(),
                 })
                 .collect(),
+            timeouts: self.lvs_timeouts,
         }
     }
 
@@ -458,6 +468,14 @@ impl EngineState {
                 .map(|(_, s)| service_view(s, self.dataplane == "kernel"))
                 .collect(),
             events: self.journal.shared(),
+            timeouts: (self.dataplane == "userspace").then(|| {
+                let t = self.plane_timeouts.with(&self.lvs_timeouts);
+                TimeoutsView {
+                    tcp: t.tcp.as_secs(),
+                    tcpfin: t.tcp_fin.as_secs(),
+                    udp: t.udp.as_secs(),
+                }
+            }),
         }
     }
 }

@@ -63,6 +63,7 @@ pub async fn start(
     let accept_rules = AcceptRules::install(&config)?;
     let own: Vec<_> = shells.iter().map(|s| s.own_address).collect();
     let mut state = EngineState::new(&config, node, &own);
+    state.plane_timeouts = timeouts;
 
     let (table_tx, table_rx) = watch::channel(Arc::new(state.plane_table()));
     let kernel = kernel_plane::KernelOptions {

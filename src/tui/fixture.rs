@@ -99,6 +99,7 @@ pub fn snapshot() -> Snapshot {
         }],
         unmanaged: Vec::new(),
         overrides: Vec::new(),
+        timeouts: None,
         events: vec![
             Event {
                 unix_ms: 45_000_000,

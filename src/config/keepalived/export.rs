@@ -75,6 +75,15 @@ pub fn to_keepalived(config: &Config) -> String {
     if config.global.lock_memory {
         let _ = writeln!(out, "    vrrp_no_swap\n    checker_no_swap");
     }
+    if !config.global.lvs_timeouts.is_unset() {
+        let _ = write!(out, "    lvs_timeouts");
+        for (name, timeout) in config.global.lvs_timeouts.named() {
+            if let Some(timeout) = timeout {
+                let _ = write!(out, " {name} {timeout}");
+            }
+        }
+        let _ = writeln!(out);
+    }
     if config.global.script_timeout != crate::config::Global::default().script_timeout {
         // keepalived has no such setting; director reads it back from here.
         let _ = writeln!(

@@ -96,7 +96,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
             "vrrp_mcast_group6",
             "default_interface",
             "lvs_sync_daemon",
-            "lvs_timeouts",
             "lvs_flush_on_stop",
             "vrrp_garp_lower_prio_delay",
             "vrrp_garp_lower_prio_repeat",

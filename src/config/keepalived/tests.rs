@@ -564,3 +564,36 @@ fn a_bad_inhibit_on_failure_value_is_an_error_where_it_stands() {
         ["k.conf:3:28: `inhibit_on_failure` takes true, false, on, off, yes or no, not \"maybe\""]
     );
 }
+
+#[test]
+fn lvs_timeouts_map_and_survive_export_and_toml() {
+    let (config, diagnostics) = load_str(
+        "k.conf",
+        "global_defs {\n  lvs_timeouts udp 60 tcp 7200\n}\n",
+    );
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let config = config.unwrap();
+    let set = config.global.lvs_timeouts;
+    assert_eq!(
+        (set.tcp, set.tcpfin, set.udp),
+        (
+            Some(Seconds::from_secs(7200)),
+            None,
+            Some(Seconds::from_secs(60))
+        )
+    );
+    let written = export::to_keepalived(&config);
+    assert!(
+        written.contains("    lvs_timeouts tcp 7200 udp 60\n"),
+        "{written}"
+    );
+    let (again, _) = load_str("k.conf", &written);
+    assert_eq!(again.unwrap().global.lvs_timeouts, set);
+    let toml = toml::to_string(&config).unwrap();
+    assert!(
+        toml.contains("[global.lvs_timeouts]\ntcp = 7200\nudp = 60\n"),
+        "{toml}"
+    );
+    let back = crate::config::parse_str("d.toml", &toml).unwrap();
+    assert_eq!(back.global.lvs_timeouts, set);
+}

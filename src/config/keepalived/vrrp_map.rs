@@ -6,8 +6,8 @@ use super::tree::Node;
 use crate::config::values::{Priority, Seconds, Vrid};
 use crate::config::vip::VirtualAddress;
 use crate::config::{
-    AuthType, Authentication, Global, TrackInterface, TrackRef, VrrpInstance, VrrpScript,
-    VrrpSyncGroup, VrrpTrackFile, VrrpVersion,
+    AuthType, Authentication, Global, LvsTimeouts, TrackInterface, TrackRef, VrrpInstance,
+    VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpVersion,
 };
 
 /// Settings of `global_defs` that instances inherit.
@@ -36,6 +36,7 @@ const GLOBAL_KNOWN: &[&str] = &[
     "lvs_flush",
     "vrrp_no_swap",
     "checker_no_swap",
+    "lvs_timeouts",
 ];
 
 fn version(reader: &mut Reader, node: &Node) -> Option<VrrpVersion> {
@@ -73,7 +74,50 @@ pub fn global(reader: &mut Reader, node: &Node, global: &mut Global, defaults: &
             "lvs_flush" => global.remove_unmanaged = true,
             // One process: either keeps all of director in memory.
             "vrrp_no_swap" | "checker_no_swap" => global.lock_memory = true,
+            "lvs_timeouts" => lvs_timeouts(reader, item, &mut global.lvs_timeouts),
             _ => reader.unknown(item, "global_defs", GLOBAL_KNOWN),
+        }
+    }
+}
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`: whole seconds, at least 1.
+fn lvs_timeouts(reader: &mut Reader, node: &Node, timeouts: &mut LvsTimeouts) {
+    if node.args.is_empty() {
+        reader.error(
+            &node.keyword.at,
+            "`lvs_timeouts` needs at least one of tcp, tcpfin or udp with its seconds".into(),
+        );
+    }
+    for pair in node.args.chunks(2) {
+        let name = &pair[0];
+        let slot = match name.text.as_str() {
+            "tcp" => &mut timeouts.tcp,
+            "tcpfin" => &mut timeouts.tcpfin,
+            "udp" => &mut timeouts.udp,
+            other => {
+                reader.error(
+                    &name.at,
+                    format!("lvs_timeouts sets tcp, tcpfin and udp, not {other:?}"),
+                );
+                continue;
+            }
+        };
+        let Some(value) = pair.get(1) else {
+            reader.error(
+                &name.at,
+                format!("lvs_timeouts {} needs its seconds", name.text),
+            );
+            continue;
+        };
+        match value.text.parse::<u64>() {
+            Ok(secs) if secs > 0 => *slot = Some(Seconds::from_secs(secs)),
+            _ => reader.error(
+                &value.at,
+                format!(
+                    "lvs_timeouts {} must be a whole number of seconds, at least 1, not {:?}",
+                    name.text, value.text
+                ),
+            ),
         }
     }
 }

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::client::{Ipvs, KernelError};
+use super::client::{Ipvs, KernelError, Timeouts};
 use super::proto::{Forward, KDest, KService, ServiceKey, Stats};
 use super::reconcile::{reconcile, Entry};
-use crate::config::{Forwarding, Protocol};
+use crate::config::values::Seconds;
+use crate::config::{Forwarding, LvsTimeouts, Protocol};
 use crate::ipvs::model::DestStats;
 use crate::ipvs::userspace::{PlaneService, PlaneTable};
 
@@ -182,6 +183,8 @@ fn copy_counters(table: &PlaneTable, kernel: &[Entry]) {
 
 struct Worker {
     ipvs: Ipvs,
+    /// The `lvs_timeouts` last set in the kernel, or tried (none at first).
+    timeouts_set: LvsTimeouts,
     remove_unmanaged: bool,
     tables: watch::Receiver<Arc<PlaneTable>>,
     problems: Arc<Mutex<Vec<String>>>,
@@ -198,6 +201,29 @@ impl Worker {
         *self.unmanaged.lock().unwrap_or_else(|p| p.into_inner()) = plan.unmanaged.clone();
         let failures = self.ipvs.apply(&plan.ops);
         self.report(failures.into_iter().map(|(_, e)| e.to_string()).collect());
+        self.set_timeouts(table.timeouts);
+    }
+
+    /// Set what the configuration sets of the kernel's timeouts, as
+    /// `ipvsadm --set` does: one it leaves out is left as the kernel has
+    /// it, so taking `lvs_timeouts` out of the configuration changes
+    /// nothing.
+    fn set_timeouts(&mut self, wanted: LvsTimeouts) {
+        if wanted == self.timeouts_set || wanted.is_unset() {
+            return;
+        }
+        let secs = |value: Option<Seconds>| value.map_or(0, |s| s.0.as_secs() as u32);
+        let timeouts = Timeouts {
+            tcp: secs(wanted.tcp),
+            tcp_fin: secs(wanted.tcpfin),
+            udp: secs(wanted.udp),
+        };
+        // Tried once per value: a refusal is reported, not retried on
+        // every table.
+        self.timeouts_set = wanted;
+        if let Err(e) = self.ipvs.set_timeouts(timeouts) {
+            self.report(vec![e.to_string()]);
+        }
     }
 
     fn report(&self, problems: Vec<String>) {
@@ -250,6 +276,7 @@ pub fn start(
     let unmanaged = Arc::new(Mutex::new(Vec::new()));
     let worker = Worker {
         ipvs,
+        timeouts_set: LvsTimeouts::default(),
         remove_unmanaged: options.remove_unmanaged,
         tables,
         problems: problems.clone(),

@@ -20,7 +20,8 @@ use tokio::sync::Notify;
 
 use super::persistence::TemplateKey;
 use super::threshold::Thresholds;
-use crate::config::Protocol;
+use crate::config::values::Seconds;
+use crate::config::{LvsTimeouts, Protocol};
 use crate::ipvs::model::{ConnRow, DestStats};
 
 /// A connection's IPVS state.
@@ -84,6 +85,22 @@ pub struct Timeouts {
     pub time_wait: Duration,
     /// How long a backend connect may take before the client is closed.
     pub connect: Duration,
+}
+
+impl Timeouts {
+    /// These, with what the configuration sets (`lvs_timeouts`) in place
+    /// of the plane's own; `tcpfin` also sets how long a closed connection
+    /// stays counted (TIME_WAIT).
+    pub fn with(self, set: &LvsTimeouts) -> Timeouts {
+        let or = |value: Option<Seconds>, own: Duration| value.map_or(own, |s| s.0);
+        Timeouts {
+            tcp: or(set.tcp, self.tcp),
+            tcp_fin: or(set.tcpfin, self.tcp_fin),
+            time_wait: or(set.tcpfin, self.time_wait),
+            udp: or(set.udp, self.udp),
+            connect: self.connect,
+        }
+    }
 }
 
 impl Default for Timeouts {

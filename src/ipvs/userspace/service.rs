@@ -48,6 +48,8 @@ struct Core {
     loads: Vec<DestLoad>,
     templates: Templates,
     conns: ConnTable,
+    /// The timeouts in force: the plane's, with the table's in their place.
+    timeouts: Timeouts,
 }
 
 /// The run-time state of one virtual service.
@@ -59,7 +61,7 @@ pub struct ServiceRuntime {
     table: watch::Receiver<Arc<PlaneTable>>,
     core: Mutex<Core>,
     clock: Arc<Clock>,
-    /// The timeouts in force.
+    /// The plane's own timeouts, which the table's `lvs_timeouts` override.
     pub timeouts: Timeouts,
 }
 
@@ -95,6 +97,7 @@ impl ServiceRuntime {
                 loads: Vec::new(),
                 templates: Templates::default(),
                 conns: ConnTable::default(),
+                timeouts,
             }),
             clock,
             timeouts,
@@ -130,6 +133,7 @@ impl ServiceRuntime {
         let now = self.clock.instant(now_ms);
         let mut core = self.core();
         let core = &mut *core;
+        core.timeouts = self.timeouts.with(&current.timeouts);
         let key = service.persistence.map(|p| TemplateKey {
             client: mask(client.ip(), p.granularity),
             service: self.address,
@@ -215,9 +219,9 @@ impl ServiceRuntime {
     /// Move connection `id` to `state`.
     pub fn set_state(&self, id: u64, state: ConnState) {
         let now_ms = self.clock.now_ms();
-        self.core()
-            .conns
-            .set_state(id, state, now_ms, &self.timeouts);
+        let mut core = self.core();
+        let timeouts = core.timeouts;
+        core.conns.set_state(id, state, now_ms, &timeouts);
     }
 
     /// Expire connections and templates whose time is up, and refresh each
@@ -228,7 +232,11 @@ impl ServiceRuntime {
         let current = self.table.borrow().clone();
         let service = current.service(self.address, self.protocol);
         let mut core = self.core();
-        for key in core.conns.expire(now_ms, &self.timeouts) {
+        // A reload's new timeouts apply from the next sweep, also to a
+        // service that places nothing.
+        core.timeouts = self.timeouts.with(&current.timeouts);
+        let timeouts = core.timeouts;
+        for key in core.conns.expire(now_ms, &timeouts) {
             core.templates.release(&key);
         }
         if let Some(p) = service.and_then(|s| s.persistence) {
@@ -254,7 +262,7 @@ impl ServiceRuntime {
         let now_ms = self.clock.now_ms();
         let now = self.clock.instant(now_ms);
         let core = self.core();
-        let mut rows = core.conns.rows(now_ms, &self.timeouts);
+        let mut rows = core.conns.rows(now_ms, &core.timeouts);
         rows.extend(core.templates.iter().map(|(key, template)| ConnRow {
             protocol: self.protocol.name().into(),
             expires_secs: template.expires.saturating_duration_since(now).as_secs(),

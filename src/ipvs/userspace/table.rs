@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::threshold::Thresholds;
-use crate::config::{Protocol, SchedulerName};
+use crate::config::{LvsTimeouts, Protocol, SchedulerName};
 use crate::ipvs::model::DestStats;
 use crate::ipvs::sched::SchedFlags;
 
@@ -59,6 +59,8 @@ pub struct PlaneService {
 pub struct PlaneTable {
     /// Services in configuration order.
     pub services: Vec<PlaneService>,
+    /// The connection timeouts the configuration sets.
+    pub timeouts: LvsTimeouts,
 }
 
 impl PlaneTable {
