@@ -471,7 +471,7 @@ delay_loop = 0.5
 omega = true
 quorum_up = "/usr/bin/touch {up}"
 quorum_down = "/usr/bin/touch {down}"
-sorry_server = {{ address = "192.0.2.12", port = 80 }}
+sorry_server = {{ address = "192.0.2.12", port = 80, inhibit = true }}
 [[virtual_server.real_server]]
 name = "rs1"
 address = "192.0.2.11"
@@ -490,15 +490,45 @@ path = "/"
     let engine = start_director(&mut lab, &config).await;
     snapshot_blocking(&engine, "rs1 up", |s| rs(s, "rs1").health == Health::Up);
     assert_eq!(fetch(&lab, "192.0.2.100:80"), "rs1 ok\n");
+    // Inhibited: listed at weight 0 while rs1 serves, as ipvsadm shows it.
+    let rows = |lab: &NetLab| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
+            .args(["list", "--socket"])
+            .arg(lab.dir.join("dir.sock"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|line| line.starts_with("  -> 192"))
+            .map(|line| {
+                line.split_whitespace()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rows(&lab),
+        ["-> 192.0.2.11:80 Masq 1", "-> 192.0.2.12:80 Masq 0"]
+    );
 
     rs1.status.store(500, Ordering::Relaxed);
     let snap = snapshot_blocking(&engine, "sorry server in", |s| s.services[0].sorry_active);
     assert!(!snap.services[0].quorum_up);
+    assert_eq!(rows(&lab), ["-> 192.0.2.12:80 Masq 1"]);
     assert_eq!(
         fetch(&lab, "192.0.2.100:80"),
         "rs2 ok\n",
         "the sorry server answers"
     );
+    let sorry = snapshot_blocking(&engine, "the sorry server counted", |s| {
+        s.services[0]
+            .sorry_row
+            .as_ref()
+            .is_some_and(|r| r.conns > 0)
+    });
+    assert_eq!(sorry.services[0].sorry_row.as_ref().unwrap().conns, 1);
     let appeared =
         |path: &std::path::Path| common::wait_until(Duration::from_secs(5), || path.exists());
     assert!(appeared(&down), "quorum_down ran");
@@ -508,6 +538,11 @@ path = "/"
     snapshot_blocking(&engine, "rs1 back", |s| !s.services[0].sorry_active);
     assert!(appeared(&up), "quorum_up ran");
     assert_eq!(fetch(&lab, "192.0.2.100:80"), "rs1 ok\n");
+    assert_eq!(
+        rows(&lab),
+        ["-> 192.0.2.11:80 Masq 1", "-> 192.0.2.12:80 Masq 0"],
+        "inhibited again, not removed"
+    );
     // omega: stopping director with the quorum up runs quorum_down.
     std::fs::remove_file(&down).unwrap();
     lab.stop("dir", libc::SIGTERM);

@@ -26,6 +26,8 @@ pub struct UrlCheck {
     pub digest: Option<String>,
     /// A pattern the body must (or must not) contain.
     pub pattern: Option<BodyPattern>,
+    /// Host header and SNI name for this url; the probe's when absent.
+    pub virtualhost: Option<String>,
 }
 
 /// keepalived's `regex` (and `regex_no_match`) on a url.
@@ -140,17 +142,20 @@ pub async fn probe(
     timeout: Duration,
 ) -> Result<(), String> {
     let to: Endpoint = to.into();
-    let host = probe
-        .virtualhost
-        .clone()
-        .unwrap_or_else(|| to.target.to_string());
     let version = if probe.http_1_1 { "1.1" } else { "1.0" };
     for url in &probe.urls {
+        // keepalived's order: the url's virtualhost, then the checker's.
+        let virtualhost = url.virtualhost.as_ref().or(probe.virtualhost.as_ref());
+        let host = virtualhost.map_or_else(|| to.target.to_string(), Clone::clone);
         let request = format!(
             "GET {} HTTP/{version}\r\nHost: {host}\r\nUser-Agent: director-check\r\nConnection: close\r\n\r\n",
             url.path
         );
-        let response = exchange(to, request, probe.tls.as_ref(), timeout)
+        let tls = probe.tls.as_ref().map(|options| TlsOptions {
+            server_name: virtualhost.cloned(),
+            ..options.clone()
+        });
+        let response = exchange(to, request, tls.as_ref(), timeout)
             .await
             .map_err(|e| format!("GET {}: {e}", url.path))?;
         let (status, body) = parse_response(&response)?;
@@ -216,6 +221,7 @@ mod tests {
                 status,
                 digest: digest.map(Into::into),
                 pattern: None,
+                virtualhost: None,
             }],
             virtualhost: None,
             http_1_1: false,
@@ -278,6 +284,49 @@ mod tests {
             present.ends_with("body contains /(?i)green/ (it must not)"),
             "{present}"
         );
+    }
+
+    /// A server whose body is the request's Host header.
+    async fn host_echo() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = [0u8; 1024];
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                let host = request
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Host: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                let reply = format!("HTTP/1.0 200 OK\r\n\r\n{host}");
+                let _ = stream.write_all(reply.as_bytes()).await;
+            }
+        });
+        at
+    }
+
+    #[tokio::test]
+    async fn a_urls_virtualhost_overrides_the_checkers() {
+        let at = host_echo().await;
+        let timeout = Duration::from_secs(2);
+        let expecting = |body: &str, url_host: Option<&str>| {
+            let mut probe = url(vec![], Some(&md5::hex(body.as_bytes())));
+            probe.virtualhost = Some("checker.example".into());
+            probe.urls[0].virtualhost = url_host.map(Into::into);
+            probe
+        };
+        assert_eq!(
+            probe(at, &expecting("checker.example", None), timeout).await,
+            Ok(())
+        );
+        assert_eq!(
+            probe(at, &expecting("url.example", Some("url.example")), timeout).await,
+            Ok(())
+        );
+        let bare = url(vec![], Some(&md5::hex(at.to_string().as_bytes())));
+        assert_eq!(probe(at, &bare, timeout).await, Ok(()), "address and port");
     }
 
     #[test]

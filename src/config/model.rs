@@ -317,6 +317,14 @@ pub struct SorryServer {
     pub address: IpAddr,
     /// Its port.
     pub port: ServicePort,
+    /// Keep it in the table at weight 0 while real servers take the
+    /// connections, instead of removing it, so that its connections finish
+    /// (keepalived `sorry_server_inhibit`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub inhibit: bool,
+    /// Its own forwarding method; the service's when absent (keepalived
+    /// `sorry_server_lvs_method`).
+    pub forwarding: Option<Forwarding>,
 }
 
 fn default_quorum() -> u32 {
@@ -630,6 +638,9 @@ pub struct HttpUrl {
     /// extended, ungreedy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regex_options: Vec<String>,
+    /// Host header (and SNI name) for this url alone; the checker's
+    /// `virtualhost` when absent.
+    pub virtualhost: Option<String>,
 }
 
 /// The `regex_options` director's pattern engine honours, and the inline
@@ -777,6 +788,7 @@ impl HttpUrl {
             regex: None,
             regex_no_match: false,
             regex_options: Vec::new(),
+            virtualhost: None,
         }
     }
 }

@@ -52,8 +52,13 @@ fn partial_mask(s: &ServiceView) -> Option<String> {
         .map(|bits| netmask_text(ipv6, bits))
 }
 
+/// The rows ipvsadm would list: the real servers in the table, then the
+/// sorry server while it is in it.
 fn listed(s: &ServiceView) -> impl Iterator<Item = &ServerView> {
-    s.servers.iter().filter(|r| r.in_table)
+    s.servers
+        .iter()
+        .filter(|r| r.in_table)
+        .chain(s.sorry_row.as_ref())
 }
 
 /// `ipvsadm -Ln` and its column variants.

@@ -26,6 +26,7 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
                 regex,
                 expect_match: !u.regex_no_match,
             }),
+            virtualhost: u.virtualhost.clone(),
         })
         .collect();
     Probe::Http(HttpProbe {

@@ -181,6 +181,7 @@ impl EngineState {
                 continue;
             }
             s.stats.zero();
+            s.sorry_stats.zero();
             for r in &s.servers {
                 r.stats.zero();
             }

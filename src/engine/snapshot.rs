@@ -159,6 +159,11 @@ pub struct ServiceView {
     pub sorry_server: Option<String>,
     /// Whether the sorry server is taking connections now.
     pub sorry_active: bool,
+    /// The sorry server's row while it is in the table: at weight 1 while it
+    /// stands in, at weight 0 while it is inhibited (`inhibit`) and real
+    /// servers serve. ipvsadm lists it after the real servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorry_row: Option<ServerView>,
     /// Taking new connections (an operator may disable a service).
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
@@ -260,6 +265,48 @@ pub struct ServerView {
     /// How long the last probe took, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_check_seconds: Option<f64>,
+}
+
+impl ServerView {
+    /// A destination as a listing shows it: named by its address, with its
+    /// forwarding and traffic; weight 0, no connections, thresholds or
+    /// checks until the caller fills in what it knows.
+    pub fn listed(address: String, forwarding: &str, traffic: TrafficView) -> ServerView {
+        ServerView {
+            name: address.clone(),
+            address,
+            weight: 0,
+            configured_weight: 0,
+            drained: false,
+            in_table: true,
+            active: 0,
+            inactive: 0,
+            conns: traffic.conns,
+            in_bytes: traffic.in_bytes,
+            out_bytes: traffic.out_bytes,
+            cps: traffic.cps,
+            in_bps: traffic.in_bps,
+            out_bps: traffic.out_bps,
+            persistent: 0,
+            in_packets: traffic.in_packets,
+            out_packets: traffic.out_packets,
+            in_pps: traffic.in_pps,
+            out_pps: traffic.out_pps,
+            connect_failures: 0,
+            overloaded: false,
+            uthreshold: 0,
+            lthreshold: 0,
+            forwarding: forwarding.into(),
+            tunnel: None,
+            health: Health::Unknown,
+            checks_run: 0,
+            failures_in_a_row: 0,
+            passes_in_a_row: 0,
+            last_check: None,
+            last_check_unix_ms: None,
+            last_check_seconds: None,
+        }
+    }
 }
 
 impl Snapshot {

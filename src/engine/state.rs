@@ -13,7 +13,9 @@ use super::snapshot::{
     SNAPSHOT_VERSION,
 };
 use crate::check::quorum::Quorum;
-use crate::config::{Config, LvsTimeouts, RealServer, VirtualServer, VrrpInstance, VrrpVersion};
+use crate::config::{
+    Config, Forwarding, LvsTimeouts, RealServer, VirtualServer, VrrpInstance, VrrpVersion,
+};
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
 use crate::ipvs::userspace::{
@@ -257,6 +259,7 @@ pub struct ServiceRuntime {
     pub quorum: Quorum,
     /// Counters of its sorry server.
     pub sorry_stats: Arc<DestStats>,
+    sorry_rates: RateSet,
     /// Taking new connections; an operator may disable it.
     pub enabled: bool,
     /// Gone from the configuration at a reload; kept (out of the table
@@ -281,6 +284,7 @@ impl ServiceRuntime {
             rates: RateSet::default(),
             quorum: Quorum::new(config.quorum, config.hysteresis),
             sorry_stats: Arc::new(DestStats::default()),
+            sorry_rates: RateSet::default(),
             enabled: true,
             removed: false,
             config,
@@ -294,6 +298,26 @@ impl ServiceRuntime {
             .filter(|r| r.in_table())
             .map(|r| u64::from(r.effective_weight()))
             .sum()
+    }
+
+    /// The sorry server's row in the table: weight 1 while it stands in,
+    /// weight 0 while real servers take connections and it is inhibited
+    /// (`sorry_server_inhibit`), so that its connections finish; absent
+    /// otherwise, or while the service is disabled.
+    fn sorry_dest(&self) -> Option<PlaneDest> {
+        let sorry = self.config.sorry_server.as_ref()?;
+        let weight = u32::from(self.sorry_active());
+        if !self.enabled || (weight == 0 && !sorry.inhibit) {
+            return None;
+        }
+        Some(PlaneDest {
+            address: SocketAddr::new(sorry.address, sorry.port.0),
+            weight,
+            last_weight: 1,
+            thresholds: Thresholds::default(),
+            forwarding: sorry.forwarding.unwrap_or(self.config.forwarding),
+            stats: self.sorry_stats.clone(),
+        })
     }
 
     /// Whether the sorry server stands in: configured, and no real server
@@ -419,20 +443,7 @@ impl EngineState {
                             forwarding: r.config.forwarding.unwrap_or(s.config.forwarding),
                             stats: r.stats.clone(),
                         })
-                        .chain(
-                            s.config
-                                .sorry_server
-                                .as_ref()
-                                .filter(|_| s.enabled && s.sorry_active())
-                                .map(|sorry| PlaneDest {
-                                    address: SocketAddr::new(sorry.address, sorry.port.0),
-                                    weight: 1,
-                                    last_weight: 1,
-                                    thresholds: Thresholds::default(),
-                                    forwarding: s.config.forwarding,
-                                    stats: s.sorry_stats.clone(),
-                                }),
-                        )
+                        .chain(s.sorry_dest())
                         .collect(),
                 })
                 .collect(),
@@ -444,6 +455,9 @@ impl EngineState {
     pub fn sample_rates(&mut self, now: Instant) {
         for service in &mut self.services {
             service.rates.sample(&service.stats.sample(), now);
+            service
+                .sorry_rates
+                .sample(&service.sorry_stats.sample(), now);
             for server in &mut service.servers {
                 server.rates.sample(&server.stats.sample(), now);
             }
@@ -546,9 +560,16 @@ fn traffic(sample: &StatsSample, rates: &RateSet) -> TrafficView {
 fn forwarding_name(s: &ServiceRuntime, r: &ServerRuntime, kernel: bool) -> &'static str {
     match r.config.forwarding.unwrap_or(s.config.forwarding) {
         _ if !kernel => "Masq",
-        crate::config::Forwarding::Nat => "Masq",
-        crate::config::Forwarding::Dr => "Route",
-        crate::config::Forwarding::Tun => "Tunnel",
+        method => forwarding_word(method),
+    }
+}
+
+/// ipvsadm's word for a forwarding method.
+fn forwarding_word(method: Forwarding) -> &'static str {
+    match method {
+        Forwarding::Nat => "Masq",
+        Forwarding::Dr => "Route",
+        Forwarding::Tun => "Tunnel",
     }
 }
 
@@ -569,6 +590,25 @@ fn service_view(s: &ServiceRuntime, kernel: bool) -> ServiceView {
             .as_ref()
             .map(|sorry| endpoint(sorry.address, sorry.port.0)),
         sorry_active: s.enabled && s.sorry_active(),
+        sorry_row: s.sorry_dest().map(|dest| {
+            // The userspace plane proxies: NAT, as the server sees it.
+            let method = if kernel {
+                dest.forwarding
+            } else {
+                Forwarding::Nat
+            };
+            ServerView {
+                name: "sorry server".into(),
+                weight: dest.weight,
+                configured_weight: 1,
+                ..dest_view(
+                    dest.address,
+                    &s.sorry_stats,
+                    &s.sorry_rates,
+                    forwarding_word(method),
+                )
+            }
+        }),
         enabled: s.enabled,
         servers: s
             .servers
@@ -580,37 +620,14 @@ fn service_view(s: &ServiceRuntime, kernel: bool) -> ServiceView {
 }
 
 fn server_view(r: &ServerRuntime, forwarding: &str) -> ServerView {
-    let sample = r.stats.sample();
-    let rates = traffic(&sample, &r.rates);
     ServerView {
         name: r.config.display_name(),
-        address: r.address().to_string(),
         weight: r.effective_weight(),
         configured_weight: r.weight,
         drained: r.drained,
         in_table: r.in_table(),
-        active: sample.active,
-        inactive: sample.inactive,
-        conns: sample.conns,
-        in_bytes: sample.in_bytes,
-        out_bytes: sample.out_bytes,
-        cps: rates.cps,
-        in_bps: rates.in_bps,
-        out_bps: rates.out_bps,
-        persistent: sample.persistent,
-        in_packets: sample.in_packets,
-        out_packets: sample.out_packets,
-        in_pps: rates.in_pps,
-        out_pps: rates.out_pps,
-        connect_failures: sample.connect_failures,
-        overloaded: r
-            .stats
-            .overloaded
-            .load(std::sync::atomic::Ordering::Relaxed),
         uthreshold: r.config.uthreshold,
         lthreshold: r.config.lthreshold,
-        forwarding: forwarding.into(),
-        tunnel: None,
         health: r.health,
         checks_run: r.checks_run,
         failures_in_a_row: r.failures_in_a_row,
@@ -618,5 +635,24 @@ fn server_view(r: &ServerRuntime, forwarding: &str) -> ServerView {
         last_check: r.last_check.as_ref().map(|(t, _)| t.clone()),
         last_check_unix_ms: r.last_check.as_ref().map(|(_, at)| *at),
         last_check_seconds: r.last_check_took.map(|d| d.as_secs_f64()),
+        ..dest_view(r.address(), &r.stats, &r.rates, forwarding)
+    }
+}
+
+/// A destination's counters and rates, as a listing shows them.
+fn dest_view(
+    address: SocketAddr,
+    stats: &DestStats,
+    rates: &RateSet,
+    forwarding: &str,
+) -> ServerView {
+    let sample = stats.sample();
+    ServerView {
+        active: sample.active,
+        inactive: sample.inactive,
+        persistent: sample.persistent,
+        connect_failures: sample.connect_failures,
+        overloaded: stats.overloaded.load(std::sync::atomic::Ordering::Relaxed),
+        ..ServerView::listed(address.to_string(), forwarding, traffic(&sample, rates))
     }
 }

@@ -90,6 +90,7 @@ pub fn snapshot() -> Snapshot {
             quorum_up: true,
             sorry_server: None,
             sorry_active: false,
+            sorry_row: None,
             enabled: true,
             servers: vec![
                 server("rs1", 21, 4, false),

@@ -215,6 +215,7 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
                 .extend(item.args.iter().map(|t| t.text.clone())),
             "regex" => url.regex = reader.rest(item),
             "regex_no_match" => url.regex_no_match = true,
+            "virtualhost" => url.virtualhost = reader.value(item).map(|t| t.text.clone()),
             "regex_options" => url
                 .regex_options
                 .extend(item.args.iter().map(|t| t.text.clone())),

@@ -176,6 +176,12 @@ pub fn to_keepalived(config: &Config) -> String {
         }
         if let Some(sorry) = &service.sorry_server {
             let _ = writeln!(out, "    sorry_server {} {}", sorry.address, sorry.port);
+            if sorry.inhibit {
+                let _ = writeln!(out, "    sorry_server_inhibit");
+            }
+            if let Some(forwarding) = sorry.forwarding {
+                let _ = writeln!(out, "    sorry_server_lvs_method {}", method(forwarding));
+            }
         }
         if let Some(timeout) = service.persistence_timeout {
             let _ = writeln!(out, "    persistence_timeout {timeout}");
@@ -274,6 +280,9 @@ fn http_block(out: &mut String, keyword: &str, check: &HttpGet) {
         }
         if url.regex_no_match {
             let _ = writeln!(out, "                regex_no_match");
+        }
+        if let Some(host) = &url.virtualhost {
+            let _ = writeln!(out, "                virtualhost {host}");
         }
         if !url.regex_options.is_empty() {
             let _ = writeln!(

@@ -331,8 +331,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
         "virtual_server",
         &[
             "ha_suspend",
-            "sorry_server_inhibit",
-            "sorry_server_lvs_method",
             "ops",
             "persistence_engine",
             "smtp_alert",
@@ -353,12 +351,7 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
     ),
     (
         "url",
-        &[
-            "regex_min_offset",
-            "regex_max_offset",
-            "regex_stack",
-            "virtualhost",
-        ],
+        &["regex_min_offset", "regex_max_offset", "regex_stack"],
         NotYet,
     ),
     ("MISC_CHECK", &["user"], NotYet),

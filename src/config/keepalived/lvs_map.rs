@@ -32,6 +32,7 @@ const SERVICE_KNOWN: &[&str] = &[
     "quorum_down",
     "sorry_server",
     "sorry_server_inhibit",
+    "sorry_server_lvs_method",
     "real_server",
     "ops",
     "retry",
@@ -200,6 +201,8 @@ fn service_at(
     let mut reals = Vec::new();
     let mut defaults = CheckDefaults::default();
     let mut inhibit_on_failure = false;
+    // The sorry server's options may stand before it in the block.
+    let (mut sorry_inhibit, mut sorry_forwarding, mut sorry_option) = (false, None, None);
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
             "delay_loop" => service.delay_loop = reader.seconds(item).unwrap_or(service.delay_loop),
@@ -258,8 +261,21 @@ fn service_at(
             "quorum_down" => service.quorum_down = reader.rest(item),
             "sorry_server" => {
                 if let Some((address, port)) = endpoint(reader, item) {
-                    service.sorry_server = Some(SorryServer { address, port });
+                    service.sorry_server = Some(SorryServer {
+                        address,
+                        port,
+                        inhibit: false,
+                        forwarding: None,
+                    });
                 }
+            }
+            "sorry_server_inhibit" => {
+                sorry_inhibit = flag(reader, item);
+                sorry_option = Some(item);
+            }
+            "sorry_server_lvs_method" => {
+                sorry_forwarding = forwarding(reader, item);
+                sorry_option = Some(item);
             }
             "warmup" => service.warmup = reader.seconds(item),
             _ => {
@@ -268,6 +284,20 @@ fn service_at(
                 }
             }
         }
+    }
+    match (&mut service.sorry_server, sorry_option) {
+        (Some(sorry), _) => {
+            sorry.inhibit = sorry_inhibit;
+            sorry.forwarding = sorry_forwarding;
+        }
+        (None, Some(item)) => reader.warn(
+            &item.keyword.at,
+            format!(
+                "`{}` does nothing: this virtual_server has no sorry_server",
+                item.keyword.text
+            ),
+        ),
+        (None, None) => {}
     }
     service.real_servers = reals
         .into_iter()

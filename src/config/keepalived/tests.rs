@@ -235,6 +235,7 @@ virtual_server 192.0.2.100 80 {
                 path /maintenance
                 regex MAINTENANCE
                 regex_no_match
+                virtualhost admin.example.com
             }
             connect_timeout 3
             nb_get_retry 2
@@ -294,6 +295,11 @@ fn http_get_and_misc_check_map_and_survive_export() {
         .unwrap()
         .is_match(b"x\nStatus: green"));
     assert!(http.urls[1].regex_no_match);
+    assert_eq!(http.urls[0].virtualhost, None);
+    assert_eq!(
+        http.urls[1].virtualhost.as_deref(),
+        Some("admin.example.com")
+    );
     let timing = crate::config::Timed::timing(http);
     assert_eq!(timing.connect_ip, Some("192.0.2.111".parse().unwrap()));
     assert_eq!(timing.bindto, Some("192.0.2.1".parse().unwrap()));
@@ -596,4 +602,30 @@ fn lvs_timeouts_map_and_survive_export_and_toml() {
     );
     let back = crate::config::parse_str("d.toml", &toml).unwrap();
     assert_eq!(back.global.lvs_timeouts, set);
+}
+
+#[test]
+fn sorry_server_inhibit_and_lvs_method_map_wherever_they_stand_and_survive_export() {
+    let text = "virtual_server 192.0.2.100 80 {\n    sorry_server_inhibit\n    sorry_server 192.0.2.99 8080\n    sorry_server_lvs_method DR\n    real_server 192.0.2.11 80 {\n    }\n}\nvirtual_server 192.0.2.100 81 {\n    sorry_server_inhibit\n}\n";
+    let (config, diagnostics) = load_str("sorry.conf", text);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let warnings: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("sorry.conf:9:5")
+            && w.contains(
+                "`sorry_server_inhibit` does nothing: this virtual_server has no sorry_server"
+            )),
+        "{warnings:?}"
+    );
+    let config = config.unwrap();
+    let sorry = config.virtual_servers[0].sorry_server.clone().unwrap();
+    assert!(sorry.inhibit);
+    assert_eq!(sorry.forwarding, Some(crate::config::Forwarding::Dr));
+    let written = export::to_keepalived(&config);
+    assert!(
+        written.contains("    sorry_server_inhibit\n    sorry_server_lvs_method DR\n"),
+        "{written}"
+    );
+    let (again, _) = load_str("sorry.conf", &written);
+    assert_eq!(again.unwrap().virtual_servers[0].sorry_server, Some(sorry));
 }

@@ -46,6 +46,13 @@ fn drain(server: &str) -> Request {
     })
 }
 
+fn undrain(server: &str) -> Request {
+    request(Command::Undrain {
+        service: "web".into(),
+        server: server.into(),
+    })
+}
+
 #[test]
 fn drain_zeroes_the_weight_in_the_table_and_logs_who() {
     let mut s = state();
@@ -293,14 +300,21 @@ fn under_alpha_a_checked_server_starts_out_of_the_table() {
     );
 }
 
-#[test]
-fn losing_every_server_loses_the_quorum_and_brings_in_the_sorry_server() {
+/// The test service with `options` (a sorry server and more) added.
+fn with_sorry_server(options: &str) -> EngineState {
     let text = CONFIG.replace(
         "port = 80\n[[virtual_server.real_server]]\nname = \"rs1\"",
-        "port = 80\nquorum_down = \"/bin/true down\"\nquorum_up = \"/bin/true up\"\nsorry_server = { address = \"192.0.2.99\", port = 8080 }\n[[virtual_server.real_server]]\nname = \"rs1\"",
+        &format!("port = 80\n{options}\n[[virtual_server.real_server]]\nname = \"rs1\""),
     );
     let config = parse_str("t.toml", &text).unwrap();
-    let mut s = EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()]);
+    EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()])
+}
+
+#[test]
+fn losing_every_server_loses_the_quorum_and_brings_in_the_sorry_server() {
+    let mut s = with_sorry_server(
+        "quorum_down = \"/bin/true down\"\nquorum_up = \"/bin/true up\"\nsorry_server = { address = \"192.0.2.99\", port = 8080 }",
+    );
     s.refresh_quorums();
     assert!(s.take_scripts().is_empty(), "the first look is silent");
     s.apply(&drain("rs1"), Instant::now()).0.unwrap();
@@ -314,19 +328,34 @@ fn losing_every_server_loses_the_quorum_and_brings_in_the_sorry_server() {
         .iter()
         .any(|d| d.address == sorry && d.weight == 1));
     assert!(s.snapshot().services[0].sorry_active);
-    s.apply(
-        &request(Command::Undrain {
-            service: "web".into(),
-            server: "rs1".into(),
-        }),
-        Instant::now(),
-    )
-    .0
-    .unwrap();
+    s.apply(&undrain("rs1"), Instant::now()).0.unwrap();
     s.refresh_quorums();
     assert_eq!(s.take_scripts(), vec!["/bin/true up".to_string()]);
     assert!(s.plane_table().services[0]
         .dests
         .iter()
         .all(|d| d.address != sorry));
+}
+
+#[test]
+fn an_inhibited_sorry_server_stays_in_the_table_at_weight_0_while_real_servers_serve() {
+    let mut s = with_sorry_server(
+        "sorry_server = { address = \"192.0.2.99\", port = 8080, inhibit = true, forwarding = \"dr\" }",
+    );
+    let sorry: SocketAddr = "192.0.2.99:8080".parse().unwrap();
+    let weight = |s: &EngineState| {
+        let table = s.plane_table();
+        let dest = table.services[0]
+            .dests
+            .iter()
+            .find(|d| d.address == sorry)
+            .map(|d| (d.weight, d.forwarding));
+        dest
+    };
+    assert_eq!(weight(&s), Some((0, crate::config::Forwarding::Dr)));
+    s.apply(&drain("rs1"), Instant::now()).0.unwrap();
+    s.apply(&drain("192.0.2.22:80"), Instant::now()).0.unwrap();
+    assert_eq!(weight(&s), Some((1, crate::config::Forwarding::Dr)));
+    s.apply(&undrain("rs1"), Instant::now()).0.unwrap();
+    assert_eq!(weight(&s).map(|(w, _)| w), Some(0), "kept, at weight 0");
 }

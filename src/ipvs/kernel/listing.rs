@@ -8,7 +8,6 @@ use std::net::IpAddr;
 use super::client::Info;
 use super::proto::{Forward, KDest, KService, ServiceKey, Stats};
 use crate::engine::snapshot::{ServerView, ServiceView, TrafficView, TunnelView};
-use crate::ipvs::model::Health;
 
 /// ipvsadm's first line.
 pub fn header(info: &Info) -> String {
@@ -109,32 +108,14 @@ fn sched_flags(scheduler: &str, flags: u32) -> Vec<String> {
 }
 
 fn server_view(dest: &KDest) -> ServerView {
-    let t = traffic(&dest.stats);
     ServerView {
-        name: dest.address.to_string(),
-        address: dest.address.to_string(),
         weight: dest.weight,
         configured_weight: dest.weight,
-        drained: false,
-        in_table: true,
         active: u64::from(dest.active),
         inactive: u64::from(dest.inactive),
-        conns: t.conns,
-        in_bytes: t.in_bytes,
-        out_bytes: t.out_bytes,
-        cps: t.cps,
-        in_bps: t.in_bps,
-        out_bps: t.out_bps,
         persistent: u64::from(dest.persistent),
-        in_packets: t.in_packets,
-        out_packets: t.out_packets,
-        in_pps: t.in_pps,
-        out_pps: t.out_pps,
-        connect_failures: 0,
-        overloaded: false,
         uthreshold: dest.upper,
         lthreshold: dest.lower,
-        forwarding: dest.forward.name().into(),
         tunnel: (dest.forward == Forward::Tunnel).then(|| TunnelView {
             kind: match dest.tunnel.kind {
                 1 => "gue",
@@ -150,13 +131,11 @@ fn server_view(dest: &KDest) -> ServerView {
             }
             .into(),
         }),
-        health: Health::Unknown,
-        checks_run: 0,
-        failures_in_a_row: 0,
-        passes_in_a_row: 0,
-        last_check: None,
-        last_check_unix_ms: None,
-        last_check_seconds: None,
+        ..ServerView::listed(
+            dest.address.to_string(),
+            dest.forward.name(),
+            traffic(&dest.stats),
+        )
     }
 }
 
@@ -202,6 +181,7 @@ pub fn views(table: &[(KService, Vec<KDest>)]) -> Vec<ServiceView> {
                 quorum_up: true,
                 sorry_server: None,
                 sorry_active: false,
+                sorry_row: None,
                 enabled: true,
                 servers: dests.into_iter().map(server_view).collect(),
             }
