@@ -550,6 +550,68 @@ path = "/"
     stop.store(true, Ordering::Relaxed);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ha_suspend_runs_checks_only_while_the_vip_is_here() {
+    if !namespaces_available("ha_suspend_runs_checks_only_while_the_vip_is_here") {
+        return;
+    }
+    let mut lab = NetLab::new(&prefix("hasusp"));
+    lab.node("dir", &["192.0.2.1/24"]);
+    lab.node("rs1", &["192.0.2.11/24"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let _rs1 = http_backend(&lab, "rs1", "192.0.2.11", &stop);
+    let config = r#"
+[[virtual_server]]
+name = "web"
+address = "192.0.2.100"
+port = 80
+delay_loop = 0.2
+ha_suspend = true
+[[virtual_server.real_server]]
+name = "rs1"
+address = "192.0.2.11"
+port = 80
+[virtual_server.real_server.tcp_check]
+connect_timeout = 1
+"#;
+    let engine = start_director(&mut lab, config).await;
+    let journaled = |s: &Snapshot, text: &str| s.events.iter().any(|e| e.text.contains(text));
+    snapshot_blocking(&engine, "suspended at start", |s| {
+        s.services[0].checks_suspended
+    });
+    // Five check rounds' time: none runs while the VIP is elsewhere.
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = snapshot_blocking(&engine, "a fresh snapshot", |_| true);
+    assert_eq!(rs(&idle, "rs1").checks_run, 0, "no check without the VIP");
+
+    lab.sh("dir", "ip addr add 192.0.2.100/24 dev eth0");
+    let resumed = snapshot_blocking(&engine, "checks resume with the VIP", |s| {
+        !s.services[0].checks_suspended && rs(s, "rs1").health == Health::Up
+    });
+    assert!(journaled(
+        &resumed,
+        "web: health checks resume: 192.0.2.100 is on this host"
+    ));
+
+    lab.sh("dir", "ip addr del 192.0.2.100/24 dev eth0");
+    let suspended = snapshot_blocking(&engine, "suspended again", |s| {
+        s.services[0].checks_suspended
+    });
+    assert!(journaled(
+        &suspended,
+        "web: health checks suspended: 192.0.2.100 is not on this host (ha_suspend)"
+    ));
+    let ran = rs(&suspended, "rs1").checks_run;
+    std::thread::sleep(Duration::from_secs(1));
+    let later = snapshot_blocking(&engine, "a fresh snapshot", |_| true);
+    assert!(
+        rs(&later, "rs1").checks_run <= ran + 1,
+        "at most a probe already under way finishes"
+    );
+    assert_eq!(rs(&later, "rs1").health, Health::Up, "health is kept");
+    stop.store(true, Ordering::Relaxed);
+}
+
 /// Serve HTTPS with `cert`/`key` on `address` ports in `node`.
 fn https_server(
     lab: &NetLab,

@@ -295,6 +295,11 @@ pub struct VirtualServer {
     pub omega: bool,
     /// Where connections go while every real server is down.
     pub sorry_server: Option<SorryServer>,
+    /// Run the real servers' checks only while the virtual address is on
+    /// this host (the VRRP master's), as keepalived's `ha_suspend` does;
+    /// while suspended, servers keep the health they had.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ha_suspend: bool,
     /// Real servers start down until their checks pass (keepalived `alpha`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub alpha: bool,

@@ -208,6 +208,7 @@ impl Engine {
         for (service, server) in applied.start_checks {
             self.start_checkers(service, server);
         }
+        self.apply_suspensions();
         self.push_table();
         self.plane.adopt(ready.plane);
         self.keep_overrides();

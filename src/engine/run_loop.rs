@@ -336,9 +336,13 @@ impl Engine {
     }
 
     /// Start (or start again) the checkers of one real server.
+    /// Nothing starts while the service's checks are suspended (`ha_suspend`).
     pub(super) fn start_checkers(&mut self, service: usize, server: usize) {
         self.stop_checkers(service, server);
         let vs = &self.state.services[service];
+        if vs.checks_suspended {
+            return;
+        }
         let tasks = server_specs(
             &self.config.vrrp_track_files,
             (service, &vs.config),

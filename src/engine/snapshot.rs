@@ -159,6 +159,10 @@ pub struct ServiceView {
     pub sorry_server: Option<String>,
     /// Whether the sorry server is taking connections now.
     pub sorry_active: bool,
+    /// Its health checks are suspended: `ha_suspend`, and its address is
+    /// not on this host.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checks_suspended: bool,
     /// The sorry server's row while it is in the table: at weight 1 while it
     /// stands in, at weight 0 while it is inhibited (`inhibit`) and real
     /// servers serve. ipvsadm lists it after the real servers.

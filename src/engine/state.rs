@@ -1,7 +1,7 @@
 //! The engine's state and the views derived from it: the data-plane table
 //! and the snapshot. Everything here is synchronous and free of I/O.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -262,6 +262,9 @@ pub struct ServiceRuntime {
     sorry_rates: RateSet,
     /// Taking new connections; an operator may disable it.
     pub enabled: bool,
+    /// Its checkers are stopped: `ha_suspend`, and its address is not on
+    /// this host. A service starts so, until the address is seen.
+    pub checks_suspended: bool,
     /// Gone from the configuration at a reload; kept (out of the table
     /// and the snapshot) so that check reports keep their indices.
     pub removed: bool,
@@ -286,6 +289,7 @@ impl ServiceRuntime {
             sorry_stats: Arc::new(DestStats::default()),
             sorry_rates: RateSet::default(),
             enabled: true,
+            checks_suspended: config.ha_suspend,
             removed: false,
             config,
         }
@@ -354,6 +358,8 @@ pub struct EngineState {
     /// The userspace plane's own timeouts (its defaults and
     /// `--tcp-fin-timeout`), which `lvs_timeouts` override.
     pub plane_timeouts: Timeouts,
+    /// The `ha_suspend` services' addresses last seen on this host.
+    pub local_addresses: HashSet<IpAddr>,
 }
 
 impl EngineState {
@@ -379,6 +385,7 @@ impl EngineState {
             dataplane: "userspace".into(),
             lvs_timeouts: config.global.lvs_timeouts,
             plane_timeouts: Timeouts::default(),
+            local_addresses: HashSet::new(),
         }
     }
 
@@ -590,6 +597,7 @@ fn service_view(s: &ServiceRuntime, kernel: bool) -> ServiceView {
             .as_ref()
             .map(|sorry| endpoint(sorry.address, sorry.port.0)),
         sorry_active: s.enabled && s.sorry_active(),
+        checks_suspended: s.checks_suspended,
         sorry_row: s.sorry_dest().map(|dest| {
             // The userspace plane proxies: NAT, as the server sees it.
             let method = if kernel {

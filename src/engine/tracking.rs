@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::check::ping::ping;
 use crate::config::{Config, VrrpInstance, VrrpScript};
+use crate::netlink::announcements::Announcements;
 use crate::script;
 use crate::vrrp::priority::{effective, Effective, Tracked};
 
@@ -51,6 +52,13 @@ pub enum TrackEvent {
         /// Answering or not.
         ok: bool,
     },
+    /// A watched virtual address appeared on this host or left it.
+    Address {
+        /// The address.
+        address: IpAddr,
+        /// On one of this host's interfaces or not.
+        present: bool,
+    },
 }
 
 /// The last known state of everything tracked.
@@ -79,7 +87,7 @@ impl TrackState {
             TrackEvent::File { name, value } => {
                 self.files.insert(name.clone(), *value) != Some(*value)
             }
-            TrackEvent::Reference { .. } => false,
+            TrackEvent::Reference { .. } | TrackEvent::Address { .. } => false,
         }
     }
 
@@ -191,6 +199,8 @@ pub enum Monitor {
         /// How often.
         every: Duration,
     },
+    /// The addresses of `ha_suspend` services: on this host or not.
+    Addresses(Vec<IpAddr>),
 }
 
 /// Every watcher `config`'s instances need, each under a name that stays
@@ -233,6 +243,17 @@ pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
             ));
         }
     }
+    let mut suspending: Vec<IpAddr> = config
+        .virtual_servers
+        .iter()
+        .filter(|s| s.ha_suspend)
+        .map(|s| s.address)
+        .collect();
+    suspending.sort();
+    suspending.dedup();
+    if !suspending.is_empty() {
+        monitors.push(("addresses".to_string(), Monitor::Addresses(suspending)));
+    }
     for instance in &config.vrrp_instances {
         if let Some(address) = instance.check_reference {
             monitors.push((
@@ -259,6 +280,7 @@ pub fn spawn(monitor: Monitor, events: mpsc::Sender<TrackEvent>) -> JoinHandle<(
             address,
             every,
         } => tokio::spawn(watch_reference(instance, address, every, events)),
+        Monitor::Addresses(addresses) => tokio::spawn(watch_addresses(addresses, events)),
     }
 }
 
@@ -283,40 +305,51 @@ async fn next_look(
 }
 
 /// Report each tracked interface's state at start and whenever the kernel
-/// announces a link change (with a slow re-read in case announcements are
-/// lost). Without the subscription, polls every 100 ms and says so.
+/// announces a link change.
 async fn watch_links(interfaces: Vec<String>, events: mpsc::Sender<TrackEvent>) {
-    let subscription = match crate::netlink::link_events::LinkEvents::subscribe() {
-        Ok(subscription) => Some(subscription),
-        Err(e) => {
-            crate::log::warn(
-                None,
-                &format!("no link announcements ({e}); polling tracked interfaces"),
-            );
-            None
-        }
+    let subscription = Announcements::links();
+    let look = |names: &[String]| names.iter().map(|n| interface_up(n)).collect();
+    let event = |name, up| TrackEvent::Interface { name, up };
+    watch_states(interfaces, (subscription, "link"), look, event, events).await;
+}
+
+/// Report whether each of `addresses` is on this host at start and
+/// whenever the kernel announces an address change.
+async fn watch_addresses(addresses: Vec<IpAddr>, events: mpsc::Sender<TrackEvent>) {
+    let subscription = Announcements::addresses();
+    let look = |addresses: &[IpAddr]| {
+        let local = crate::netlink::link::local_addresses();
+        addresses.iter().map(|a| local.contains(a)).collect()
     };
-    let mut last_up: HashMap<String, bool> = HashMap::new();
+    let event = |address, present| TrackEvent::Address { address, present };
+    watch_states(addresses, (subscription, "address"), look, event, events).await;
+}
+
+/// Report each key's state (from `look`) at start and whenever it changes,
+/// looking again at each announcement (and slowly without one, in case
+/// announcements are lost). Without the subscription (`kind` names it in
+/// the warning), polls every 100 ms.
+async fn watch_states<K: Clone + Eq + std::hash::Hash>(
+    keys: Vec<K>,
+    (subscription, kind): (std::io::Result<Announcements>, &str),
+    look: impl Fn(&[K]) -> Vec<bool>,
+    event: impl Fn(K, bool) -> TrackEvent,
+    events: mpsc::Sender<TrackEvent>,
+) {
+    let subscription = subscription
+        .map_err(|e| crate::log::warn(None, &format!("no {kind} announcements ({e}); polling")))
+        .ok();
+    let mut last: HashMap<K, bool> = HashMap::new();
     loop {
-        for name in &interfaces {
-            let up = interface_up(name);
-            if last_up.insert(name.clone(), up) != Some(up)
-                && events
-                    .send(TrackEvent::Interface {
-                        name: name.clone(),
-                        up,
-                    })
-                    .await
-                    .is_err()
+        for (key, state) in keys.iter().zip(look(&keys)) {
+            if last.insert(key.clone(), state) != Some(state)
+                && events.send(event(key.clone(), state)).await.is_err()
             {
                 return;
             }
         }
-        next_look(
-            subscription.as_ref().map(|links| links.changed()),
-            "link announcements",
-        )
-        .await;
+        let what = format!("{kind} announcements");
+        next_look(subscription.as_ref().map(|a| a.changed()), &what).await;
     }
 }
 

@@ -135,6 +135,11 @@ impl Engine {
             }
             return;
         }
+        if let TrackEvent::Address { address, present } = event {
+            self.state.set_address_present(address, present);
+            self.apply_suspensions();
+            return;
+        }
         if self.track.update(&event) {
             self.apply_tracking(now);
         }

@@ -83,41 +83,64 @@ pub fn link_local_ipv6(name: &str) -> io::Result<Ipv6Addr> {
 
 /// The first address of `name` that `pick` accepts, in the kernel's order.
 fn first_address<T>(name: &str, pick: impl Fn(IpAddr) -> Option<T>) -> Option<T> {
+    let mut found = None;
+    each_address(|interface, address| {
+        if interface == name.as_bytes() {
+            found = pick(address);
+        }
+        found.is_none()
+    });
+    found
+}
+
+/// Every IPv4 and IPv6 address configured on this host's interfaces (in
+/// the current network namespace).
+pub fn local_addresses() -> Vec<IpAddr> {
+    let mut all = Vec::new();
+    each_address(|_, address| {
+        all.push(address);
+        true
+    });
+    all
+}
+
+/// Visit each (interface name, address) in the kernel's order while
+/// `visit` returns true. Nothing is visited when the list cannot be read.
+fn each_address(mut visit: impl FnMut(&[u8], IpAddr) -> bool) {
     let mut addrs: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills addrs; we free it below.
     if unsafe { libc::getifaddrs(&mut addrs) } != 0 {
-        return None;
+        return;
     }
-    let mut found = None;
     let mut cursor = addrs;
-    while !cursor.is_null() && found.is_none() {
+    while !cursor.is_null() {
         // SAFETY: cursor walks the list getifaddrs returned.
         let entry = unsafe { &*cursor };
-        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
-        let entry_name = unsafe { std::ffi::CStr::from_ptr(entry.ifa_name) };
-        if entry_name.to_bytes() == name.as_bytes() && !entry.ifa_addr.is_null() {
-            // SAFETY: ifa_addr is non-null; its family tells its real type.
-            let family = i32::from(unsafe { (*entry.ifa_addr).sa_family });
-            let address = if family == libc::AF_INET {
-                // SAFETY: AF_INET means the address is a sockaddr_in.
-                let sin = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in) };
-                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                    sin.sin_addr.s_addr,
-                ))))
-            } else if family == libc::AF_INET6 {
-                // SAFETY: AF_INET6 means the address is a sockaddr_in6.
-                let sin6 = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in6) };
-                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
-            } else {
-                None
-            };
-            found = address.and_then(&pick);
-        }
         cursor = entry.ifa_next;
+        if entry.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: ifa_addr is non-null; its family tells its real type.
+        let family = i32::from(unsafe { (*entry.ifa_addr).sa_family });
+        let address = if family == libc::AF_INET {
+            // SAFETY: AF_INET means the address is a sockaddr_in.
+            let sin = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in) };
+            IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+        } else if family == libc::AF_INET6 {
+            // SAFETY: AF_INET6 means the address is a sockaddr_in6.
+            let sin6 = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in6) };
+            IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr))
+        } else {
+            continue;
+        };
+        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.ifa_name) };
+        if !visit(name.to_bytes(), address) {
+            break;
+        }
     }
     // SAFETY: addrs came from getifaddrs.
     unsafe { libc::freeifaddrs(addrs) };
-    found
 }
 
 #[cfg(test)]
@@ -133,6 +156,11 @@ mod tests {
         assert_eq!(parse_mac("02:00:5e:00:01"), None);
         assert_eq!(parse_mac("02:00:5e:00:01:33:44"), None);
         assert_eq!(parse_mac("zz:00:5e:00:01:33"), None);
+    }
+
+    #[test]
+    fn local_addresses_include_loopback() {
+        assert!(local_addresses().contains(&IpAddr::V4(Ipv4Addr::LOCALHOST)));
     }
 
     #[test]

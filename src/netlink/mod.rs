@@ -1,5 +1,5 @@
 //! Linux network configuration: links and addresses.
 
 pub mod address;
+pub mod announcements;
 pub mod link;
-pub mod link_events;

@@ -91,6 +91,7 @@ pub fn snapshot() -> Snapshot {
             sorry_server: None,
             sorry_active: false,
             sorry_row: None,
+            checks_suspended: false,
             enabled: true,
             servers: vec![
                 server("rs1", 21, 4, false),
@@ -160,6 +161,12 @@ pub fn troubled_snapshot() -> Snapshot {
         last_unix_ms: 45_290_000,
     }];
     snap.instances.push(second);
+    // A backup's view of an ha_suspend service: its checks wait for the VIP.
+    let mut api = snap.services[0].clone();
+    api.name = "api".into();
+    api.address = "198.51.100.10:443".into();
+    api.checks_suspended = true;
+    snap.services.push(api);
     let web = &mut snap.services[0];
     web.quorum_up = false;
     web.sorry_server = Some("192.0.2.99:80".into());

@@ -174,6 +174,9 @@ pub fn to_keepalived(config: &Config) -> String {
                 let _ = writeln!(out, "    {key} {}", quoted(line));
             }
         }
+        if service.ha_suspend {
+            let _ = writeln!(out, "    ha_suspend");
+        }
         if let Some(sorry) = &service.sorry_server {
             let _ = writeln!(out, "    sorry_server {} {}", sorry.address, sorry.port);
             if sorry.inhibit {

@@ -330,7 +330,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
     (
         "virtual_server",
         &[
-            "ha_suspend",
             "ops",
             "persistence_engine",
             "smtp_alert",

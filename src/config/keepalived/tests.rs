@@ -629,3 +629,15 @@ fn sorry_server_inhibit_and_lvs_method_map_wherever_they_stand_and_survive_expor
     let (again, _) = load_str("sorry.conf", &written);
     assert_eq!(again.unwrap().virtual_servers[0].sorry_server, Some(sorry));
 }
+
+#[test]
+fn ha_suspend_maps_and_survives_export() {
+    let text = "virtual_server 192.0.2.100 80 {\n    ha_suspend\n    real_server 192.0.2.11 80 {\n    }\n}\n";
+    let (config, diagnostics) = load_str("ha.conf", text);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let config = config.unwrap();
+    assert!(config.virtual_servers[0].ha_suspend);
+    let written = export::to_keepalived(&config);
+    let (again, _) = load_str("ha.conf", &written);
+    assert!(again.unwrap().virtual_servers[0].ha_suspend, "{written}");
+}

@@ -182,6 +182,7 @@ pub fn views(table: &[(KService, Vec<KDest>)]) -> Vec<ServiceView> {
                 sorry_server: None,
                 sorry_active: false,
                 sorry_row: None,
+                checks_suspended: false,
                 enabled: true,
                 servers: dests.into_iter().map(server_view).collect(),
             }

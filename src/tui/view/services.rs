@@ -163,6 +163,9 @@ fn service_cells<'a>(
                         let sorry = service.sorry_server.as_deref().unwrap_or("?");
                         text.push_str(&format!(" · sorry server {sorry} serves"));
                     }
+                    if service.checks_suspended {
+                        text.push_str(" · checks off: no VIP (ha_suspend)");
+                    }
                     Cell::from(cut(&text, width))
                 }
             }

@@ -1,5 +1,6 @@
-//! Link changes as the kernel announces them (rtnetlink's RTNLGRP_LINK),
-//! so that `track_interface` reacts at once instead of polling.
+//! Link and address changes as the kernel announces them (rtnetlink's
+//! multicast groups), so that `track_interface` and `ha_suspend` react at
+//! once instead of polling.
 
 use std::io;
 
@@ -10,29 +11,42 @@ use tokio::io::unix::AsyncFd;
 
 /// RTNLGRP_LINK.
 const RTNLGRP_LINK: u32 = 1;
+/// RTNLGRP_IPV4_IFADDR.
+const RTNLGRP_IPV4_IFADDR: u32 = 5;
+/// RTNLGRP_IPV6_IFADDR.
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
 
-/// A subscription to link changes in this network namespace.
-pub struct LinkEvents {
+/// A subscription to rtnetlink announcements in this network namespace.
+pub struct Announcements {
     socket: AsyncFd<NlSocket>,
 }
 
-impl std::fmt::Debug for LinkEvents {
+impl std::fmt::Debug for Announcements {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkEvents")
+        f.write_str("Announcements")
     }
 }
 
-impl LinkEvents {
-    /// Subscribe.
-    pub fn subscribe() -> io::Result<LinkEvents> {
-        let socket = NlSocket::connect(NlFamily::Route, None, Groups::new_groups(&[RTNLGRP_LINK]))?;
+impl Announcements {
+    /// Subscribe to link changes.
+    pub fn links() -> io::Result<Announcements> {
+        Announcements::subscribe(&[RTNLGRP_LINK])
+    }
+
+    /// Subscribe to IPv4 and IPv6 address changes.
+    pub fn addresses() -> io::Result<Announcements> {
+        Announcements::subscribe(&[RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR])
+    }
+
+    fn subscribe(groups: &[u32]) -> io::Result<Announcements> {
+        let socket = NlSocket::connect(NlFamily::Route, None, Groups::new_groups(groups))?;
         socket.nonblock()?;
         // SAFETY: the socket owns its descriptor until the AsyncFd drops it.
         let socket = unsafe { AsyncFd::register(socket) }?;
-        Ok(LinkEvents { socket })
+        Ok(Announcements { socket })
     }
 
-    /// Wait until some link changed (or the kernel dropped announcements,
+    /// Wait until something changed (or the kernel dropped announcements,
     /// which also means "look again"), then drain what is queued.
     pub async fn changed(&self) -> io::Result<()> {
         let mut buffer = vec![0u8; 16 * 1024];
