@@ -162,6 +162,10 @@ pub struct VrrpScript {
     /// Failures needed to count as down. Default 1.
     #[serde(default = "one")]
     pub fall: u32,
+    /// Start as failed, not as succeeding: `rise` successes are needed
+    /// before it counts as up (keepalived `init_fail`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub init_fail: bool,
 }
 
 /// keepalived's `vrrp_track_file`: the file holds a number; the priority

@@ -92,7 +92,8 @@ impl TrackState {
     }
 
     /// The effective priority of `instance` now. Unknown objects count as
-    /// healthy (interfaces up, scripts ok, files 0), as keepalived starts them.
+    /// healthy (interfaces up, scripts ok unless `init_fail`, files 0), as
+    /// keepalived starts them.
     pub fn effective(&self, config: &Config, instance: &VrrpInstance) -> Effective {
         let mut tracked = Vec::new();
         for track in &instance.track_interface {
@@ -106,7 +107,11 @@ impl TrackState {
             let declared = config.vrrp_scripts.iter().find(|s| s.name == track.name);
             tracked.push(Tracked::Script {
                 name: track.name.clone(),
-                ok: *self.scripts.get(&track.name).unwrap_or(&true),
+                ok: self
+                    .scripts
+                    .get(&track.name)
+                    .copied()
+                    .unwrap_or(!declared.is_some_and(|s| s.init_fail)),
                 weight: track.weight.or(declared.map(|s| s.weight)).unwrap_or(0),
             });
         }
@@ -136,12 +141,12 @@ pub struct RiseFall {
 }
 
 impl RiseFall {
-    /// Starting as ok, as keepalived starts scripts.
-    pub fn new(rise: u32, fall: u32) -> RiseFall {
+    /// Starting as ok, as keepalived starts scripts, or failed (`init_fail`).
+    pub fn new(rise: u32, fall: u32, ok: bool) -> RiseFall {
         RiseFall {
             rise: rise.max(1),
             fall: fall.max(1),
-            ok: true,
+            ok,
             streak: 0,
         }
     }
@@ -388,7 +393,7 @@ async fn watch_files(files: Vec<(String, String)>, events: mpsc::Sender<TrackEve
 }
 
 async fn run_script(script: VrrpScript, events: mpsc::Sender<TrackEvent>) {
-    let mut verdict = RiseFall::new(script.rise, script.fall);
+    let mut verdict = RiseFall::new(script.rise, script.fall, !script.init_fail);
     let timeout = script
         .timeout
         .unwrap_or(script.interval)
@@ -444,7 +449,7 @@ mod tests {
 
     #[test]
     fn rise_and_fall_need_streaks() {
-        let mut rf = RiseFall::new(2, 3);
+        let mut rf = RiseFall::new(2, 3, true);
         assert_eq!(rf.observe(false), None);
         assert_eq!(rf.observe(false), None);
         assert_eq!(
@@ -457,6 +462,30 @@ mod tests {
         assert_eq!(rf.observe(false), Some(false));
         assert_eq!(rf.observe(true), None);
         assert_eq!(rf.observe(true), Some(true));
+    }
+
+    #[test]
+    fn an_init_fail_script_starts_failed_until_it_rises() {
+        let mut rf = RiseFall::new(2, 1, false);
+        assert_eq!(rf.observe(false), None, "already failed");
+        assert_eq!(rf.observe(true), None);
+        assert_eq!(rf.observe(true), Some(true));
+        let text = "vrrp_script chk_up {\n  script \"/bin/true\"\n  weight -20\n  init_fail\n}\nvrrp_script chk_ok {\n  script \"/bin/true\"\n  weight -5\n}\nvrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 51\n  priority 150\n  virtual_ipaddress {\n    192.0.2.50\n  }\n  track_script {\n    chk_up\n    chk_ok\n  }\n}\n";
+        let (config, diagnostics) = crate::config::keepalived::load_str("k.conf", text);
+        let config = config.unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let instance = &config.vrrp_instances[0];
+        let mut track = TrackState::default();
+        assert_eq!(
+            track.effective(&config, instance).priority,
+            130,
+            "chk_up counts as failed before its first report; chk_ok as ok"
+        );
+        let up = TrackEvent::Script {
+            name: "chk_up".into(),
+            ok: true,
+        };
+        assert!(track.update(&up));
+        assert_eq!(track.effective(&config, instance).priority, 150);
     }
 
     #[test]

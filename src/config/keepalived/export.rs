@@ -100,6 +100,9 @@ pub fn to_keepalived(config: &Config) -> String {
         if let Some(timeout) = script.timeout {
             let _ = writeln!(out, "    timeout {}", timeout);
         }
+        if script.init_fail {
+            let _ = writeln!(out, "    init_fail");
+        }
         let _ = writeln!(
             out,
             "    weight {}\n    rise {}\n    fall {}\n}}\n",

@@ -257,7 +257,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
             "director counts adverts for unknown VRIDs as drops, in its snapshot and metrics",
         ),
     ),
-    ("vrrp_script", &["init_fail"], NotYet),
     ("vrrp_script", &["user"], NotApplicable(SCRIPTS)),
     ("vrrp_track_file", &["init_file"], NotYet),
     (

@@ -144,6 +144,7 @@ pub fn script(reader: &mut Reader, node: &Node) -> Option<VrrpScript> {
         weight: 0,
         rise: 1,
         fall: 1,
+        init_fail: false,
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
@@ -153,6 +154,7 @@ pub fn script(reader: &mut Reader, node: &Node) -> Option<VrrpScript> {
             "weight" => script.weight = reader.parse(item, "a weight").unwrap_or(0),
             "rise" => script.rise = reader.parse(item, "a count").unwrap_or(1),
             "fall" => script.fall = reader.parse(item, "a count").unwrap_or(1),
+            "init_fail" => script.init_fail = true,
             _ => reader.unknown(item, "vrrp_script", SCRIPT_KNOWN),
         }
     }
