@@ -26,6 +26,86 @@ fn pair(tag: &str) -> NetLab {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_process_that_stops_lowers_priority_until_it_runs_again() {
+    if !namespaces_available("a_tracked_process_that_stops_lowers_priority_until_it_runs_again") {
+        return;
+    }
+    let mut lab = pair("proc");
+    // A process with a name of its own: sleep, copied under that name,
+    // started (and stopped, whatever happens) by the lab.
+    let name = format!("trk{}", std::process::id() % 100_000);
+    let program = lab.file(&name);
+    std::fs::copy("/bin/sleep", &program).unwrap();
+    let program = program.display().to_string();
+    lab.spawn("tracked", "b", &program, &["60"]);
+    let conf = format!(
+        "[[vrrp_track_process]]\nname = \"chk\"\nprocess = \"{name}\"\nweight = -60\n{}[[vrrp_instance.track_process]]\nname = \"chk\"\n",
+        instance("VI_1", 51, 150, "192.0.2.50", "")
+    );
+    let a = attach_retrying(&lab.director("a", "a", &conf)).await;
+    let at = |priority: u8| {
+        move |s: &director::engine::Snapshot| {
+            s.instances[0].state == State::Master && s.instances[0].priority == priority
+        }
+    };
+    snapshot_where(&a, Duration::from_secs(10), at(150)).await;
+
+    lab.stop("tracked", libc::SIGKILL);
+    let lowered = snapshot_where(&a, Duration::from_secs(5), at(90)).await;
+    assert_eq!(lowered.instances[0].tracking, ["chk down: -60"]);
+
+    lab.spawn("again", "b", &program, &["60"]);
+    snapshot_where(&a, Duration::from_secs(5), at(150)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_faults_while_its_own_link_is_down_unless_dont_track_primary() {
+    if !namespaces_available(
+        "an_instance_faults_while_its_own_link_is_down_unless_dont_track_primary",
+    ) {
+        return;
+    }
+    let mut lab = pair("primary");
+    let conf = format!(
+        "{}{}",
+        instance("VI_1", 51, 150, "192.0.2.50", ""),
+        instance("VI_2", 52, 150, "192.0.2.60", "dont_track_primary = true\n")
+    );
+    let a = attach_retrying(&lab.director("a", "a", &conf)).await;
+    let states = |s: &director::engine::Snapshot| -> Vec<State> {
+        s.instances.iter().map(|i| i.state).collect()
+    };
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        states(s) == [State::Master, State::Master]
+    })
+    .await;
+
+    lab.sh("a", "ip link set eth0 down");
+    let down = snapshot_where(&a, Duration::from_secs(5), |s| {
+        states(s) == [State::Fault, State::Master]
+    })
+    .await;
+    assert_eq!(down.instances[0].tracking, ["eth0 down: FAULT"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || !lab
+            .has_address("a", "192.0.2.50")),
+        "the faulted instance kept its address"
+    );
+    assert!(
+        lab.has_address("a", "192.0.2.60"),
+        "dont_track_primary keeps it"
+    );
+
+    lab.sh("a", "ip link set eth0 up");
+    snapshot_where(&a, Duration::from_secs(10), |s| {
+        states(s) == [State::Master, State::Master]
+    })
+    .await;
+    assert!(wait_until(Duration::from_secs(5), || lab
+        .has_address("a", "192.0.2.50")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_in_one_sync_group_member_moves_the_whole_group() {
     if !namespaces_available("a_fault_in_one_sync_group_member_moves_the_whole_group") {
         return;

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::track_process::{ParamMatch, VrrpTrackProcess};
 use super::values::{Port, Seconds, ServicePort, Weight};
 pub use super::vrrp::*;
 
@@ -32,6 +33,14 @@ pub struct Config {
         rename = "vrrp_track_file"
     )]
     pub vrrp_track_files: Vec<VrrpTrackFile>,
+    /// Processes whose running adjusts instance priorities (keepalived
+    /// `vrrp_track_process`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "vrrp_track_process"
+    )]
+    pub vrrp_track_processes: Vec<VrrpTrackProcess>,
     /// Instances that change state together (keepalived `vrrp_sync_group`).
     #[serde(
         default,

@@ -102,6 +102,21 @@ fn vrrp_instance_rules(
             );
         }
     }
+    for track in &instance.track_process {
+        if !config
+            .vrrp_track_processes
+            .iter()
+            .any(|p| p.name == track.name)
+        {
+            problem(
+                "track_process",
+                format!(
+                    "track_process names unknown vrrp_track_process {:?}",
+                    track.name
+                ),
+            );
+        }
+    }
 }
 
 /// Every semantic problem in `config`, in document order.
@@ -119,6 +134,18 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 message: format!(
                     "lvs_timeouts {name} must be a whole number of seconds, at least 1 (IPVS counts them in seconds), not {timeout}"
                 ),
+            });
+        }
+    }
+    for (i, process) in config.vrrp_track_processes.iter().enumerate() {
+        for (key, message) in process.problems() {
+            problems.push(Problem {
+                path: vec![
+                    Segment::Key("vrrp_track_process"),
+                    Segment::Index(i),
+                    Segment::Key(key),
+                ],
+                message,
             });
         }
     }

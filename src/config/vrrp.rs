@@ -51,7 +51,8 @@ pub struct TrackInterface {
     pub weight: i32,
 }
 
-/// A reference to a `vrrp_script` or `vrrp_track_file`, optionally
+/// A reference to a `vrrp_script`, `vrrp_track_file` or
+/// `vrrp_track_process`, optionally
 /// overriding its weight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,14 +121,23 @@ pub struct VrrpInstance {
     /// Script run on every change, with `INSTANCE name state priority`.
     pub notify: Option<String>,
     /// Interfaces whose state changes the priority or faults the instance.
+    /// The instance's own `interface` is tracked too (FAULT while it is
+    /// down) unless listed here with a weight, or `dont_track_primary`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub track_interface: Vec<TrackInterface>,
+    /// Do not fault when the instance's own interface goes down (keepalived
+    /// `dont_track_primary`, for cross-connected pairs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dont_track_primary: bool,
     /// Scripts whose result changes the priority or faults the instance.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub track_script: Vec<TrackRef>,
     /// Files whose number changes the priority or faults the instance.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub track_file: Vec<TrackRef>,
+    /// Processes whose running changes the priority or faults the instance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_process: Vec<TrackRef>,
     /// Split-brain guard: before claiming master, this address must answer a
     /// ping; if it does not, the instance goes to FAULT instead.
     pub check_reference: Option<IpAddr>,

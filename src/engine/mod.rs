@@ -14,6 +14,7 @@ pub mod live;
 pub mod notify;
 pub mod operator;
 pub mod overrides;
+mod process_watch;
 mod quorum;
 pub mod rates;
 pub mod reload;

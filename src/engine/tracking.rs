@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::check::ping::ping;
-use crate::config::{Config, VrrpInstance, VrrpScript};
+use crate::config::{Config, VrrpInstance, VrrpScript, VrrpTrackProcess};
 use crate::netlink::announcements::Announcements;
 use crate::script;
 use crate::vrrp::priority::{effective, Effective, Tracked};
@@ -52,6 +52,13 @@ pub enum TrackEvent {
         /// Answering or not.
         ok: bool,
     },
+    /// A tracked process's verdict changed (quorum, `reverse`, delays).
+    Process {
+        /// `vrrp_track_process` name.
+        name: String,
+        /// Counts as up.
+        ok: bool,
+    },
     /// A watched virtual address appeared on this host or left it.
     Address {
         /// The address.
@@ -67,14 +74,23 @@ pub struct TrackState {
     interfaces: HashMap<String, bool>,
     scripts: HashMap<String, bool>,
     files: HashMap<String, i64>,
+    processes: HashMap<String, bool>,
 }
 
 impl TrackState {
-    /// Forget what a script reported (its definition changed, or it is
-    /// gone): until its new watcher reports, it counts as succeeding, as
-    /// at start.
-    pub fn forget_script(&mut self, name: &str) {
-        self.scripts.remove(name);
+    /// Forget what a script or process watcher reported (its definition
+    /// changed, or it is gone): until its new watcher reports, it counts
+    /// as at start.
+    pub fn forget(&mut self, monitor: &Monitor) {
+        match monitor {
+            Monitor::Script(script) => {
+                self.scripts.remove(&script.name);
+            }
+            Monitor::Process(process) => {
+                self.processes.remove(&process.name);
+            }
+            _ => {}
+        }
     }
 
     /// Take one event; returns whether anything changed.
@@ -87,6 +103,9 @@ impl TrackState {
             TrackEvent::File { name, value } => {
                 self.files.insert(name.clone(), *value) != Some(*value)
             }
+            TrackEvent::Process { name, ok } => {
+                self.processes.insert(name.clone(), *ok) != Some(*ok)
+            }
             TrackEvent::Reference { .. } | TrackEvent::Address { .. } => false,
         }
     }
@@ -96,6 +115,13 @@ impl TrackState {
     /// keepalived starts them.
     pub fn effective(&self, config: &Config, instance: &VrrpInstance) -> Effective {
         let mut tracked = Vec::new();
+        if tracks_primary(instance) {
+            tracked.push(Tracked::Interface {
+                name: instance.interface.clone(),
+                up: *self.interfaces.get(&instance.interface).unwrap_or(&true),
+                weight: 0,
+            });
+        }
         for track in &instance.track_interface {
             tracked.push(Tracked::Interface {
                 name: track.name.clone(),
@@ -126,8 +152,30 @@ impl TrackState {
                 weight: track.weight.or(declared.map(|f| f.weight)).unwrap_or(1),
             });
         }
+        for track in &instance.track_process {
+            let declared = config
+                .vrrp_track_processes
+                .iter()
+                .find(|p| p.name == track.name);
+            tracked.push(Tracked::Process {
+                name: track.name.clone(),
+                ok: *self.processes.get(&track.name).unwrap_or(&true),
+                weight: track.weight.or(declared.map(|p| p.weight)).unwrap_or(1),
+            });
+        }
         effective(instance.priority.0, &tracked)
     }
+}
+
+/// Whether the instance's own interface faults it while down, as
+/// keepalived does unless `dont_track_primary`, or unless `track_interface`
+/// lists it (its weight then governs).
+fn tracks_primary(instance: &VrrpInstance) -> bool {
+    !instance.dont_track_primary
+        && !instance
+            .track_interface
+            .iter()
+            .any(|t| t.name == instance.interface)
 }
 
 /// keepalived's rise/fall: a verdict flips after `rise` successes or `fall`
@@ -206,6 +254,8 @@ pub enum Monitor {
     },
     /// The addresses of `ha_suspend` services: on this host or not.
     Addresses(Vec<IpAddr>),
+    /// One tracked `vrrp_track_process`.
+    Process(VrrpTrackProcess),
 }
 
 /// Every watcher `config`'s instances need, each under a name that stays
@@ -215,7 +265,13 @@ pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
     let mut interfaces: Vec<String> = config
         .vrrp_instances
         .iter()
-        .flat_map(|i| i.track_interface.iter().map(|t| t.name.clone()))
+        .flat_map(|i| {
+            let primary = tracks_primary(i).then(|| i.interface.clone());
+            i.track_interface
+                .iter()
+                .map(|t| t.name.clone())
+                .chain(primary)
+        })
         .collect();
     interfaces.sort();
     interfaces.dedup();
@@ -259,6 +315,18 @@ pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
     if !suspending.is_empty() {
         monitors.push(("addresses".to_string(), Monitor::Addresses(suspending)));
     }
+    for process in &config.vrrp_track_processes {
+        if config
+            .vrrp_instances
+            .iter()
+            .any(|i| i.track_process.iter().any(|t| t.name == process.name))
+        {
+            monitors.push((
+                format!("process {}", process.name),
+                Monitor::Process(process.clone()),
+            ));
+        }
+    }
     for instance in &config.vrrp_instances {
         if let Some(address) = instance.check_reference {
             monitors.push((
@@ -286,6 +354,7 @@ pub fn spawn(monitor: Monitor, events: mpsc::Sender<TrackEvent>) -> JoinHandle<(
             every,
         } => tokio::spawn(watch_reference(instance, address, every, events)),
         Monitor::Addresses(addresses) => tokio::spawn(watch_addresses(addresses, events)),
+        Monitor::Process(process) => tokio::spawn(super::process_watch::watch(process, events)),
     }
 }
 
@@ -486,6 +555,47 @@ mod tests {
         };
         assert!(track.update(&up));
         assert_eq!(track.effective(&config, instance).priority, 150);
+    }
+
+    #[test]
+    fn the_primary_interface_faults_unless_told_otherwise() {
+        let instance = |name: &str, vrid: u8, extra: &str| {
+            format!("vrrp_instance {name} {{\n  interface eth9\n  virtual_router_id {vrid}\n  priority 150\n  virtual_ipaddress {{\n    192.0.2.{vrid}\n  }}\n{extra}}}\n")
+        };
+        let text = [
+            instance("PLAIN", 51, ""),
+            instance("CROSS", 52, "  dont_track_primary\n"),
+            instance(
+                "WEIGHED",
+                53,
+                "  track_interface {\n    eth9 weight -30\n  }\n",
+            ),
+        ]
+        .concat();
+        let (config, diagnostics) = crate::config::keepalived::load_str("k.conf", &text);
+        let config = config.unwrap_or_else(|| panic!("{diagnostics:?}"));
+        assert_eq!(
+            monitors(&config),
+            [("links".to_string(), Monitor::Links(vec!["eth9".into()]))]
+        );
+        let mut track = TrackState::default();
+        let seen = |track: &TrackState| -> Vec<(u8, bool)> {
+            config
+                .vrrp_instances
+                .iter()
+                .map(|i| {
+                    let e = track.effective(&config, i);
+                    (e.priority, e.fault)
+                })
+                .collect()
+        };
+        assert_eq!(seen(&track), [(150, false); 3]);
+        let down = TrackEvent::Interface {
+            name: "eth9".into(),
+            up: false,
+        };
+        assert!(track.update(&down));
+        assert_eq!(seen(&track), [(150, true), (150, false), (120, false)]);
     }
 
     #[test]

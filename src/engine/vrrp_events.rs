@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::run_loop::Engine;
-use super::tracking::{self, Monitor, TrackEvent};
+use super::tracking::{self, TrackEvent};
 use super::vrrp_shell::execute;
 use crate::vrrp::instance::{Action, Input, Reason, State};
 use crate::vrrp::net::Received;
@@ -105,9 +105,7 @@ impl Engine {
             {
                 Some(at) => self.monitors.push(running.swap_remove(at)),
                 None => {
-                    if let Monitor::Script(script) = &monitor {
-                        self.track.forget_script(&script.name);
-                    }
+                    self.track.forget(&monitor);
                     let task = tracking::spawn(monitor.clone(), self.track_events.clone());
                     self.monitors.push((name, monitor, task));
                 }
@@ -115,9 +113,7 @@ impl Engine {
         }
         for (_, monitor, task) in running {
             task.abort();
-            if let Monitor::Script(script) = monitor {
-                self.track.forget_script(&script.name);
-            }
+            self.track.forget(&monitor);
         }
     }
 

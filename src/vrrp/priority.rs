@@ -4,6 +4,8 @@
 //!   weight < 0 → +weight (a decrease) while down;
 //! * script: weight 0 → FAULT while failing; weight > 0 → +weight while
 //!   succeeding; weight < 0 → +weight while failing;
+//! * process: as a script, "up" being its quorum of processes (or, under
+//!   `reverse`, its absence);
 //! * file: weight 0 → FAULT while the number is not 0; otherwise
 //!   number × weight is added, and a contribution of -254 or less is FAULT.
 //!
@@ -26,6 +28,15 @@ pub enum Tracked {
         /// Its name.
         name: String,
         /// Whether it currently counts as succeeding (after rise/fall).
+        ok: bool,
+        /// Its weight.
+        weight: i32,
+    },
+    /// A `vrrp_track_process`.
+    Process {
+        /// Its name.
+        name: String,
+        /// Whether it counts as up (quorum met, or not under `reverse`).
         ok: bool,
         /// Its weight.
         weight: i32,
@@ -68,8 +79,13 @@ pub fn effective(base: u8, tracked: &[Tracked]) -> Effective {
                     _ => (name, 0, false, state),
                 }
             }
-            Tracked::Script { name, ok, weight } => {
-                let state = if *ok { "ok" } else { "failing" };
+            Tracked::Script { name, ok, weight } | Tracked::Process { name, ok, weight } => {
+                let state = match (object, *ok) {
+                    (Tracked::Process { .. }, true) => "up",
+                    (Tracked::Process { .. }, false) => "down",
+                    (_, true) => "ok",
+                    (_, false) => "failing",
+                };
                 match (*ok, *weight) {
                     (false, 0) => (name, 0, true, state),
                     (true, w) if w > 0 => (name, i64::from(w), false, state),

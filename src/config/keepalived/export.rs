@@ -116,6 +116,9 @@ pub fn to_keepalived(config: &Config) -> String {
             file.name, file.file, file.weight
         );
     }
+    for process in &config.vrrp_track_processes {
+        let _ = writeln!(out, "{}", super::track_process_map::write(process));
+    }
     for group in &config.vrrp_sync_groups {
         let _ = writeln!(out, "vrrp_sync_group {} {{\n    group {{", group.name);
         for member in &group.group {
@@ -427,6 +430,9 @@ fn instance_block(out: &mut String, i: &VrrpInstance) {
     if !i.preempt {
         let _ = writeln!(out, "    nopreempt");
     }
+    if i.dont_track_primary {
+        let _ = writeln!(out, "    dont_track_primary");
+    }
     if !i.accept_mode {
         let _ = writeln!(out, "    no_accept");
     }
@@ -488,6 +494,7 @@ fn instance_block(out: &mut String, i: &VrrpInstance) {
     for (key, list) in [
         ("track_script", &i.track_script),
         ("track_file", &i.track_file),
+        ("track_process", &i.track_process),
     ] {
         if !list.is_empty() {
             let _ = writeln!(out, "    {key} {{");

@@ -49,7 +49,7 @@ const ACCEPT: &str =
 const TABLE: &[(&str, &[&str], Disposition)] = &[
     (
         "the top level",
-        &["track_process", "linkbeat_interfaces", "garp_group", "SSL"],
+        &["linkbeat_interfaces", "garp_group", "SSL"],
         NotYet,
     ),
     (
@@ -289,8 +289,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
             "vmac_xmit_base",
             "use_ipvlan",
             "native_ipv6",
-            "dont_track_primary",
-            "track_process",
             "mcast_dst_ip",
             "track_src_ip",
             "check_unicast_src",

@@ -12,6 +12,7 @@ mod keywords;
 pub mod lexer;
 mod lvs_map;
 pub mod reader;
+mod track_process_map;
 pub mod tree;
 mod vrrp_map;
 
@@ -45,6 +46,7 @@ const TOP_KNOWN: &[&str] = &[
     "net_namespace",
     "bfd_instance",
     "track_process",
+    "vrrp_track_process",
     "instance",
 ];
 
@@ -54,6 +56,7 @@ struct Declared {
     instances: Vec<Position>,
     services: Vec<(Position, Vec<Position>)>,
     sync_groups: Vec<Position>,
+    processes: Vec<Position>,
 }
 
 /// Load a keepalived.conf; `config_id` selects `@id` lines (keepalived `-i`).
@@ -160,6 +163,7 @@ fn locate(declared: &Declared, path: &[Segment]) -> Position {
     match path {
         [Segment::Key("vrrp_instance"), Segment::Index(i), ..] => declared.instances.get(*i).cloned(),
         [Segment::Key("vrrp_sync_group"), Segment::Index(i), ..] => declared.sync_groups.get(*i).cloned(),
+        [Segment::Key("vrrp_track_process"), Segment::Index(i), ..] => declared.processes.get(*i).cloned(),
         [Segment::Key("virtual_server"), Segment::Index(i), Segment::Key("real_server"), Segment::Index(j), ..] => {
             declared.services.get(*i).and_then(|(_, reals)| reals.get(*j).cloned())
         }
@@ -193,6 +197,13 @@ fn map(reader: &mut Reader, nodes: &[Node]) -> (Config, Declared) {
             "vrrp_track_file" | "track_file" => config
                 .vrrp_track_files
                 .extend(vrrp_map::track_file(reader, node)),
+            // keepalived 2.2 calls it `vrrp_track_process`; `track_process` is taken too.
+            "vrrp_track_process" | "track_process" => {
+                if let Some(process) = track_process_map::process(reader, node) {
+                    declared.processes.push(node.keyword.at.clone());
+                    config.vrrp_track_processes.push(process);
+                }
+            }
             "vrrp_sync_group" => {
                 if let Some(group) = vrrp_map::sync_group(reader, node) {
                     declared.sync_groups.push(node.keyword.at.clone());

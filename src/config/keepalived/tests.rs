@@ -641,3 +641,41 @@ fn ha_suspend_maps_and_survives_export() {
     let (again, _) = load_str("ha.conf", &written);
     assert!(again.unwrap().virtual_servers[0].ha_suspend, "{written}");
 }
+
+#[test]
+fn vrrp_track_process_maps_and_its_mistakes_are_located() {
+    let text = "vrrp_track_process web {\n    process \"/usr/sbin/nginx\" -g \"daemon off;\"\n    param_match initial\n    weight -30 reverse\n    delay 1.5\n}\nvrrp_track_process long {\n    process a-process-name-too-long\n    param_match sometimes\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.50\n    }\n    track_process {\n        web weight -10\n        nosuch\n    }\n}\n";
+    let (config, diagnostics) = load_str("p.conf", text);
+    assert!(config.is_none());
+    assert_eq!(
+        errors(&diagnostics),
+        [
+            "p.conf:7:1: process \"a-process-name-too-long\" is longer than the 15 characters the kernel keeps of a process name, so it would never match; give the command (argv[0]) with full_command",
+            "p.conf:9:17: param_match takes partial or initial, not \"sometimes\"",
+            "p.conf:11:1: track_process names unknown vrrp_track_process \"nosuch\"",
+        ]
+    );
+    let fixed = text
+        .replace("a-process-name-too-long", "short")
+        .replace("param_match sometimes", "param_match partial")
+        .replace("        nosuch\n", "");
+    let (config, diagnostics) = load_str("p.conf", &fixed);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let config = config.unwrap();
+    let web = &config.vrrp_track_processes[0];
+    assert_eq!(web.process, "/usr/sbin/nginx");
+    assert_eq!(web.params, ["-g", "daemon off;"]);
+    assert_eq!(web.param_match, Some(crate::config::ParamMatch::Initial));
+    assert_eq!((web.weight, web.reverse), (-30, true));
+    assert_eq!(
+        web.fork_delay,
+        Some(Seconds(std::time::Duration::from_millis(1500)))
+    );
+    assert_eq!(web.terminate_delay, web.fork_delay);
+    assert_eq!(config.vrrp_instances[0].track_process[0].weight, Some(-10));
+    let (again, _) = load_str("p.conf", &export::to_keepalived(&config));
+    assert_eq!(
+        again.unwrap().vrrp_track_processes,
+        config.vrrp_track_processes
+    );
+}

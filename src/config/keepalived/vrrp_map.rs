@@ -260,6 +260,7 @@ const INSTANCE_KNOWN: &[&str] = &[
     "notify",
     "track_interface",
     "track_script",
+    "track_process",
     "track_file",
     "smtp_alert",
     "dont_track_primary",
@@ -348,8 +349,10 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
         notify_stop: None,
         notify: None,
         track_interface: Vec::new(),
+        dont_track_primary: false,
         track_script: Vec::new(),
         track_file: Vec::new(),
+        track_process: Vec::new(),
         check_reference: None,
         accept_mode: true,
     };
@@ -378,6 +381,7 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
             "priority" => priority = reader.ranged(item, Priority::new).unwrap_or(priority),
             "advert_int" => i.advert_int = reader.seconds(item).unwrap_or(i.advert_int),
             "nopreempt" => i.preempt = false,
+            "dont_track_primary" => i.dont_track_primary = true,
             "accept" => i.accept_mode = true,
             "no_accept" => i.accept_mode = false,
             "preempt" => i.preempt = true,
@@ -462,6 +466,11 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
             "track_file" => {
                 for (name, weight) in tracks(reader, item) {
                     i.track_file.push(TrackRef { name, weight });
+                }
+            }
+            "track_process" => {
+                for (name, weight) in tracks(reader, item) {
+                    i.track_process.push(TrackRef { name, weight });
                 }
             }
             _ => reader.unknown(item, "vrrp_instance", INSTANCE_KNOWN),
