@@ -82,6 +82,18 @@ pub struct Global {
     /// `lvs_timeouts`).
     #[serde(default, skip_serializing_if = "LvsTimeouts::is_unset")]
     pub lvs_timeouts: LvsTimeouts,
+    /// Least seconds between two gratuitous ARPs sent on one interface, by
+    /// any instance (keepalived `vrrp_garp_interval`). Default 0.
+    #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
+    pub garp_interval: Seconds,
+    /// Least seconds between two unsolicited NAs sent on one interface
+    /// (keepalived `vrrp_gna_interval`). Default 0.
+    #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
+    pub gna_interval: Seconds,
+}
+
+fn zero_seconds() -> Seconds {
+    Seconds::from_secs(0)
 }
 
 impl Default for Global {
@@ -93,6 +105,8 @@ impl Default for Global {
             notify_fifo: None,
             script_timeout: default_script_timeout(),
             lvs_timeouts: LvsTimeouts::default(),
+            garp_interval: zero_seconds(),
+            gna_interval: zero_seconds(),
         }
     }
 }

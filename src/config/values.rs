@@ -80,6 +80,11 @@ impl Seconds {
     pub const fn from_secs(secs: u64) -> Seconds {
         Seconds(Duration::from_secs(secs))
     }
+
+    /// Whether it is no time at all.
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
 }
 
 impl<'de> Deserialize<'de> for Seconds {

@@ -6,6 +6,7 @@ pub mod command;
 pub mod dataplane;
 mod deadline;
 mod file_events;
+mod garp_spacing;
 mod ha_suspend;
 pub mod handle;
 mod health;

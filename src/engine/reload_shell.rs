@@ -86,9 +86,10 @@ impl Engine {
         };
         for (step, config) in plan.instances.iter().zip(&new.vrrp_instances) {
             let (opened, resolved) = match *step {
-                InstanceStep::Add | InstanceStep::Restart(_) => {
-                    (Some(VrrpShell::open(config)?), None)
-                }
+                InstanceStep::Add | InstanceStep::Restart(_) => (
+                    Some(VrrpShell::open(config, self.garp_spacing.clone())?),
+                    None,
+                ),
                 InstanceStep::Update(old) => (None, Some(self.shells[old].resolve(config)?)),
                 InstanceStep::Keep(_) => (None, None),
             };
@@ -264,6 +265,17 @@ impl Engine {
             self.notifier = self.notifier.reconfigured(
                 new.notify_fifo.clone().map(Into::into),
                 new.script_timeout.0,
+            );
+        }
+        if (old.garp_interval, old.gna_interval) != (new.garp_interval, new.gna_interval) {
+            self.garp_spacing
+                .set(new.garp_interval.0, new.gna_interval.0);
+            self.state.journal.record(
+                EventKind::Engine,
+                format!(
+                    "announcements now at least {} s apart (gratuitous ARP) and {} s (NA) per interface",
+                    new.garp_interval, new.gna_interval
+                ),
             );
         }
         if old.lvs_timeouts != new.lvs_timeouts {

@@ -88,6 +88,9 @@ pub struct Engine {
     pub next_key: u64,
     /// The nftables rules of instances with accept mode off.
     pub accept_rules: super::accept_mode::AcceptRules,
+    /// The least time between announcements on one interface, shared by
+    /// every instance's shell.
+    pub garp_spacing: Arc<super::garp_spacing::Spacing>,
     /// Where operator overrides are kept across restarts.
     pub state_file: Option<StateFile>,
     /// Whether the state file's overrides have been replayed: until then

@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::accept_mode::AcceptRules;
 use super::dataplane::{Choice, DataPlane, PlaneOptions};
+use super::garp_spacing::Spacing;
 use super::handle::EngineHandle;
 use super::notify::Notifier;
 use super::overrides::StateFile;
@@ -54,10 +55,14 @@ pub async fn start(
     options: PlaneOptions,
     files: EngineFiles,
 ) -> Result<RunningEngine, String> {
+    let garp_spacing = Arc::new(Spacing::new(
+        config.global.garp_interval.0,
+        config.global.gna_interval.0,
+    ));
     let mut shells = config
         .vrrp_instances
         .iter()
-        .map(VrrpShell::open)
+        .map(|instance| VrrpShell::open(instance, garp_spacing.clone()))
         .collect::<Result<Vec<_>, _>>()?;
     let addresses = Addresses::connect().map_err(|e| e.to_string())?;
     let accept_rules = AcceptRules::install(&config)?;
@@ -91,6 +96,7 @@ pub async fn start(
         ),
         applied: vec![None; shells.len()],
         track: TrackState::default(),
+        garp_spacing,
         config,
         state,
         shells,

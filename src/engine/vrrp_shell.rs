@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::deadline::Deadline;
+use super::garp_spacing::Spacing;
 use super::journal::EventKind;
 use super::notify::Notifier;
 use super::state::{EngineState, InstanceRuntime};
@@ -64,6 +65,7 @@ pub struct VrrpShell {
     garp_refresh: Duration,
     announcer: Mutex<Option<JoinHandle<()>>>,
     announcements: Arc<Announcer>,
+    spacing: Arc<Spacing>,
     pacer: AdvertPacer,
 }
 
@@ -90,8 +92,9 @@ fn managed(
 }
 
 impl VrrpShell {
-    /// Resolve interfaces and addresses for `config` and open its socket.
-    pub fn open(config: &VrrpInstance) -> Result<VrrpShell, String> {
+    /// Resolve interfaces and addresses for `config` and open its socket;
+    /// its announcements keep to `spacing`.
+    pub fn open(config: &VrrpInstance, spacing: Arc<Spacing>) -> Result<VrrpShell, String> {
         let context =
             |e: std::io::Error| format!("vrrp_instance {}: {}: {e}", config.name, config.interface);
         let link = Link::lookup(&config.interface).map_err(context)?;
@@ -138,6 +141,7 @@ impl VrrpShell {
             garp_refresh: config.garp_master_refresh.0,
             announcer: Mutex::new(None),
             announcements: Arc::new(announcements),
+            spacing,
             pacer,
         })
     }
@@ -274,8 +278,25 @@ impl VrrpShell {
         self.stop_announcing();
         let targets = self.announce_targets();
         let announcer = self.announcements.clone();
-        burst(&announcer, &targets, self.garp_repeat)?;
         let (repeat, delay, refresh) = (self.garp_repeat, self.garp_delay, self.garp_refresh);
+        if !self.spacing.is_off() {
+            let spacing = self.spacing.clone();
+            let task = tokio::spawn(async move {
+                let mut timer = Deadline::new();
+                spaced_burst(&announcer, &targets, repeat, &spacing, &mut timer).await;
+                if !delay.is_zero() {
+                    timer.until(Some(Instant::now() + delay)).await;
+                    spaced_burst(&announcer, &targets, repeat, &spacing, &mut timer).await;
+                }
+                while !refresh.is_zero() {
+                    timer.until(Some(Instant::now() + refresh)).await;
+                    spaced_burst(&announcer, &targets, repeat, &spacing, &mut timer).await;
+                }
+            });
+            *self.announcer.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+            return Ok(());
+        }
+        burst(&announcer, &targets, repeat)?;
         let task = tokio::spawn(async move {
             let mut timer = Deadline::new();
             if !delay.is_zero() {
@@ -326,6 +347,27 @@ fn burst(
             .map_err(|e| format!("announce on {}: {e}", link.name))?;
     }
     Ok(())
+}
+
+/// `repeat` rounds over every address, each announcement at the time
+/// `spacing` gives it on its interface. A failure is journaled by nobody:
+/// the next round tries again, as the unspaced delayed bursts do.
+async fn spaced_burst(
+    announcer: &Announcer,
+    targets: &[(Link, Vec<IpAddr>)],
+    repeat: u32,
+    spacing: &Spacing,
+    timer: &mut Deadline,
+) {
+    for _ in 0..repeat {
+        for (link, addresses) in targets {
+            for address in addresses {
+                let at = spacing.reserve(link.index, address.is_ipv6(), Instant::now());
+                timer.until(Some(at)).await;
+                let _ = announcer.announce(link, std::slice::from_ref(address), 1);
+            }
+        }
+    }
 }
 
 /// What this instance's peers must agree with.

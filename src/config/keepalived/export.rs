@@ -75,6 +75,16 @@ pub fn to_keepalived(config: &Config) -> String {
     if config.global.lock_memory {
         let _ = writeln!(out, "    vrrp_no_swap\n    checker_no_swap");
     }
+    if !config.global.garp_interval.is_zero() {
+        let _ = writeln!(
+            out,
+            "    vrrp_garp_interval {}",
+            config.global.garp_interval
+        );
+    }
+    if !config.global.gna_interval.is_zero() {
+        let _ = writeln!(out, "    vrrp_gna_interval {}", config.global.gna_interval);
+    }
     if !config.global.lvs_timeouts.is_unset() {
         let _ = write!(out, "    lvs_timeouts");
         for (name, timeout) in config.global.lvs_timeouts.named() {

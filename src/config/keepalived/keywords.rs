@@ -100,8 +100,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
             "vrrp_garp_lower_prio_delay",
             "vrrp_garp_lower_prio_repeat",
             "vrrp_garp_master_refresh_repeat",
-            "vrrp_garp_interval",
-            "vrrp_gna_interval",
             "vrrp_min_garp",
             "vrrp_garp_extra_if",
             "vrrp_down_timer_adverts",

@@ -37,6 +37,8 @@ const GLOBAL_KNOWN: &[&str] = &[
     "vrrp_no_swap",
     "checker_no_swap",
     "lvs_timeouts",
+    "vrrp_garp_interval",
+    "vrrp_gna_interval",
 ];
 
 fn version(reader: &mut Reader, node: &Node) -> Option<VrrpVersion> {
@@ -75,6 +77,12 @@ pub fn global(reader: &mut Reader, node: &Node, global: &mut Global, defaults: &
             // One process: either keeps all of director in memory.
             "vrrp_no_swap" | "checker_no_swap" => global.lock_memory = true,
             "lvs_timeouts" => lvs_timeouts(reader, item, &mut global.lvs_timeouts),
+            "vrrp_garp_interval" => {
+                global.garp_interval = reader.seconds(item).unwrap_or(global.garp_interval)
+            }
+            "vrrp_gna_interval" => {
+                global.gna_interval = reader.seconds(item).unwrap_or(global.gna_interval)
+            }
             _ => reader.unknown(item, "global_defs", GLOBAL_KNOWN),
         }
     }
