@@ -26,6 +26,40 @@ fn pair(tag: &str) -> NetLab {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_delay_holds_the_instances_in_init_until_it_is_over() {
+    if !namespaces_available("startup_delay_holds_the_instances_in_init_until_it_is_over") {
+        return;
+    }
+    let mut lab = pair("delay");
+    let conf = format!(
+        "[global]\nstartup_delay = 1.5\n{}",
+        instance("VI_1", 51, 150, "192.0.2.50", "")
+    );
+    let a = attach_retrying(&lab.director("a", "a", &conf)).await;
+    let early = snapshot_where(&a, Duration::from_secs(10), |_| true).await;
+    assert_eq!(early.instances[0].state, State::Init, "held at first");
+    let master = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    let at = |text: &str| {
+        master
+            .events
+            .iter()
+            .find(|e| e.text.contains(text))
+            .unwrap_or_else(|| panic!("no event {text:?}: {:?}", master.events))
+            .unix_ms
+    };
+    let held = at("VRRP instances start (startup_delay over)") - at("engine started");
+    // Both times are whole milliseconds: allow for the rounding.
+    assert!(held >= 1_499, "held {held} ms, startup_delay 1.5 s");
+    assert!(
+        at("-> MASTER") >= at("VRRP instances start (startup_delay over)"),
+        "master only after the delay"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tracked_process_that_stops_lowers_priority_until_it_runs_again() {
     if !namespaces_available("a_tracked_process_that_stops_lowers_priority_until_it_runs_again") {
         return;

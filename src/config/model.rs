@@ -90,6 +90,11 @@ pub struct Global {
     /// (keepalived `vrrp_gna_interval`). Default 0.
     #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
     pub gna_interval: Seconds,
+    /// Seconds after director starts before its VRRP instances do, for a
+    /// host whose network comes up late (keepalived `vrrp_startup_delay`).
+    /// Default 0.
+    #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
+    pub startup_delay: Seconds,
 }
 
 fn zero_seconds() -> Seconds {
@@ -107,6 +112,7 @@ impl Default for Global {
             lvs_timeouts: LvsTimeouts::default(),
             garp_interval: zero_seconds(),
             gna_interval: zero_seconds(),
+            startup_delay: zero_seconds(),
         }
     }
 }

@@ -198,8 +198,11 @@ impl Engine {
         }
         self.reconcile_monitors();
         self.apply_tracking(now);
-        for index in started {
-            self.feed(index, Input::Startup, now);
+        // Held by startup_delay, they start with the rest when it is over.
+        if self.startup_at.is_none() {
+            for index in started {
+                self.feed(index, Input::Startup, now);
+            }
         }
 
         let applied = self.state.apply_service_steps(plan.services);

@@ -91,6 +91,8 @@ pub struct Engine {
     /// The least time between announcements on one interface, shared by
     /// every instance's shell.
     pub garp_spacing: Arc<super::garp_spacing::Spacing>,
+    /// When the VRRP instances start, while `startup_delay` holds them.
+    pub startup_at: Option<std::time::Instant>,
     /// Where operator overrides are kept across restarts.
     pub state_file: Option<StateFile>,
     /// Whether the state file's overrides have been replayed: until then
@@ -118,8 +120,15 @@ impl Engine {
         self.state.refresh_quorums();
         let now = Instant::now().into_std();
         self.apply_tracking(now);
-        for index in 0..self.shells.len() {
-            self.feed(index, Input::Startup, now);
+        let delay = self.config.global.startup_delay;
+        if delay.is_zero() {
+            self.start_instances(now);
+        } else if !self.shells.is_empty() {
+            self.startup_at = Some(now + delay.0);
+            self.state.journal.record(
+                EventKind::Engine,
+                format!("VRRP instances start in {delay} s (startup_delay)"),
+            );
         }
         self.restore_overrides();
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
@@ -150,6 +159,7 @@ impl Engine {
                 .instances
                 .iter()
                 .filter_map(|i| i.fsm.next_deadline())
+                .chain(self.startup_at)
                 .min();
             // What clients see at once: commands, transitions, health flips.
             // Counters and rates wait for the next periodic publish.
@@ -206,6 +216,13 @@ impl Engine {
                 Some(event) = inputs.tracking.recv() => self.on_tracking(event),
                 () = timer.until(deadline) => {
                     let now = Instant::now().into_std();
+                    if self.startup_at.is_some_and(|at| at <= now) {
+                        self.startup_at = None;
+                        self.state
+                            .journal
+                            .record(EventKind::Engine, "VRRP instances start (startup_delay over)".into());
+                        self.start_instances(now);
+                    }
                     for index in 0..self.shells.len() {
                         self.feed(index, Input::Tick, now);
                     }
@@ -335,6 +352,13 @@ impl Engine {
         if let Err(e) = file.save(&overrides(&self.state)) {
             let text = format!("cannot keep overrides in {}: {e}", file.path().display());
             self.state.journal.record(EventKind::Engine, text);
+        }
+    }
+
+    /// Start every VRRP instance's state machine.
+    fn start_instances(&mut self, now: std::time::Instant) {
+        for index in 0..self.shells.len() {
+            self.feed(index, Input::Startup, now);
         }
     }
 

@@ -114,6 +114,7 @@ pub async fn start(
         packet_sender,
         state_file: files.state.map(|p| StateFile::new(&p)),
         overrides_restored: false,
+        startup_at: None,
         config_path: files.config,
     };
     let inputs = Inputs {

@@ -85,6 +85,13 @@ pub fn to_keepalived(config: &Config) -> String {
     if !config.global.gna_interval.is_zero() {
         let _ = writeln!(out, "    vrrp_gna_interval {}", config.global.gna_interval);
     }
+    if !config.global.startup_delay.is_zero() {
+        let _ = writeln!(
+            out,
+            "    vrrp_startup_delay {}",
+            config.global.startup_delay
+        );
+    }
     if !config.global.lvs_timeouts.is_unset() {
         let _ = write!(out, "    lvs_timeouts");
         for (name, timeout) in config.global.lvs_timeouts.named() {

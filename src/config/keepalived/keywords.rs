@@ -115,7 +115,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
             "lvs_notify_fifo_script",
             "fifo_write_vrrp_states_on_reload",
             "rs_init_notifies",
-            "vrrp_startup_delay",
             "vmac_prefix",
             "vmac_addr_prefix",
             "include_check",

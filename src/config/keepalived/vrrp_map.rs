@@ -39,6 +39,7 @@ const GLOBAL_KNOWN: &[&str] = &[
     "lvs_timeouts",
     "vrrp_garp_interval",
     "vrrp_gna_interval",
+    "vrrp_startup_delay",
 ];
 
 fn version(reader: &mut Reader, node: &Node) -> Option<VrrpVersion> {
@@ -82,6 +83,9 @@ pub fn global(reader: &mut Reader, node: &Node, global: &mut Global, defaults: &
             }
             "vrrp_gna_interval" => {
                 global.gna_interval = reader.seconds(item).unwrap_or(global.gna_interval)
+            }
+            "vrrp_startup_delay" => {
+                global.startup_delay = reader.seconds(item).unwrap_or(global.startup_delay)
             }
             _ => reader.unknown(item, "global_defs", GLOBAL_KNOWN),
         }
