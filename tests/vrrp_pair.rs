@@ -762,6 +762,37 @@ async fn accept_mode_off_drops_traffic_to_the_vip_but_still_answers_arp() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_file_writes_the_tracked_file_before_it_is_read() {
+    if !namespaces_available("init_file_writes_the_tracked_file_before_it_is_read") {
+        return;
+    }
+    let mut lab = pair("initf");
+    let (kept, overwritten) = (lab.dir.join("kept"), lab.dir.join("overwritten"));
+    std::fs::write(&kept, "1\n").unwrap();
+    std::fs::write(&overwritten, "0\n").unwrap();
+    let conf = format!(
+        "[[vrrp_track_file]]\nname = \"kept\"\nfile = \"{}\"\nweight = -10\ninit_file = {{ value = 3 }}\n[[vrrp_track_file]]\nname = \"over\"\nfile = \"{}\"\nweight = -20\ninit_file = {{ value = 2, overwrite = true }}\n{}[[vrrp_instance.track_file]]\nname = \"kept\"\n[[vrrp_instance.track_file]]\nname = \"over\"\n",
+        kept.display(),
+        overwritten.display(),
+        instance("VI_1", 51, 150, "192.0.2.50", "")
+    );
+    let a = attach_retrying(&lab.director("a", "a", &conf)).await;
+    // 150 - 1 × 10 (kept as it was) - 2 × 20 (overwritten) = 100.
+    let seen = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].priority == 100
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&overwritten).unwrap(), "2\n");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "1\n");
+    let wrote = format!("vrrp_track_file over: wrote 2 to {}", overwritten.display());
+    assert!(
+        seen.events.iter().any(|e| e.text == wrote),
+        "{:?}",
+        seen.events
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tracked_file_lowers_priority_and_the_peer_preempts() {
     if !namespaces_available("a_tracked_file_lowers_priority_and_the_peer_preempts") {
         return;

@@ -190,6 +190,22 @@ pub struct VrrpTrackFile {
     /// Multiplier. Default 1.
     #[serde(default = "one_i32")]
     pub weight: i32,
+    /// Write a value to the file when director starts (or a reload brings
+    /// this block): if it is missing, or always with `overwrite`
+    /// (keepalived `init_file`).
+    pub init_file: Option<InitFile>,
+}
+
+/// keepalived's `init_file [VALUE] [overwrite]` of a `vrrp_track_file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitFile {
+    /// The number written. Default 0.
+    #[serde(default)]
+    pub value: i64,
+    /// Write it even over an existing file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overwrite: bool,
 }
 
 /// keepalived's `vrrp_sync_group`: its instances move between states together.

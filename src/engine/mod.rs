@@ -24,6 +24,7 @@ mod run_loop;
 pub mod snapshot;
 pub mod state;
 pub mod task;
+mod track_files;
 pub mod tracking;
 mod vrrp_events;
 mod vrrp_shell;

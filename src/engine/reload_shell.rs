@@ -192,6 +192,13 @@ impl Engine {
             instance.sync_group = sync_group(&new, &instance.config.name);
         }
         self.take_global(&new);
+        let brought = new
+            .vrrp_track_files
+            .iter()
+            .filter(|f| !self.config.vrrp_track_files.contains(f));
+        for line in super::track_files::initialise(brought) {
+            self.state.journal.record(EventKind::Engine, line);
+        }
         self.config = new;
         if let Err(why) = self.accept_rules.update(&self.config) {
             self.state.journal.record(EventKind::Engine, why);

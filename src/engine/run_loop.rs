@@ -115,6 +115,9 @@ impl Engine {
                 self.start_checkers(service, server);
             }
         }
+        for line in super::track_files::initialise(&self.config.vrrp_track_files) {
+            self.state.journal.record(EventKind::Engine, line);
+        }
         self.reconcile_monitors();
         // The services' quorums start from the configured table, silently.
         self.state.refresh_quorums();

@@ -127,9 +127,13 @@ pub fn to_keepalived(config: &Config) -> String {
         );
     }
     for file in &config.vrrp_track_files {
+        let init = file.init_file.map_or(String::new(), |init| {
+            let overwrite = if init.overwrite { " overwrite" } else { "" };
+            format!("    init_file {}{overwrite}\n", init.value)
+        });
         let _ = writeln!(
             out,
-            "vrrp_track_file {} {{\n    file {}\n    weight {}\n}}\n",
+            "vrrp_track_file {} {{\n    file {}\n    weight {}\n{init}}}\n",
             file.name, file.file, file.weight
         );
     }

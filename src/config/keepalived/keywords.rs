@@ -255,7 +255,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
         ),
     ),
     ("vrrp_script", &["user"], NotApplicable(SCRIPTS)),
-    ("vrrp_track_file", &["init_file"], NotYet),
     (
         "vrrp_sync_group",
         &[

@@ -6,8 +6,8 @@ use super::tree::Node;
 use crate::config::values::{Priority, Seconds, Vrid};
 use crate::config::vip::VirtualAddress;
 use crate::config::{
-    AuthType, Authentication, Global, LvsTimeouts, TrackInterface, TrackRef, VrrpInstance,
-    VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpVersion,
+    AuthType, Authentication, Global, InitFile, LvsTimeouts, TrackInterface, TrackRef,
+    VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpVersion,
 };
 
 /// Settings of `global_defs` that instances inherit.
@@ -186,6 +186,7 @@ pub fn track_file(reader: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
         name,
         file: String::new(),
         weight: 1,
+        init_file: None,
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
@@ -196,10 +197,36 @@ pub fn track_file(reader: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
                     .unwrap_or_default()
             }
             "weight" => track.weight = reader.parse(item, "a weight").unwrap_or(1),
-            _ => reader.unknown(item, "vrrp_track_file", &["file", "weight"]),
+            "init_file" => track.init_file = init_file(reader, item),
+            _ => reader.unknown(item, "vrrp_track_file", &["file", "weight", "init_file"]),
         }
     }
     Some(track)
+}
+
+/// `init_file [VALUE] [overwrite]`.
+fn init_file(reader: &mut Reader, node: &Node) -> Option<InitFile> {
+    let mut init = InitFile {
+        value: 0,
+        overwrite: false,
+    };
+    for (index, token) in node.args.iter().enumerate() {
+        match token.text.parse::<i64>() {
+            _ if token.text == "overwrite" => init.overwrite = true,
+            Ok(value) if index == 0 => init.value = value,
+            _ => {
+                reader.error(
+                    &token.at,
+                    format!(
+                        "init_file takes a number and then overwrite, not {:?}",
+                        token.text
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    Some(init)
 }
 
 /// `vrrp_sync_group NAME { … }`.
