@@ -26,6 +26,43 @@ fn pair(tag: &str) -> NetLab {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_groups_own_tracking_faults_every_member() {
+    if !namespaces_available("a_sync_groups_own_tracking_faults_every_member") {
+        return;
+    }
+    let mut lab = pair("sgtrack");
+    let file = lab.dir.join("maintenance");
+    std::fs::write(&file, "0\n").unwrap();
+    let conf = format!(
+        "[[vrrp_track_file]]\nname = \"maint\"\nfile = \"{}\"\nweight = 0\n{}{}[[vrrp_sync_group]]\nname = \"G\"\ngroup = [\"VI_1\", \"VI_2\"]\n[[vrrp_sync_group.track_file]]\nname = \"maint\"\n",
+        file.display(),
+        instance("VI_1", 51, 150, "192.0.2.50", ""),
+        instance("VI_2", 52, 150, "192.0.2.60", "")
+    );
+    let a = attach_retrying(&lab.director("a", "a", &conf)).await;
+    let all = |state: State| {
+        move |s: &director::engine::Snapshot| s.instances.iter().all(|i| i.state == state)
+    };
+    snapshot_where(&a, Duration::from_secs(10), all(State::Master)).await;
+    std::fs::write(&file, "1\n").unwrap();
+    let faulted = snapshot_where(&a, Duration::from_secs(10), all(State::Fault)).await;
+    assert!(
+        faulted
+            .instances
+            .iter()
+            .all(|i| i.tracking == ["maint non-zero: FAULT"]),
+        "{:?}",
+        faulted
+            .instances
+            .iter()
+            .map(|i| &i.tracking)
+            .collect::<Vec<_>>()
+    );
+    std::fs::write(&file, "0\n").unwrap();
+    snapshot_where(&a, Duration::from_secs(10), all(State::Master)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_delay_holds_the_instances_in_init_until_it_is_over() {
     if !namespaces_available("startup_delay_holds_the_instances_in_init_until_it_is_over") {
         return;

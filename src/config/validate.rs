@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::model::{Config, Protocol, VrrpInstance, VrrpVersion};
+use super::model::{Config, Protocol, Tracks, VrrpInstance, VrrpVersion};
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,39 @@ fn vrrp_instance_rules(
             "unicast_src_ip and unicast_peer must be of the virtual addresses' family".into(),
         );
     }
-    for track in &instance.track_script {
+    unknown_tracks(config, instance.tracks(), &mut problem);
+}
+
+/// What both `instance` and `group` track, as (key, name).
+fn twice_tracked<'a>(instance: Tracks<'a>, group: Tracks<'a>) -> Vec<(&'static str, &'a str)> {
+    let mut twice = Vec::new();
+    for t in group.interfaces {
+        if instance.interfaces.iter().any(|i| i.name == t.name) {
+            twice.push(("track_interface", t.name.as_str()));
+        }
+    }
+    for (key, ours, theirs) in [
+        ("track_script", instance.scripts, group.scripts),
+        ("track_file", instance.files, group.files),
+        ("track_process", instance.processes, group.processes),
+    ] {
+        for t in theirs {
+            if ours.iter().any(|r| r.name == t.name) {
+                twice.push((key, t.name.as_str()));
+            }
+        }
+    }
+    twice
+}
+
+/// Each `track_script`/`track_file`/`track_process` reference to a block
+/// the configuration does not declare, as (key, message).
+fn unknown_tracks(
+    config: &Config,
+    tracks: Tracks<'_>,
+    problem: &mut dyn FnMut(&'static str, String),
+) {
+    for track in tracks.scripts {
         if !config.vrrp_scripts.iter().any(|s| s.name == track.name) {
             problem(
                 "track_script",
@@ -94,7 +126,7 @@ fn vrrp_instance_rules(
             );
         }
     }
-    for track in &instance.track_file {
+    for track in tracks.files {
         if !config.vrrp_track_files.iter().any(|f| f.name == track.name) {
             problem(
                 "track_file",
@@ -102,7 +134,7 @@ fn vrrp_instance_rules(
             );
         }
     }
-    for track in &instance.track_process {
+    for track in tracks.processes {
         if !config
             .vrrp_track_processes
             .iter()
@@ -177,6 +209,35 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         vrrp_instance_rules(config, instance, &at, &mut problems);
     }
     for (g, group) in config.vrrp_sync_groups.iter().enumerate() {
+        unknown_tracks(config, group.tracks(), &mut |key, message| {
+            problems.push(Problem {
+                path: vec![
+                    Segment::Key("vrrp_sync_group"),
+                    Segment::Index(g),
+                    Segment::Key(key),
+                ],
+                message,
+            })
+        });
+        for member in config
+            .vrrp_instances
+            .iter()
+            .filter(|i| group.group.contains(&i.name))
+        {
+            for (key, name) in twice_tracked(member.tracks(), group.tracks()) {
+                problems.push(Problem {
+                    path: vec![
+                        Segment::Key("vrrp_sync_group"),
+                        Segment::Index(g),
+                        Segment::Key(key),
+                    ],
+                    message: format!(
+                        "{key} {name} is tracked by vrrp_instance {} and by its sync group {}; track it in one of them (keepalived refuses both)",
+                        member.name, group.name
+                    ),
+                });
+            }
+        }
         for (m, member) in group.group.iter().enumerate() {
             let path = vec![
                 Segment::Key("vrrp_sync_group"),

@@ -224,7 +224,52 @@ pub struct VrrpSyncGroup {
     pub notify_fault: Option<String>,
     /// See `notify_master`.
     pub notify: Option<String>,
+    /// Interfaces tracked for every member, as a member's own are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_interface: Vec<TrackInterface>,
+    /// Scripts tracked for every member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_script: Vec<TrackRef>,
+    /// Files tracked for every member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_file: Vec<TrackRef>,
+    /// Processes tracked for every member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_process: Vec<TrackRef>,
 }
+
+/// What an instance or a sync group tracks, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Tracks<'a> {
+    /// Interfaces.
+    pub interfaces: &'a [TrackInterface],
+    /// `vrrp_script`s.
+    pub scripts: &'a [TrackRef],
+    /// `vrrp_track_file`s.
+    pub files: &'a [TrackRef],
+    /// `vrrp_track_process`es.
+    pub processes: &'a [TrackRef],
+}
+
+/// `tracks()` for a type with the four `track_*` lists.
+macro_rules! tracks {
+    ($type:ty, $doc:literal) => {
+        impl $type {
+            #[doc = $doc]
+            pub fn tracks(&self) -> Tracks<'_> {
+                Tracks {
+                    interfaces: &self.track_interface,
+                    scripts: &self.track_script,
+                    files: &self.track_file,
+                    processes: &self.track_process,
+                }
+            }
+        }
+    };
+}
+
+tracks!(VrrpInstance, "What it tracks itself.");
+tracks!(VrrpSyncGroup, "What it tracks for its members.");
 
 fn is_true(value: &bool) -> bool {
     *value

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::check::ping::ping;
-use crate::config::{Config, VrrpInstance, VrrpScript, VrrpTrackProcess};
+use crate::config::{Config, Tracks, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess};
 use crate::netlink::announcements::Announcements;
 use crate::script;
 use crate::vrrp::priority::{effective, Effective, Tracked};
@@ -122,14 +122,27 @@ impl TrackState {
                 weight: 0,
             });
         }
-        for track in &instance.track_interface {
+        // A sync group's tracking counts for each member as its own does.
+        let group = config
+            .vrrp_sync_groups
+            .iter()
+            .find(|g| g.group.contains(&instance.name));
+        for tracks in std::iter::once(instance.tracks()).chain(group.map(|g| g.tracks())) {
+            self.push_tracked(config, tracks, &mut tracked);
+        }
+        effective(instance.priority.0, &tracked)
+    }
+
+    /// The state of each object in `tracks`, onto `tracked`.
+    fn push_tracked(&self, config: &Config, tracks: Tracks<'_>, tracked: &mut Vec<Tracked>) {
+        for track in tracks.interfaces {
             tracked.push(Tracked::Interface {
                 name: track.name.clone(),
                 up: *self.interfaces.get(&track.name).unwrap_or(&true),
                 weight: track.weight,
             });
         }
-        for track in &instance.track_script {
+        for track in tracks.scripts {
             let declared = config.vrrp_scripts.iter().find(|s| s.name == track.name);
             tracked.push(Tracked::Script {
                 name: track.name.clone(),
@@ -141,7 +154,7 @@ impl TrackState {
                 weight: track.weight.or(declared.map(|s| s.weight)).unwrap_or(0),
             });
         }
-        for track in &instance.track_file {
+        for track in tracks.files {
             let declared = config
                 .vrrp_track_files
                 .iter()
@@ -152,7 +165,7 @@ impl TrackState {
                 weight: track.weight.or(declared.map(|f| f.weight)).unwrap_or(1),
             });
         }
-        for track in &instance.track_process {
+        for track in tracks.processes {
             let declared = config
                 .vrrp_track_processes
                 .iter()
@@ -163,7 +176,6 @@ impl TrackState {
                 weight: track.weight.or(declared.map(|p| p.weight)).unwrap_or(1),
             });
         }
-        effective(instance.priority.0, &tracked)
     }
 }
 
@@ -258,32 +270,31 @@ pub enum Monitor {
     Process(VrrpTrackProcess),
 }
 
+/// What every instance and sync group tracks.
+fn all_tracks(config: &Config) -> impl Iterator<Item = Tracks<'_>> {
+    let instances = config.vrrp_instances.iter().map(VrrpInstance::tracks);
+    instances.chain(config.vrrp_sync_groups.iter().map(VrrpSyncGroup::tracks))
+}
+
 /// Every watcher `config`'s instances need, each under a name that stays
 /// the same across reloads ("links", "files", "script NAME", "reference INSTANCE").
 pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
     let mut monitors = Vec::new();
-    let mut interfaces: Vec<String> = config
+    let primaries = config
         .vrrp_instances
         .iter()
-        .flat_map(|i| {
-            let primary = tracks_primary(i).then(|| i.interface.clone());
-            i.track_interface
-                .iter()
-                .map(|t| t.name.clone())
-                .chain(primary)
-        })
+        .filter(|i| tracks_primary(i))
+        .map(|i| i.interface.clone());
+    let mut interfaces: Vec<String> = all_tracks(config)
+        .flat_map(|t| t.interfaces.iter().map(|i| i.name.clone()))
+        .chain(primaries)
         .collect();
     interfaces.sort();
     interfaces.dedup();
     let files: Vec<(String, String)> = config
         .vrrp_track_files
         .iter()
-        .filter(|f| {
-            config
-                .vrrp_instances
-                .iter()
-                .any(|i| i.track_file.iter().any(|t| t.name == f.name))
-        })
+        .filter(|f| all_tracks(config).any(|t| t.files.iter().any(|r| r.name == f.name)))
         .map(|f| (f.name.clone(), f.file.clone()))
         .collect();
     if !interfaces.is_empty() {
@@ -293,11 +304,7 @@ pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
         monitors.push(("files".to_string(), Monitor::Files(files)));
     }
     for script in &config.vrrp_scripts {
-        if config
-            .vrrp_instances
-            .iter()
-            .any(|i| i.track_script.iter().any(|t| t.name == script.name))
-        {
+        if all_tracks(config).any(|t| t.scripts.iter().any(|r| r.name == script.name)) {
             monitors.push((
                 format!("script {}", script.name),
                 Monitor::Script(script.clone()),
@@ -316,11 +323,7 @@ pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
         monitors.push(("addresses".to_string(), Monitor::Addresses(suspending)));
     }
     for process in &config.vrrp_track_processes {
-        if config
-            .vrrp_instances
-            .iter()
-            .any(|i| i.track_process.iter().any(|t| t.name == process.name))
-        {
+        if all_tracks(config).any(|t| t.processes.iter().any(|r| r.name == process.name)) {
             monitors.push((
                 format!("process {}", process.name),
                 Monitor::Process(process.clone()),
@@ -579,16 +582,7 @@ mod tests {
             [("links".to_string(), Monitor::Links(vec!["eth9".into()]))]
         );
         let mut track = TrackState::default();
-        let seen = |track: &TrackState| -> Vec<(u8, bool)> {
-            config
-                .vrrp_instances
-                .iter()
-                .map(|i| {
-                    let e = track.effective(&config, i);
-                    (e.priority, e.fault)
-                })
-                .collect()
-        };
+        let seen = |track: &TrackState| priorities(&config, track);
         assert_eq!(seen(&track), [(150, false); 3]);
         let down = TrackEvent::Interface {
             name: "eth9".into(),
@@ -596,6 +590,49 @@ mod tests {
         };
         assert!(track.update(&down));
         assert_eq!(seen(&track), [(150, true), (150, false), (120, false)]);
+    }
+
+    /// Each instance's (effective priority, fault) under `track`.
+    fn priorities(config: &Config, track: &TrackState) -> Vec<(u8, bool)> {
+        config
+            .vrrp_instances
+            .iter()
+            .map(|i| {
+                let e = track.effective(config, i);
+                (e.priority, e.fault)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sync_groups_tracking_counts_for_every_member() {
+        let instance = |name: &str, vrid: u8| {
+            format!("vrrp_instance {name} {{\n  interface lo\n  virtual_router_id {vrid}\n  priority 150\n  virtual_ipaddress {{\n    192.0.2.{vrid}\n  }}\n}}\n")
+        };
+        let text = [
+            "vrrp_track_file maint {\n  file /run/director-test-maint\n  weight 0\n}\n".to_string(),
+            instance("VI_1", 51),
+            instance("VI_2", 52),
+            instance("LONE", 53),
+            "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n  track_file {\n    maint\n  }\n  track_interface {\n    eth7 weight -30\n  }\n}\n".to_string(),
+        ]
+        .concat();
+        let (config, diagnostics) = crate::config::keepalived::load_str("k.conf", &text);
+        let config = config.unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let names: Vec<String> = monitors(&config).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["links", "files"]);
+        let mut track = TrackState::default();
+        let seen = |track: &TrackState| priorities(&config, track);
+        track.update(&TrackEvent::Interface {
+            name: "eth7".into(),
+            up: false,
+        });
+        assert_eq!(seen(&track), [(120, false), (120, false), (150, false)]);
+        track.update(&TrackEvent::File {
+            name: "maint".into(),
+            value: 1,
+        });
+        assert_eq!(seen(&track), [(120, true), (120, true), (150, false)]);
     }
 
     #[test]

@@ -3,13 +3,44 @@
 use std::fmt::Write;
 
 use crate::config::{
-    CheckTiming, Config, Forwarding, HttpGet, MiscCheck, RealServer, Timed, VrrpInstance,
+    CheckTiming, Config, Forwarding, HttpGet, MiscCheck, RealServer, Timed, Tracks, VrrpInstance,
     VrrpVersion,
 };
 use crate::ipvs::model::netmask_text;
 
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
+}
+
+/// An instance's or sync group's `track_*` blocks.
+fn write_tracks(out: &mut String, tracks: Tracks<'_>) {
+    if !tracks.interfaces.is_empty() {
+        let _ = writeln!(out, "    track_interface {{");
+        for t in tracks.interfaces {
+            let _ = writeln!(out, "        {} weight {}", t.name, t.weight);
+        }
+        let _ = writeln!(out, "    }}");
+    }
+    for (key, list) in [
+        ("track_script", tracks.scripts),
+        ("track_file", tracks.files),
+        ("track_process", tracks.processes),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "    {key} {{");
+            for t in list {
+                match t.weight {
+                    Some(w) => {
+                        let _ = writeln!(out, "        {} weight {w}", t.name);
+                    }
+                    None => {
+                        let _ = writeln!(out, "        {}", t.name);
+                    }
+                }
+            }
+            let _ = writeln!(out, "    }}");
+        }
+    }
 }
 
 /// keepalived's name of a forwarding method.
@@ -156,6 +187,7 @@ pub fn to_keepalived(config: &Config) -> String {
                 let _ = writeln!(out, "    {key} {}", quoted(value));
             }
         }
+        write_tracks(&mut out, group.tracks());
         let _ = writeln!(out, "}}\n");
     }
     for instance in &config.vrrp_instances {
@@ -505,33 +537,7 @@ fn instance_block(out: &mut String, i: &VrrpInstance) {
             let _ = writeln!(out, "    {key} {}", quoted(value));
         }
     }
-    if !i.track_interface.is_empty() {
-        let _ = writeln!(out, "    track_interface {{");
-        for t in &i.track_interface {
-            let _ = writeln!(out, "        {} weight {}", t.name, t.weight);
-        }
-        let _ = writeln!(out, "    }}");
-    }
-    for (key, list) in [
-        ("track_script", &i.track_script),
-        ("track_file", &i.track_file),
-        ("track_process", &i.track_process),
-    ] {
-        if !list.is_empty() {
-            let _ = writeln!(out, "    {key} {{");
-            for t in list {
-                match t.weight {
-                    Some(w) => {
-                        let _ = writeln!(out, "        {} weight {w}", t.name);
-                    }
-                    None => {
-                        let _ = writeln!(out, "        {}", t.name);
-                    }
-                }
-            }
-            let _ = writeln!(out, "    }}");
-        }
-    }
+    write_tracks(out, i.tracks());
     if i.check_reference.is_some() {
         let _ = writeln!(
             out,

@@ -258,10 +258,6 @@ const TABLE: &[(&str, &[&str], Disposition)] = &[
     (
         "vrrp_sync_group",
         &[
-            "track_interface",
-            "track_script",
-            "track_file",
-            "track_process",
             "smtp_alert",
             "notify_stop",
             "notify_deleted",

@@ -679,3 +679,26 @@ fn vrrp_track_process_maps_and_its_mistakes_are_located() {
         config.vrrp_track_processes
     );
 }
+
+#[test]
+fn a_sync_groups_tracking_maps_and_its_conflicts_are_errors() {
+    let text = "vrrp_script chk {\n    script /bin/true\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.50\n    }\n    track_interface {\n        eth1\n    }\n}\nvrrp_sync_group G {\n    group {\n        VI_1\n    }\n    track_interface {\n        eth1\n    }\n    track_script {\n        chk weight -10\n        nosuch\n    }\n}\n";
+    let (config, diagnostics) = load_str("g.conf", text);
+    assert!(config.is_none());
+    assert_eq!(
+        errors(&diagnostics),
+        [
+            "g.conf:14:1: track_script names unknown vrrp_script \"nosuch\"",
+            "g.conf:14:1: track_interface eth1 is tracked by vrrp_instance VI_1 and by its sync group G; track it in one of them (keepalived refuses both)",
+        ]
+    );
+    let fixed = text.replace("        nosuch\n", "").replace(
+        "    track_interface {\n        eth1\n    }\n}\nvrrp_sync_group",
+        "}\nvrrp_sync_group",
+    );
+    let (config, diagnostics) = load_str("g.conf", &fixed);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let group = &config.unwrap().vrrp_sync_groups[0];
+    assert_eq!(group.track_interface[0].name, "eth1");
+    assert_eq!(group.track_script[0].weight, Some(-10));
+}

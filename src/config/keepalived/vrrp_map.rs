@@ -239,9 +239,28 @@ pub fn sync_group(reader: &mut Reader, node: &Node) -> Option<VrrpSyncGroup> {
         notify_backup: None,
         notify_fault: None,
         notify: None,
+        track_interface: Vec::new(),
+        track_script: Vec::new(),
+        track_file: Vec::new(),
+        track_process: Vec::new(),
     };
     for item in reader.block(node) {
         match item.keyword.text.as_str() {
+            "track_interface" => {
+                group
+                    .track_interface
+                    .extend(
+                        tracks(reader, item)
+                            .into_iter()
+                            .map(|(name, weight)| TrackInterface {
+                                name,
+                                weight: weight.unwrap_or(0),
+                            }),
+                    )
+            }
+            "track_script" => group.track_script.extend(refs(reader, item)),
+            "track_file" => group.track_file.extend(refs(reader, item)),
+            "track_process" => group.track_process.extend(refs(reader, item)),
             "group" => {
                 for member in reader.block(item) {
                     group.group.push(member.keyword.text.clone());
@@ -263,6 +282,10 @@ pub fn sync_group(reader: &mut Reader, node: &Node) -> Option<VrrpSyncGroup> {
                     "notify_backup",
                     "notify_fault",
                     "notify",
+                    "track_interface",
+                    "track_script",
+                    "track_file",
+                    "track_process",
                 ],
             ),
         }
@@ -357,6 +380,14 @@ fn tracks(reader: &mut Reader, node: &Node) -> Vec<(String, Option<i32>)> {
         out.push((line.keyword.text.clone(), weight));
     }
     out
+}
+
+/// A `track_script`/`track_file`/`track_process` block's references.
+fn refs(reader: &mut Reader, node: &Node) -> Vec<TrackRef> {
+    tracks(reader, node)
+        .into_iter()
+        .map(|(name, weight)| TrackRef { name, weight })
+        .collect()
 }
 
 /// `vrrp_instance NAME { … }`.
@@ -497,21 +528,9 @@ pub fn instance(reader: &mut Reader, node: &Node, defaults: &VrrpDefaults) -> Op
                     });
                 }
             }
-            "track_script" => {
-                for (name, weight) in tracks(reader, item) {
-                    i.track_script.push(TrackRef { name, weight });
-                }
-            }
-            "track_file" => {
-                for (name, weight) in tracks(reader, item) {
-                    i.track_file.push(TrackRef { name, weight });
-                }
-            }
-            "track_process" => {
-                for (name, weight) in tracks(reader, item) {
-                    i.track_process.push(TrackRef { name, weight });
-                }
-            }
+            "track_script" => i.track_script.extend(refs(reader, item)),
+            "track_file" => i.track_file.extend(refs(reader, item)),
+            "track_process" => i.track_process.extend(refs(reader, item)),
             _ => reader.unknown(item, "vrrp_instance", INSTANCE_KNOWN),
         }
     }
