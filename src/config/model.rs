@@ -84,21 +84,26 @@ pub struct Global {
     pub lvs_timeouts: LvsTimeouts,
     /// Least seconds between two gratuitous ARPs sent on one interface, by
     /// any instance (keepalived `vrrp_garp_interval`). Default 0.
-    #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
+    #[serde(
+        default = "super::vrrp::zero",
+        skip_serializing_if = "Seconds::is_zero"
+    )]
     pub garp_interval: Seconds,
     /// Least seconds between two unsolicited NAs sent on one interface
     /// (keepalived `vrrp_gna_interval`). Default 0.
-    #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
+    #[serde(
+        default = "super::vrrp::zero",
+        skip_serializing_if = "Seconds::is_zero"
+    )]
     pub gna_interval: Seconds,
     /// Seconds after director starts before its VRRP instances do, for a
     /// host whose network comes up late (keepalived `vrrp_startup_delay`).
     /// Default 0.
-    #[serde(default = "zero_seconds", skip_serializing_if = "Seconds::is_zero")]
+    #[serde(
+        default = "super::vrrp::zero",
+        skip_serializing_if = "Seconds::is_zero"
+    )]
     pub startup_delay: Seconds,
-}
-
-fn zero_seconds() -> Seconds {
-    Seconds::from_secs(0)
 }
 
 impl Default for Global {
@@ -110,9 +115,9 @@ impl Default for Global {
             notify_fifo: None,
             script_timeout: default_script_timeout(),
             lvs_timeouts: LvsTimeouts::default(),
-            garp_interval: zero_seconds(),
-            gna_interval: zero_seconds(),
-            startup_delay: zero_seconds(),
+            garp_interval: super::vrrp::zero(),
+            gna_interval: super::vrrp::zero(),
+            startup_delay: super::vrrp::zero(),
         }
     }
 }

@@ -287,7 +287,8 @@ fn one_i32() -> i32 {
 fn five() -> u32 {
     5
 }
-fn zero() -> Seconds {
+/// No time (a serde default).
+pub(super) fn zero() -> Seconds {
     Seconds::from_secs(0)
 }
 fn one_second() -> Seconds {

@@ -277,7 +277,8 @@ fn all_tracks(config: &Config) -> impl Iterator<Item = Tracks<'_>> {
 }
 
 /// Every watcher `config`'s instances need, each under a name that stays
-/// the same across reloads ("links", "files", "script NAME", "reference INSTANCE").
+/// the same across reloads ("links", "files", "script NAME", "addresses",
+/// "process NAME", "reference INSTANCE").
 pub fn monitors(config: &Config) -> Vec<(String, Monitor)> {
     let mut monitors = Vec::new();
     let primaries = config

@@ -279,33 +279,31 @@ impl VrrpShell {
         let targets = self.announce_targets();
         let announcer = self.announcements.clone();
         let (repeat, delay, refresh) = (self.garp_repeat, self.garp_delay, self.garp_refresh);
-        if !self.spacing.is_off() {
-            let spacing = self.spacing.clone();
-            let task = tokio::spawn(async move {
-                let mut timer = Deadline::new();
-                spaced_burst(&announcer, &targets, repeat, &spacing, &mut timer).await;
-                if !delay.is_zero() {
-                    timer.until(Some(Instant::now() + delay)).await;
-                    spaced_burst(&announcer, &targets, repeat, &spacing, &mut timer).await;
-                }
-                while !refresh.is_zero() {
-                    timer.until(Some(Instant::now() + refresh)).await;
-                    spaced_burst(&announcer, &targets, repeat, &spacing, &mut timer).await;
-                }
-            });
-            *self.announcer.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
-            return Ok(());
+        let spacing = self.spacing.clone();
+        // Unspaced, the first burst leaves now and a failure is reported;
+        // spaced, it leaves from the task at the times the spacing gives.
+        let first_sent = spacing.is_off();
+        if first_sent {
+            burst(&announcer, &targets, repeat)?;
         }
-        burst(&announcer, &targets, repeat)?;
         let task = tokio::spawn(async move {
             let mut timer = Deadline::new();
+            let round = Round {
+                announcer: &announcer,
+                targets: &targets,
+                repeat,
+                spacing: &spacing,
+            };
+            if !first_sent {
+                round.send(&mut timer).await;
+            }
             if !delay.is_zero() {
                 timer.until(Some(Instant::now() + delay)).await;
-                let _ = burst(&announcer, &targets, repeat);
+                round.send(&mut timer).await;
             }
             while !refresh.is_zero() {
                 timer.until(Some(Instant::now() + refresh)).await;
-                let _ = burst(&announcer, &targets, repeat);
+                round.send(&mut timer).await;
             }
         });
         *self.announcer.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
@@ -349,22 +347,36 @@ fn burst(
     Ok(())
 }
 
-/// `repeat` rounds over every address, each announcement at the time
-/// `spacing` gives it on its interface. A failure is journaled by nobody:
-/// the next round tries again, as the unspaced delayed bursts do.
-async fn spaced_burst(
-    announcer: &Announcer,
-    targets: &[(Link, Vec<IpAddr>)],
+/// One burst of a running announcement schedule.
+#[derive(Clone, Copy)]
+struct Round<'a> {
+    announcer: &'a Announcer,
+    targets: &'a [(Link, Vec<IpAddr>)],
     repeat: u32,
-    spacing: &Spacing,
-    timer: &mut Deadline,
-) {
-    for _ in 0..repeat {
-        for (link, addresses) in targets {
-            for address in addresses {
-                let at = spacing.reserve(link.index, address.is_ipv6(), Instant::now());
-                timer.until(Some(at)).await;
-                let _ = announcer.announce(link, std::slice::from_ref(address), 1);
+    spacing: &'a Spacing,
+}
+
+impl Round<'_> {
+    /// Send it: at once without spacing, else `repeat` rounds over every
+    /// address, each announcement at the time the spacing gives it on its
+    /// interface. A failure is journaled by nobody: the next burst tries
+    /// again.
+    async fn send(self, timer: &mut Deadline) {
+        if self.spacing.is_off() {
+            let _ = burst(self.announcer, self.targets, self.repeat);
+            return;
+        }
+        for _ in 0..self.repeat {
+            for (link, addresses) in self.targets {
+                for address in addresses {
+                    let at = self
+                        .spacing
+                        .reserve(link.index, address.is_ipv6(), Instant::now());
+                    timer.until(Some(at)).await;
+                    let _ = self
+                        .announcer
+                        .announce(link, std::slice::from_ref(address), 1);
+                }
             }
         }
     }

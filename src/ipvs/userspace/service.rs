@@ -88,6 +88,8 @@ impl ServiceRuntime {
         clock: Arc<Clock>,
         timeouts: Timeouts,
     ) -> ServiceRuntime {
+        // In force from the first connection; sweeps follow reloads.
+        let in_force = timeouts.with(&table.borrow().timeouts);
         ServiceRuntime {
             address,
             protocol,
@@ -97,7 +99,7 @@ impl ServiceRuntime {
                 loads: Vec::new(),
                 templates: Templates::default(),
                 conns: ConnTable::default(),
-                timeouts,
+                timeouts: in_force,
             }),
             clock,
             timeouts,
@@ -133,7 +135,6 @@ impl ServiceRuntime {
         let now = self.clock.instant(now_ms);
         let mut core = self.core();
         let core = &mut *core;
-        core.timeouts = self.timeouts.with(&current.timeouts);
         let key = service.persistence.map(|p| TemplateKey {
             client: mask(client.ip(), p.granularity),
             service: self.address,
@@ -232,8 +233,8 @@ impl ServiceRuntime {
         let current = self.table.borrow().clone();
         let service = current.service(self.address, self.protocol);
         let mut core = self.core();
-        // A reload's new timeouts apply from the next sweep, also to a
-        // service that places nothing.
+        // A reload's timeouts apply from the next sweep (every 250 ms), not
+        // per placement: nothing on the connection path merges them.
         core.timeouts = self.timeouts.with(&current.timeouts);
         let timeouts = core.timeouts;
         for key in core.conns.expire(now_ms, &timeouts) {
