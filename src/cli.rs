@@ -62,11 +62,11 @@ pub enum Subcommands {
 /// `director ctl`.
 #[derive(Debug, clap::Args)]
 pub struct CtlArgs {
-    /// The daemon's control socket.
-    #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET)]
+    /// The daemon's control socket (before or after the subcommand).
+    #[arg(long, value_name = "SOCKET", default_value = DEFAULT_SOCKET, global = true)]
     pub socket: PathBuf,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Print JSON instead of text (before or after the subcommand).
+    #[arg(long, global = true)]
     pub json: bool,
     /// What to do.
     #[command(subcommand)]

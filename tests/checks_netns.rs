@@ -95,6 +95,8 @@ async fn start_director(lab: &mut NetLab, config: &str) -> director::engine::Eng
         env!("CARGO_BIN_EXE_director"),
         &[
             "run",
+            "--dataplane",
+            "userspace",
             "--config",
             &conf.display().to_string(),
             "--control",

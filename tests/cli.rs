@@ -91,6 +91,8 @@ fn config_check_and_import_take_the_guides_ldirectord_cf() {
 fn run_with_a_bad_config_exits_with_the_config_code() {
     let out = director(&[
         "run",
+        "--dataplane",
+        "userspace",
         "--config",
         "/nonexistent/director.toml",
         "--control",
@@ -213,7 +215,7 @@ fn short_run(
     std::fs::write(dir.join("d.toml"), config).unwrap();
     let socket = dir.join("d.sock");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_director"))
-        .arg("run")
+        .args(["run", "--dataplane", "userspace"])
         .args(args)
         .arg("--config")
         .arg(dir.join("d.toml"))
@@ -304,7 +306,7 @@ fn a_missing_capability_is_named_with_its_own_exit_code() {
     let out = std::process::Command::new("setpriv")
         .args(["--bounding-set=-net_raw", "--inh-caps=-net_raw", "--"])
         .arg(env!("CARGO_BIN_EXE_director"))
-        .args(["run", "--config"])
+        .args(["run", "--dataplane", "userspace", "--config"])
         .arg(&config)
         .arg("--control")
         .arg(dir.join("d.sock"))

@@ -91,7 +91,7 @@ fn start_args(
     }
     std::fs::write(dir.join("director.toml"), config).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_director"))
-        .args(["run", "--config"])
+        .args(["run", "--dataplane", "userspace", "--config"])
         .arg(dir.join("director.toml"))
         .arg("--control")
         .arg(dir.join("control.sock"))
@@ -318,6 +318,16 @@ fn ctl_lists_drains_reweights_and_reports_refusals_by_exit_code() {
     let json = ctl(&daemon, &["--json", "status"]);
     let snapshot: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(snapshot["services"][0]["servers"][1]["weight"], 7);
+    // Flags are global: after the subcommand as before it.
+    let after = ctl(&daemon, &["status", "--json"]);
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let snapshot: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(snapshot["services"][0]["servers"][1]["weight"], 7);
 
     let refused = ctl(&daemon, &["drain", "web", "nosuch"]);
     assert_eq!(refused.status.code(), Some(1));
@@ -334,7 +344,7 @@ fn ctl_lists_drains_reweights_and_reports_refusals_by_exit_code() {
 #[test]
 fn ctl_without_a_daemon_exits_69() {
     let out = Command::new(env!("CARGO_BIN_EXE_director"))
-        .args(["ctl", "--socket", "/nonexistent/director.sock", "status"])
+        .args(["ctl", "status", "--socket", "/nonexistent/director.sock"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(69));
@@ -453,7 +463,7 @@ fn sigterm_works_even_when_the_parent_blocked_it() {
     std::fs::write(dir.join("d.toml"), "[global]\nrouter_id = \"t\"\n").unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_director"));
     command
-        .args(["run", "--config"])
+        .args(["run", "--dataplane", "userspace", "--config"])
         .arg(dir.join("d.toml"))
         .arg("--control")
         .arg(dir.join("c.sock"))

@@ -967,3 +967,49 @@ fn a_one_off_reader_sees_counters_as_of_now_when_nobody_watches() {
         "the counters read {before} and then {after} adverts sent, one second apart"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_master_adds_every_address_when_one_of_them_fails() {
+    if !namespaces_available("a_new_master_adds_every_address_when_one_of_them_fails") {
+        return;
+    }
+    let mut lab = pair("vipfail");
+    // The first address lives on dum0 (a veth: this kernel may lack the
+    // dummy driver), which vanishes before the instance
+    // becomes master: adding it fails (no such device), and the address
+    // after it must be added all the same, the failure journaled.
+    lab.sh(
+        "a",
+        "ip link add dum0 type veth peer name dum1 && ip link set dum0 up && ip link set dum1 up",
+    );
+    let conf =
+        "[global]\nstartup_delay = 1.5\n[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\n\
+         virtual_router_id = 51\npriority = 150\nadvert_int = 0.1\ngarp_master_delay = 0\n\
+         virtual_ipaddress = [\"192.0.2.60/32 dev dum0\", \"192.0.2.50\"]\n";
+    let a = attach_retrying(&lab.director("a", "a", conf)).await;
+    lab.sh("a", "ip link del dum0");
+    let master = snapshot_where(&a, Duration::from_secs(10), |s| {
+        s.instances[0].state == State::Master
+    })
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(5), || lab
+            .has_address("a", "192.0.2.50")),
+        "the address after the failing one was not added"
+    );
+    let failure = snapshot_where(&a, Duration::from_secs(5), |s| {
+        s.events
+            .iter()
+            .any(|e| e.text.contains("VI_1: add 192.0.2.60"))
+    })
+    .await;
+    assert!(
+        failure
+            .events
+            .iter()
+            .any(|e| e.text.contains("VI_1: add 192.0.2.60")),
+        "{:?} {:?}",
+        master.instances[0].state,
+        failure.events.iter().map(|e| &e.text).collect::<Vec<_>>()
+    );
+}

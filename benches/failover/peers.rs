@@ -71,7 +71,7 @@ pub fn start(kind: Kind, dir: &Path, ns: &str, name: &str, priority: u8, vrrp: V
             let _ = std::fs::remove_file(&socket);
             let child = command
                 .arg(env!("CARGO_BIN_EXE_director"))
-                .args(["run", "--config"])
+                .args(["run", "--dataplane", "userspace", "--config"])
                 .arg(&conf)
                 .arg("--control")
                 .arg(&socket)

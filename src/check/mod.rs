@@ -9,6 +9,7 @@ pub mod net;
 pub mod ping;
 pub mod policy;
 pub mod quorum;
+pub mod reports;
 pub mod runner;
 pub mod smtp;
 pub mod tcp;

@@ -3,12 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-
 use super::http::HttpProbe;
 use super::net::Endpoint;
 use super::policy::{Policy, PolicyParams};
+use super::reports::ReportSender;
 use super::udp::UdpProbe;
 use super::{dns, file, http, misc, ping, smtp, tcp, udp};
 use crate::ipvs::model::Health;
@@ -34,6 +32,9 @@ pub struct CheckReport {
     pub log_failure: bool,
     /// How long the probe took.
     pub took: Duration,
+    /// When it finished (Unix milliseconds): the engine may take the
+    /// report later, so the time travels with it.
+    pub finished_unix_ms: u64,
 }
 
 /// The kind of probe.
@@ -150,36 +151,37 @@ async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
     }
 }
 
-/// Probe until the handle is aborted, reporting each result.
-pub fn spawn(spec: CheckSpec, reports: mpsc::Sender<CheckReport>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut policy = Policy::new(spec.policy);
-        let warmup = spec.policy.warmup.as_millis() as u64;
-        if warmup > 0 {
-            let delay = Random::from_entropy().below(warmup + 1);
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+/// Probe until dropped (its task aborted), reporting each result. The
+/// caller chooses where it runs: the engine gives each checker a check
+/// thread of its own.
+pub async fn probe_loop(spec: CheckSpec, reports: ReportSender) {
+    let mut policy = Policy::new(spec.policy);
+    let warmup = spec.policy.warmup.as_millis() as u64;
+    if warmup > 0 {
+        let delay = Random::from_entropy().below(warmup + 1);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    loop {
+        // Boxed: the probe's state (buffers included) exists only while
+        // it runs, so ten thousand idle checkers stay small.
+        let started = std::time::Instant::now();
+        let (result, weight) = Box::pin(run_probe(&spec)).await;
+        let took = started.elapsed();
+        let verdict = policy.observe(result.is_ok());
+        let report = CheckReport {
+            service: spec.service,
+            server: spec.server,
+            checker: spec.checker,
+            log_failure: spec.log_all_failures && result.is_err(),
+            took,
+            finished_unix_ms: crate::engine::journal::unix_ms(),
+            result,
+            weight,
+            changed: verdict.changed,
+        };
+        if !reports.send(report) {
+            return;
         }
-        loop {
-            // Boxed: the probe's state (buffers included) exists only while
-            // it runs, so ten thousand idle checkers stay small.
-            let started = std::time::Instant::now();
-            let (result, weight) = Box::pin(run_probe(&spec)).await;
-            let took = started.elapsed();
-            let verdict = policy.observe(result.is_ok());
-            let report = CheckReport {
-                service: spec.service,
-                server: spec.server,
-                checker: spec.checker,
-                log_failure: spec.log_all_failures && result.is_err(),
-                took,
-                result,
-                weight,
-                changed: verdict.changed,
-            };
-            if reports.send(report).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(verdict.next_in.max(Duration::from_millis(10))).await;
-        }
-    })
+        tokio::time::sleep(verdict.next_in.max(Duration::from_millis(10))).await;
+    }
 }

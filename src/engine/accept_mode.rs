@@ -83,6 +83,7 @@ impl AcceptRules {
         if wanted == self.installed {
             return Ok(());
         }
+        crate::host_guard::check("install nftables accept-mode rules");
         crate::nft::apply(&ruleset(&wanted), "accept-mode rules")?;
         self.installed = wanted;
         Ok(())

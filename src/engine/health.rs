@@ -1,7 +1,7 @@
 //! Check reports into the engine state: each checker's verdict, their
 //! combination, `misc_dynamic` weights, and the journal entry.
 
-use super::journal::{unix_ms, EventKind};
+use super::journal::EventKind;
 use super::state::EngineState;
 use crate::check::runner::CheckReport;
 use crate::ipvs::model::Health;
@@ -51,8 +51,8 @@ impl EngineState {
         };
         match &mut server.last_check {
             // The usual case: the same result again, only newer.
-            Some((last, at)) if *last == text => *at = unix_ms(),
-            slot => *slot = Some((text.clone(), unix_ms())),
+            Some((last, at)) if *last == text => *at = report.finished_unix_ms,
+            slot => *slot = Some((text.clone(), report.finished_unix_ms)),
         }
         let mut table_changed = false;
         if passed && report.weight.is_some() && report.weight != server.dynamic_weight {
@@ -129,6 +129,7 @@ mod tests {
             changed,
             log_failure,
             took: std::time::Duration::from_millis(3),
+            finished_unix_ms: 1_000,
         }
     }
 

@@ -22,6 +22,7 @@ use super::state::EngineState;
 use super::tracking::{Monitor, TrackEvent, TrackState};
 use super::vrrp_shell::{ShellReport, ShellReports, VrrpShell};
 use super::Snapshot;
+use crate::check::reports::{ReportReceiver, ReportSender};
 use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
 use crate::ipvs::userspace::PlaneTable;
@@ -42,7 +43,7 @@ pub struct Inputs {
     /// instance's shell key.
     pub packets: mpsc::Receiver<(u64, ShellReport)>,
     /// Health-check results.
-    pub checks: mpsc::Receiver<CheckReport>,
+    pub checks: ReportReceiver,
     /// Tracked-object changes.
     pub tracking: mpsc::Receiver<TrackEvent>,
     /// Graceful stop.
@@ -75,9 +76,19 @@ pub struct Engine {
     /// while someone does.
     pub live: super::live::LiveWatchers,
     /// Where checkers report.
-    pub check_reports: mpsc::Sender<CheckReport>,
+    pub check_reports: ReportSender,
+    /// The buffer the check reports are taken into, kept between turns.
+    pub check_batch: Vec<CheckReport>,
     /// The running checkers of each (service, server).
     pub checkers: HashMap<(usize, usize), Vec<JoinHandle<()>>>,
+    /// The threads the checkers run on (one per core), so that ten
+    /// thousand checks a second never queue behind the engine loop.
+    pub check_threads: crate::workers::Workers,
+    /// The thread the next checker goes to (round robin).
+    pub next_check_thread: usize,
+    /// The check threads could not be started (journaled once); checkers
+    /// run on the engine's thread instead.
+    pub check_threads_failed: bool,
     /// Where tracking watchers report.
     pub track_events: mpsc::Sender<TrackEvent>,
     /// The running tracking watchers, by their stable names.
@@ -169,6 +180,9 @@ impl Engine {
             let events_before = self.state.journal.recorded();
             tokio::select! {
                 Some((request, reply)) = inputs.commands.recv() => {
+                    // What the answer and the snapshot show includes every
+                    // check that has finished.
+                    self.take_check_reports(&inputs.checks);
                     if request.command == Command::Reload {
                         let answer = self.reload(&request.origin);
                         self.publish();
@@ -204,18 +218,7 @@ impl Engine {
                     let _ = reply.send(answer);
                 }
                 Some((key, received)) = inputs.packets.recv() => self.on_packet_from(key, received),
-                Some(report) = inputs.checks.recv() => {
-                    // Take every report already queued, then push the table
-                    // (and publish) once: thousands of checkers finishing
-                    // together cost one table, not one each.
-                    let mut changed = self.state.on_check(report);
-                    while let Ok(more) = inputs.checks.try_recv() {
-                        changed |= self.state.on_check(more);
-                    }
-                    if changed {
-                        self.push_table();
-                    }
-                }
+                () = inputs.checks.urgent() => self.take_check_reports(&inputs.checks),
                 Some(event) = inputs.tracking.recv() => self.on_tracking(event),
                 () = timer.until(deadline) => {
                     let now = Instant::now().into_std();
@@ -231,10 +234,13 @@ impl Engine {
                     }
                 }
                 _ = publish.tick(), if periodic || stale || paced => {
+                    self.take_check_reports(&inputs.checks);
                     if periodic {
                         self.state.sample_rates(Instant::now().into_std());
                     }
-                    if self.live.any() {
+                    // A health change taken here (its wake-up still on the
+                    // way) is published as any other event.
+                    if self.live.any() || self.state.journal.recorded() != events_before {
                         self.publish();
                     }
                     stale = false;
@@ -373,14 +379,32 @@ impl Engine {
         if vs.checks_suspended {
             return;
         }
-        let tasks = server_specs(
+        let specs = server_specs(
             &self.config.vrrp_track_files,
             (service, &vs.config),
             (server, &vs.servers[server].config),
-        )
-        .into_iter()
-        .map(|spec| runner::spawn(spec, self.check_reports.clone()))
-        .collect();
+        );
+        let mut tasks = Vec::with_capacity(specs.len());
+        for spec in specs {
+            // Round robin over the check threads: the engine's own thread
+            // only takes their reports.
+            let thread = self.next_check_thread;
+            self.next_check_thread = self.next_check_thread.wrapping_add(1);
+            let probes = runner::probe_loop(spec, self.check_reports.clone());
+            let task = match self.check_threads.runtime(thread) {
+                Ok(runtime) => runtime.spawn(probes),
+                Err(e) => {
+                    if !std::mem::replace(&mut self.check_threads_failed, true) {
+                        let text = format!(
+                            "cannot start the check threads: {e}; checks run on the engine's thread"
+                        );
+                        self.state.journal.record(EventKind::Engine, text);
+                    }
+                    tokio::spawn(probes)
+                }
+            };
+            tasks.push(task);
+        }
         self.checkers.insert((service, server), tasks);
     }
 
@@ -393,6 +417,22 @@ impl Engine {
             .flatten()
         {
             task.abort();
+        }
+    }
+
+    /// Take every queued check report, in order, then push the table (and
+    /// publish) once: thousands of checkers finishing together cost one
+    /// table, not one each.
+    fn take_check_reports(&mut self, checks: &ReportReceiver) {
+        let mut batch = std::mem::take(&mut self.check_batch);
+        checks.take(&mut batch);
+        let mut changed = false;
+        for report in batch.drain(..) {
+            changed |= self.state.on_check(report);
+        }
+        self.check_batch = batch;
+        if changed {
+            self.push_table();
         }
     }
 

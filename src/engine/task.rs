@@ -81,7 +81,7 @@ pub async fn start(
     for (key, shell) in (0..).zip(shells.iter_mut()) {
         shell.listen(key, packet_sender.clone());
     }
-    let (check_reports, checks) = mpsc::channel(256);
+    let (check_reports, checks) = crate::check::reports::queue();
     let (track_events, tracking) = mpsc::channel(64);
 
     let (command_tx, commands) = mpsc::channel(64);
@@ -106,7 +106,11 @@ pub async fn start(
         snapshots: snapshot_tx,
         live: live.clone(),
         check_reports,
+        check_batch: Vec::new(),
         checkers: std::collections::HashMap::new(),
+        check_threads: crate::workers::Workers::new("check", check_threads()),
+        next_check_thread: 0,
+        check_threads_failed: false,
         track_events,
         monitors: Vec::new(),
         next_key,
@@ -136,6 +140,11 @@ pub async fn start(
     })
 }
 
+/// One check thread per core the process may run on.
+fn check_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
 /// Start the data plane `choice` asks for; `auto` takes the kernel's IPVS
 /// when its netlink family resolves.
 fn start_plane(
@@ -145,6 +154,7 @@ fn start_plane(
     kernel_options: kernel_plane::KernelOptions,
 ) -> Result<DataPlane, String> {
     let kernel = |tables| {
+        crate::host_guard::check("program the kernel's IPVS table");
         kernel_plane::start(tables, kernel_options)
             .map(DataPlane::Kernel)
             .map_err(|e| format!("kernel data plane: {e}"))

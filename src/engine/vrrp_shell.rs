@@ -15,7 +15,7 @@ use super::notify::Notifier;
 use super::state::{EngineState, InstanceRuntime};
 use crate::config::vip::VirtualAddress;
 use crate::config::{AuthType, VrrpInstance, VrrpVersion};
-use crate::netlink::address::{Addresses, InterfaceAddress};
+use crate::netlink::address::{AddressError, Addresses, InterfaceAddress};
 use crate::netlink::link::{link_local_ipv6, primary_ipv4, Link};
 use crate::vrrp::announce::Announcer;
 use crate::vrrp::instance::{Action, Instance, Reason, State};
@@ -236,27 +236,31 @@ impl VrrpShell {
             return Vec::new();
         }
         let same = |a: &ManagedAddress, b: &ManagedAddress| a.address == b.address;
-        let mut failures: Vec<String> = old
+        let gone = old
             .iter()
-            .filter(|o| !self.managed.iter().any(|n| same(n, o)))
-            .filter_map(|gone| addresses.remove(&gone.address).err())
-            .map(|e| e.to_string())
-            .collect();
+            .filter(|o| !self.managed.iter().any(|n| same(n, o)));
+        let mut failures = each_failure(gone, |gone| addresses.remove(&gone.address));
         let added: Vec<_> = self
             .managed
             .iter()
             .filter(|n| !old.iter().any(|o| same(n, o)))
             .collect();
-        failures.extend(
-            added
-                .iter()
-                .filter_map(|new| addresses.add(&new.address).err())
-                .map(|e| e.to_string()),
-        );
+        failures.extend(each_failure(&added, |new| addresses.add(&new.address)));
         if !added.is_empty() {
             failures.extend(self.start_announcing().err());
         }
         failures
+    }
+
+    /// Apply `change` (add or remove) to every managed address, each one
+    /// attempted whatever happened to the others; the failures, each naming
+    /// its address.
+    fn change_addresses(
+        &self,
+        addresses: &Addresses,
+        change: impl Fn(&Addresses, &InterfaceAddress) -> Result<(), AddressError>,
+    ) -> Vec<String> {
+        each_failure(self.managed.iter(), |m| change(addresses, &m.address))
     }
 
     fn stop_announcing(&self) {
@@ -426,31 +430,25 @@ pub fn execute(
         journal.record(EventKind::Engine, format!("{}: {failure}", vr.config.name));
     }
     for action in actions {
-        let failure = match action {
+        let failures: Vec<String> = match action {
             Action::SendAdvert { priority } => {
                 match shell.socket.send(&shell.advert_messages(priority)) {
                     Ok(()) => {
                         vr.adverts_sent += 1;
-                        None
+                        Vec::new()
                     }
-                    Err(e) => Some(format!("send advert: {e}")),
+                    Err(e) => vec![format!("send advert: {e}")],
                 }
             }
-            Action::AddAddresses => shell
-                .managed
-                .iter()
-                .find_map(|m| addresses.add(&m.address).err())
-                .map(|e| e.to_string()),
+            // Every address is attempted: one that fails (a vanished
+            // interface, a clash) must not leave the others unadded or
+            // still held, and each failure is reported.
+            Action::AddAddresses => shell.change_addresses(addresses, Addresses::add),
             Action::RemoveAddresses => {
                 shell.stop_announcing();
-                shell
-                    .managed
-                    .iter()
-                    .filter_map(|m| addresses.remove(&m.address).err())
-                    .map(|e| e.to_string())
-                    .next()
+                shell.change_addresses(addresses, Addresses::remove)
             }
-            Action::Announce => shell.start_announcing().err(),
+            Action::Announce => shell.start_announcing().err().into_iter().collect(),
             Action::Transition { from, to, reason } => {
                 if to != State::Master {
                     shell.stop_announcing();
@@ -464,12 +462,25 @@ pub fn execute(
                 if reason != Reason::Shutdown || to == State::Init {
                     notifier.instance(&vr.config, to, vr.fsm.priority());
                 }
-                None
+                Vec::new()
             }
         };
-        if let Some(failure) = failure {
+        for failure in failures {
             journal.record(EventKind::Engine, format!("{}: {failure}", vr.config.name));
         }
     }
     vr.refresh_owner();
+}
+
+/// Run `attempt` on every item, never stopping at a failure; the failures
+/// in order.
+fn each_failure<T, E: std::fmt::Display>(
+    items: impl IntoIterator<Item = T>,
+    mut attempt: impl FnMut(T) -> Result<(), E>,
+) -> Vec<String> {
+    items
+        .into_iter()
+        .filter_map(|item| attempt(item).err())
+        .map(|e| e.to_string())
+        .collect()
 }

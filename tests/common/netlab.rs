@@ -142,7 +142,17 @@ impl NetLab {
         let _ = std::fs::remove_file(&socket);
         let (conf_s, socket_s) = (conf.display().to_string(), socket.display().to_string());
         let args = [
-            &["run", "--config", &conf_s, "--control", &socket_s][..],
+            // Pinned: a test about VRRP or checks never chooses the plane
+            // from the host (which may have IPVS loaded).
+            &[
+                "run",
+                "--dataplane",
+                "userspace",
+                "--config",
+                &conf_s,
+                "--control",
+                &socket_s,
+            ][..],
             extra,
         ]
         .concat();

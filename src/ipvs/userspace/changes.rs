@@ -9,9 +9,9 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UdpSocket};
 
 use super::service::ServiceRuntime;
-use super::workers::Workers;
 use super::{listener, udp, Plane, Serving};
 use crate::config::Protocol;
+use crate::workers::Workers;
 
 /// A service's sockets, bound and not yet serving.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, UdpSocket};
 
 use super::service::ServiceRuntime;
 use super::tcp;
-use super::workers::Workers;
+use crate::workers::Workers;
 
 /// A virtual service's socket that could not be set up.
 #[derive(Debug)]
@@ -120,7 +120,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stopped_group_refuses_at_once_while_its_listeners_are_still_open() {
-        let workers = Workers::new(2);
+        let workers = Workers::new("plane", 2);
         let group = bind_tcp("127.0.0.1:0".parse().unwrap(), false, &workers).unwrap();
         assert_eq!(group.len(), 2, "one listener per plane thread");
         let at = group[0].local_addr().unwrap();

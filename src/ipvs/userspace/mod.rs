@@ -19,7 +19,6 @@ mod table;
 mod tcp;
 mod threshold;
 mod udp;
-mod workers;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -37,9 +36,9 @@ pub use threshold::Thresholds;
 
 use crate::config::Protocol;
 use crate::ipvs::model::ConnRow;
+use crate::workers::Workers;
 use clock::Clock;
 use service::ServiceRuntime;
-use workers::Workers;
 
 /// How often expired connections and templates are swept.
 const SWEEP: Duration = Duration::from_millis(250);
@@ -107,7 +106,7 @@ pub fn start(
         table,
         clock,
         timeouts,
-        workers: Workers::new(threads),
+        workers: Workers::new("plane", threads),
     };
     let mut redirects = Vec::new();
     let mut bound = Vec::new();

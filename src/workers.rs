@@ -1,14 +1,16 @@
-//! The plane's own threads. The proxy runs on threads of its own, sized by
-//! `--plane-threads`, so that the engine stays a single-threaded loop while
-//! the proxy uses as many cores as it is given.
+//! Threads of their own for the work that scales with the table, so that
+//! the engine stays a single-threaded loop whatever the load: the userspace
+//! plane's proxy (sized by `--plane-threads`) and the health checkers.
 //!
 //! Each thread runs a single-threaded runtime of its own, as HAProxy and
-//! nginx run one event loop per thread: a TCP service has one listener per
-//! thread (an SO_REUSEPORT group, which the kernel balances by connection),
-//! and a connection is accepted, carried and closed on the thread that
-//! accepted it. No task moves between threads and no thread wakes another
-//! on the connection path. The threads are started when the first service
-//! needs them: a director without virtual services has none.
+//! nginx run one event loop per thread. A task is given a thread and stays
+//! there: for the proxy, a TCP service has one listener per thread (an
+//! SO_REUSEPORT group, which the kernel balances by connection) and a
+//! connection is accepted, carried and closed on the thread that accepted
+//! it; a checker probes, sleeps and probes again on its own thread. No task
+//! moves between threads and no thread wakes another on the hot path. The
+//! threads are started on first use: a director without virtual services
+//! has none.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -26,16 +28,16 @@ struct Worker {
 
 impl Worker {
     /// Start a thread that runs a single-threaded runtime until stopped.
-    fn start(index: usize) -> std::io::Result<Worker> {
+    fn start(name: &str, index: usize) -> std::io::Result<Worker> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        // Detached: the plane is dropped from the engine's (async)
+        // Detached: the owner is dropped from the engine's (async)
         // context, where nothing may block to join a thread.
         std::thread::Builder::new()
-            .name(format!("director-plane-{index}"))
+            .name(format!("director-{name}-{index}"))
             .spawn(move || {
                 // Returns when the Worker is dropped; the runtime, and every
                 // task still on it, is dropped here, on its own thread.
@@ -48,23 +50,25 @@ impl Worker {
     }
 }
 
-/// The proxy's threads, started on first use.
+/// A set of threads, started on first use.
 pub struct Workers {
+    name: &'static str,
     threads: usize,
     started: OnceLock<Vec<Worker>>,
 }
 
 impl Workers {
-    /// Workers that will run on `threads` threads (at least one).
-    pub fn new(threads: usize) -> Workers {
+    /// Workers that will run on `threads` threads (at least one), named
+    /// `director-NAME-INDEX`.
+    pub fn new(name: &'static str, threads: usize) -> Workers {
         Workers {
+            name,
             threads: threads.max(1),
             started: OnceLock::new(),
         }
     }
 
-    /// How many threads there are (or will be): a TCP service binds one
-    /// listener for each.
+    /// How many threads there are (or will be).
     pub fn count(&self) -> usize {
         self.threads
     }
@@ -74,9 +78,9 @@ impl Workers {
             return Ok(workers);
         }
         let workers = (0..self.threads)
-            .map(Worker::start)
+            .map(|index| Worker::start(self.name, index))
             .collect::<std::io::Result<Vec<_>>>()?;
-        // Only the engine's thread starts the plane, so no other set can
+        // Only the engine's thread starts its workers, so no other set can
         // race this one; a lost race would only stop spare threads.
         let _ = self.started.set(workers);
         Ok(self.started.get().expect("just set"))
@@ -94,9 +98,9 @@ impl Workers {
         Ok(self.handle(index)?.enter())
     }
 
-    /// Run `task` on thread `index`. Only what serves bound sockets is
-    /// spawned, and binding (`enter`) started the threads or failed, so
-    /// they are running.
+    /// Run `task` on thread `index`, once the threads are running. The
+    /// plane spawns only what serves bound sockets, and binding (`enter`)
+    /// started the threads or failed.
     pub fn spawn_on<F>(&self, index: usize, task: F) -> JoinHandle<()>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -104,8 +108,14 @@ impl Workers {
         let workers = self
             .started
             .get()
-            .expect("plane threads start when the first socket is bound");
+            .expect("the threads start when the first socket is bound");
         workers[index % workers.len()].handle.spawn(task)
+    }
+
+    /// The runtime of thread `index` (modulo the count), starting the
+    /// threads if need be.
+    pub fn runtime(&self, index: usize) -> std::io::Result<&Handle> {
+        self.handle(index)
     }
 }
 
@@ -115,7 +125,7 @@ mod tests {
 
     #[tokio::test]
     async fn tasks_run_on_the_thread_they_are_given_and_stop_with_it() {
-        let workers = Workers::new(2);
+        let workers = Workers::new("plane", 2);
         assert_eq!(workers.count(), 2);
         drop(workers.enter(0).unwrap());
         for index in 0..3 {
