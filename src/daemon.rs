@@ -152,9 +152,6 @@ pub async fn run(
     if let Err(e) = systemd::notify(&format!("READY=1\nSTATUS=running on {node}")) {
         crate::log::warn(None, &format!("cannot notify systemd: {e}"));
     }
-    if !crate::memory_lock::locked() {
-        release_startup_pages();
-    }
     let reloads = tokio::spawn(reload_on_sighup(engine.handle.clone(), hangups));
     let watchdog = systemd::watchdog_interval()
         .map(|every| tokio::spawn(keep_watchdog_fed(engine.handle.clone(), every)));
@@ -170,21 +167,6 @@ pub async fn run(
     }
     engine.shutdown().await;
     Ok(())
-}
-
-/// Start-up is over: unmap the code pages it alone touched (see
-/// [`crate::startup_pages`]), so that the RSS shows the running daemon.
-fn release_startup_pages() {
-    match crate::startup_pages::release() {
-        Ok(bytes) => crate::log::emit(
-            None,
-            &format!(
-                "unmapped {} KiB of start-up code pages (they stay in the page cache)",
-                bytes / 1024
-            ),
-        ),
-        Err(e) => crate::log::warn(None, &format!("cannot unmap start-up code pages: {e}")),
-    }
 }
 
 /// Ping the systemd watchdog while the engine loop answers; a stalled

@@ -24,7 +24,6 @@ pub mod metrics;
 pub mod netlink;
 pub mod nft;
 pub mod script;
-pub mod startup_pages;
 pub mod systemd;
 pub mod timerfd;
 pub mod tui;

@@ -1,5 +1,8 @@
 //! What an idle master costs: a director master and a keepalived master
-//! side by side, measured over the same window once both have settled
+//! side by side (CPU of the process doing VRRP; memory of every process
+//! each runs: director's one against keepalived's parent and VRRP child
+//! together, as PSS, so that pages they share are counted once, and as
+//! anonymous memory, which no page cache can reclaim), measured over the same window once both have settled
 //! (adverts only), so whatever else the machine does falls on both alike. Each is cut off from the bridge for
 //! the measurement: neither hears the other's adverts, and neither pays
 //! for delivering its own to listeners in other namespaces.
@@ -24,9 +27,12 @@ const SETTLE: Duration = Duration::from_secs(6);
 struct Idle {
     /// Percent of one core.
     cpu_percent: f64,
-    /// Resident set, MiB (mostly the binary's and libc's pages).
+    /// Resident set of all its processes, MiB (mostly clean file pages:
+    /// the binary's and libc's, which the kernel can reclaim).
     rss_mib: f64,
-    /// Anonymous (heap, stacks) part of it, MiB.
+    /// Proportional set: each shared page divided among its sharers.
+    pss_mib: f64,
+    /// Anonymous (heap, stacks) memory of all its processes, MiB.
     anon_mib: f64,
 }
 
@@ -46,17 +52,53 @@ fn cpu_ns(pid: i32) -> f64 {
         .sum()
 }
 
-/// Resident and anonymous KiB of `pid`.
-fn memory_kib(pid: i32) -> (f64, f64) {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| -> f64 {
-        rollup
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0.0)
-    };
-    (field("Rss:"), field("Anonymous:"))
+/// `root` and every process below it.
+fn process_tree(root: i32) -> Vec<i32> {
+    let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter_map(|pid| {
+                    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                    let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+                    Some((pid, ppid.parse().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tree = vec![root];
+    let mut at = 0;
+    while at < tree.len() {
+        let parent = tree[at];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        at += 1;
+    }
+    tree
+}
+
+/// Resident, proportional and anonymous KiB of `pids` together.
+fn memory_kib(pids: &[i32]) -> (f64, f64, f64) {
+    let mut sums = (0.0, 0.0, 0.0);
+    for pid in pids {
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let field = |name: &str| -> f64 {
+            rollup
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0.0)
+        };
+        sums.0 += field("Rss:");
+        sums.1 += field("Pss:");
+        sums.2 += field("Anonymous:");
+    }
+    sums
 }
 
 /// Take nodes a and b off the hub's bridge (`attached` false) or put them back.
@@ -97,10 +139,11 @@ fn round(topo: &Topology) -> (Idle, Idle) {
     std::thread::sleep(WINDOW);
     let after = pids.map(cpu_ns);
     let idle = [0, 1].map(|i| {
-        let (rss_kib, anon_kib) = memory_kib(pids[i]);
+        let (rss_kib, pss_kib, anon_kib) = memory_kib(&process_tree(routers[i].root_pid()));
         Idle {
             cpu_percent: (after[i] - before[i]) / 1e9 / WINDOW.as_secs_f64() * 100.0,
             rss_mib: rss_kib / 1024.0,
+            pss_mib: pss_kib / 1024.0,
             anon_mib: anon_kib / 1024.0,
         }
     });
@@ -125,29 +168,33 @@ fn spread(values: &mut [f64]) -> String {
 
 /// Measure and print the idle rounds and the ratios director/keepalived.
 pub fn report(topo: &Topology) {
-    let (mut cpu, mut rss, mut anon) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cpu, mut pss, mut anon, mut rss) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let (d, k) = round(topo);
         println!(
-            "idle master, advert 1 s, same {} s after settling: director {:.4} % CPU ({:.0} us/s), {:.1} MiB RSS ({:.1} anonymous); keepalived VRRP process {:.4} % CPU ({:.0} us/s), {:.1} MiB RSS ({:.1} anonymous)",
+            "idle master, advert 1 s, same {} s after settling: director {:.4} % CPU ({:.0} us/s), {:.1} MiB PSS, {:.1} anonymous, {:.1} RSS; keepalived (VRRP process CPU; parent + VRRP child memory) {:.4} % CPU ({:.0} us/s), {:.1} MiB PSS, {:.1} anonymous, {:.1} RSS",
             WINDOW.as_secs(),
             d.cpu_percent,
             d.cpu_percent * 1e4,
-            d.rss_mib,
+            d.pss_mib,
             d.anon_mib,
+            d.rss_mib,
             k.cpu_percent,
             k.cpu_percent * 1e4,
+            k.pss_mib,
+            k.anon_mib,
             k.rss_mib,
-            k.anon_mib
         );
         cpu.push(d.cpu_percent / k.cpu_percent.max(1e-9));
-        rss.push(d.rss_mib / k.rss_mib.max(1e-9));
+        pss.push(d.pss_mib / k.pss_mib.max(1e-9));
         anon.push(d.anon_mib / k.anon_mib.max(1e-9));
+        rss.push(d.rss_mib / k.rss_mib.max(1e-9));
     }
     println!(
-        "ratios director/keepalived (min / median / max of {ROUNDS} side-by-side rounds): CPU {}, RSS {}, anonymous {}",
+        "ratios director/keepalived (min / median / max of {ROUNDS} side-by-side rounds): CPU {}, PSS {}, anonymous {}, RSS {}",
         spread(&mut cpu),
-        spread(&mut rss),
-        spread(&mut anon)
+        spread(&mut pss),
+        spread(&mut anon),
+        spread(&mut rss)
     );
 }

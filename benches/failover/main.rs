@@ -11,17 +11,14 @@
 //! the probes' gap is only known to the next 10 ms probe), and probes lost. It ends with idle CPU and RSS of
 //! a director master and a keepalived master side by side (`idle`). Needs root and keepalived.
 //!
-//! Run: `cargo bench --profile release --bench failover` (the release
-//! profile is the build the hot-function layout names; see benches/layout).
+//! Run: `cargo bench --profile release --bench failover` (the binary
+//! `cargo build --release` makes).
 //! TRIALS=3 for a quick look, ONLY=crash for the scenarios whose name
 //! contains "crash".
 
 mod idle;
 #[path = "../common/interrupt.rs"]
 mod interrupt;
-#[path = "../common/layout.rs"]
-#[allow(dead_code)]
-mod layout;
 mod peers;
 mod probe;
 
@@ -371,21 +368,4 @@ fn main() {
         }
     }
     idle::report(&topo);
-    println!("{}", layout_note());
-}
-
-/// Whether the measured binary was laid out by the hot-function list: the
-/// idle RSS depends on it, and only a release-profile build matches it.
-fn layout_note() -> String {
-    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_director"));
-    match layout::coverage(binary) {
-        Ok((present, listed)) if present * 10 >= listed * 9 => {
-            format!("hot-function layout: applied ({present} of {listed} listed functions)")
-        }
-        Ok((present, listed)) => format!(
-            "hot-function layout: NOT applied ({present} of {listed} listed functions); run with \
-             --profile release, or regenerate the list (cargo bench --profile release --bench layout -- --write)"
-        ),
-        Err(why) => format!("hot-function layout: unknown ({why})"),
-    }
 }

@@ -151,6 +151,11 @@ impl Router {
         }
     }
 
+    /// The pid of the process started (keepalived's parent, or director).
+    pub fn root_pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
     /// The pid of the process doing VRRP (keepalived's VRRP child, or director).
     pub fn vrrp_pid(&self) -> Option<i32> {
         match &self.vrrp_pid_file {
