@@ -9,6 +9,7 @@ pub mod capabilities;
 pub mod check;
 pub mod checksum;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod control;
 pub mod ctl;
