@@ -9,6 +9,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::wait_until;
@@ -262,6 +264,81 @@ fn a_failed_check_takes_the_server_out_and_a_passing_one_brings_it_back() {
     snapshot_line(&daemon, |l| l.contains("web/b is Up"));
     let answers: Vec<String> = (0..4).map(|_| fetch(vip)).collect();
     assert!(answers.contains(&"b".to_string()), "{answers:?}");
+}
+
+/// A listener that counts the connections it accepts, until `open` is
+/// cleared: then it closes, and connects to its port are refused.
+struct CountingListener {
+    address: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    open: Arc<AtomicBool>,
+}
+
+impl CountingListener {
+    fn start() -> CountingListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let address = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicBool::new(true));
+        let (count, running) = (accepted.clone(), open.clone());
+        std::thread::spawn(move || {
+            // Bounded: at most 60 s of 5 ms turns, and it ends when closed.
+            for _ in 0..12_000 {
+                if !running.load(Ordering::Relaxed) {
+                    return;
+                }
+                match listener.accept() {
+                    Ok(_) => {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        CountingListener {
+            address,
+            accepted,
+            open,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.accepted.load(Ordering::Relaxed)
+    }
+}
+
+#[test]
+fn two_tcp_checks_on_different_ports_both_probe_and_either_failing_takes_the_server_down() {
+    let service_port = CountingListener::start();
+    let status_port = CountingListener::start();
+    // One real server checked twice, as keepalived runs every TCP_CHECK of
+    // a real server: its own port, and a status port beside it.
+    let checks = format!(
+        "[[virtual_server.real_server.tcp_check]]\nconnect_timeout = 1\nretry = 0\n\
+         [[virtual_server.real_server.tcp_check]]\nconnect_port = {}\nconnect_timeout = 1\nretry = 0\n",
+        status_port.address.port()
+    );
+    let (daemon, _vip) = start_with("twotcp", &[("a", service_port.address)], &checks);
+    snapshot_line(&daemon, |l| l.contains("web/a is Up"));
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            service_port.count() >= 2 && status_port.count() >= 2
+        }),
+        "both ports probed: service {} status {}",
+        service_port.count(),
+        status_port.count()
+    );
+    // The status port alone fails: the server goes down, naming it.
+    status_port.open.store(false, Ordering::Relaxed);
+    let down = snapshot_line(&daemon, |l| l.contains("web/a is Down"));
+    let refused = format!("connect {}", status_port.address);
+    assert!(down.contains(&refused), "{down}");
+    let probes = service_port.count();
+    assert!(
+        wait_until(Duration::from_secs(5), || service_port.count() > probes),
+        "the service port is still probed while the other checker fails"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod keepalived;
 pub mod ldirectord;
 pub mod load;
 pub mod model;
+pub mod one_or_many;
 pub mod track_process;
 pub mod validate;
 pub mod values;

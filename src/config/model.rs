@@ -411,24 +411,125 @@ pub struct RealServer {
     /// Start down until the checks pass (keepalived `alpha`); the
     /// service's `alpha` when absent.
     pub alpha: Option<bool>,
-    /// A TCP connect health check.
-    pub tcp_check: Option<TcpCheck>,
-    /// An HTTP health check (keepalived HTTP_GET).
-    pub http_get: Option<HttpGet>,
-    /// A tracked-file health check (keepalived FILE_CHECK).
-    pub file_check: Option<FileCheck>,
-    /// An HTTPS health check (keepalived SSL_GET).
-    pub ssl_get: Option<HttpGet>,
-    /// A script health check (keepalived MISC_CHECK).
-    pub misc_check: Option<MiscCheck>,
-    /// An ICMP echo health check (keepalived PING_CHECK).
-    pub ping_check: Option<PingCheck>,
-    /// A UDP health check (keepalived UDP_CHECK).
-    pub udp_check: Option<UdpCheck>,
-    /// An SMTP health check (keepalived SMTP_CHECK).
-    pub smtp_check: Option<SmtpCheck>,
-    /// A DNS health check (keepalived DNS_CHECK).
-    pub dns_check: Option<DnsCheck>,
+    /// TCP connect health checks (keepalived TCP_CHECK). Each checker key
+    /// takes one table, or an array of tables for several of its kind.
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tcp_check: Vec<TcpCheck>,
+    /// HTTP health checks (keepalived HTTP_GET).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub http_get: Vec<HttpGet>,
+    /// Tracked-file health checks (keepalived FILE_CHECK).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub file_check: Vec<FileCheck>,
+    /// HTTPS health checks (keepalived SSL_GET).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ssl_get: Vec<HttpGet>,
+    /// Script health checks (keepalived MISC_CHECK).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub misc_check: Vec<MiscCheck>,
+    /// ICMP echo health checks (keepalived PING_CHECK).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ping_check: Vec<PingCheck>,
+    /// UDP health checks (keepalived UDP_CHECK).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub udp_check: Vec<UdpCheck>,
+    /// SMTP health checks (keepalived SMTP_CHECK).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub smtp_check: Vec<SmtpCheck>,
+    /// DNS health checks (keepalived DNS_CHECK).
+    #[serde(
+        default,
+        with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub dns_check: Vec<DnsCheck>,
+}
+
+/// One checker of a real server, with its kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Checker<'a> {
+    /// TCP_CHECK.
+    Tcp(&'a TcpCheck),
+    /// HTTP_GET.
+    Http(&'a HttpGet),
+    /// SSL_GET.
+    Ssl(&'a HttpGet),
+    /// PING_CHECK.
+    Ping(&'a PingCheck),
+    /// UDP_CHECK.
+    Udp(&'a UdpCheck),
+    /// SMTP_CHECK.
+    Smtp(&'a SmtpCheck),
+    /// DNS_CHECK.
+    Dns(&'a DnsCheck),
+    /// FILE_CHECK.
+    File(&'a FileCheck),
+    /// MISC_CHECK.
+    Misc(&'a MiscCheck),
+}
+
+impl Checker<'_> {
+    /// Its key in native TOML.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Checker::Tcp(_) => "tcp_check",
+            Checker::Http(_) => "http_get",
+            Checker::Ssl(_) => "ssl_get",
+            Checker::Ping(_) => "ping_check",
+            Checker::Udp(_) => "udp_check",
+            Checker::Smtp(_) => "smtp_check",
+            Checker::Dns(_) => "dns_check",
+            Checker::File(_) => "file_check",
+            Checker::Misc(_) => "misc_check",
+        }
+    }
+
+    /// Its keyword in keepalived.conf.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Checker::Tcp(_) => "TCP_CHECK",
+            Checker::Http(_) => "HTTP_GET",
+            Checker::Ssl(_) => "SSL_GET",
+            Checker::Ping(_) => "PING_CHECK",
+            Checker::Udp(_) => "UDP_CHECK",
+            Checker::Smtp(_) => "SMTP_CHECK",
+            Checker::Dns(_) => "DNS_CHECK",
+            Checker::File(_) => "FILE_CHECK",
+            Checker::Misc(_) => "MISC_CHECK",
+        }
+    }
 }
 
 /// The options every network checker has, read alike by the engine and the
@@ -890,20 +991,31 @@ impl RealServer {
 
     /// How many checkers it has.
     pub fn checker_count(&self) -> usize {
-        [
-            self.tcp_check.is_some(),
-            self.http_get.is_some(),
-            self.ssl_get.is_some(),
-            self.file_check.is_some(),
-            self.misc_check.is_some(),
-            self.ping_check.is_some(),
-            self.udp_check.is_some(),
-            self.smtp_check.is_some(),
-            self.dns_check.is_some(),
-        ]
-        .into_iter()
-        .filter(|present| *present)
-        .count()
+        self.checkers().count()
+    }
+
+    /// Every checker, each with its kind: the one list of kinds that the
+    /// engine, the validation and the keepalived.conf writer walk. The
+    /// order is the checkers' numbering (kinds in this order, each kind in
+    /// file order).
+    pub fn checkers(&self) -> impl Iterator<Item = Checker<'_>> {
+        let tcp = self.tcp_check.iter().map(Checker::Tcp);
+        let http = self.http_get.iter().map(Checker::Http);
+        let ssl = self.ssl_get.iter().map(Checker::Ssl);
+        let ping = self.ping_check.iter().map(Checker::Ping);
+        let udp = self.udp_check.iter().map(Checker::Udp);
+        let smtp = self.smtp_check.iter().map(Checker::Smtp);
+        let dns = self.dns_check.iter().map(Checker::Dns);
+        let file = self.file_check.iter().map(Checker::File);
+        let misc = self.misc_check.iter().map(Checker::Misc);
+        tcp.chain(http)
+            .chain(ssl)
+            .chain(ping)
+            .chain(udp)
+            .chain(smtp)
+            .chain(dns)
+            .chain(file)
+            .chain(misc)
     }
 
     /// A real server with `weight` and no checker or threshold.
@@ -923,15 +1035,15 @@ impl RealServer {
             rise: None,
             fall: None,
             alpha: None,
-            tcp_check: None,
-            http_get: None,
-            ssl_get: None,
-            file_check: None,
-            misc_check: None,
-            ping_check: None,
-            udp_check: None,
-            smtp_check: None,
-            dns_check: None,
+            tcp_check: Vec::new(),
+            http_get: Vec::new(),
+            ssl_get: Vec::new(),
+            file_check: Vec::new(),
+            misc_check: Vec::new(),
+            ping_check: Vec::new(),
+            udp_check: Vec::new(),
+            smtp_check: Vec::new(),
+            dns_check: Vec::new(),
         }
     }
 

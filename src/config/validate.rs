@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::model::{Config, Protocol, Tracks, VrrpInstance, VrrpVersion};
+use super::model::{Checker, Config, Protocol, RealServer, Tracks, VrrpInstance, VrrpVersion};
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,80 +328,11 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     ),
                 });
             }
-            if real.port.0 == 0
-                && real
-                    .tcp_check
-                    .as_ref()
-                    .is_some_and(|c| c.connect_port.is_none())
-            {
-                problems.push(Problem {
-                    path: real_at("tcp_check"),
-                    message: "a real server on port 0 needs connect_port in its check".into(),
-                });
-            }
-            let checks = [("http_get", &real.http_get), ("ssl_get", &real.ssl_get)];
-            for (kind, url) in checks.into_iter().flat_map(|(kind, check)| {
-                check
-                    .iter()
-                    .flat_map(move |h| h.urls.iter().map(move |u| (kind, u)))
-            }) {
-                for message in [url.status_ranges().err(), url.body_regex().err()]
-                    .into_iter()
-                    .flatten()
-                {
+            for checker in real.checkers() {
+                for message in checker_problems(checker, real, config) {
                     problems.push(Problem {
-                        path: real_at(kind),
+                        path: real_at(checker.key()),
                         message,
-                    });
-                }
-                if url
-                    .digest
-                    .as_ref()
-                    .is_some_and(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
-                {
-                    problems.push(Problem {
-                        path: real_at(kind),
-                        message: format!(
-                            "digest of {} must be 32 hex digits (an MD5, as genhash prints it)",
-                            url.path
-                        ),
-                    });
-                }
-            }
-            if let Some(udp) = &real.udp_check {
-                for hex in [&udp.payload, &udp.require_reply].into_iter().flatten() {
-                    if let Err(message) = crate::check::udp::parse_hex(hex) {
-                        problems.push(Problem {
-                            path: real_at("udp_check"),
-                            message: format!("UDP_CHECK: {message}"),
-                        });
-                    }
-                }
-            }
-            if let Some(kind) = real
-                .dns_check
-                .as_ref()
-                .and_then(|d| d.record_type.as_deref())
-            {
-                if crate::check::dns::type_number(kind).is_none() {
-                    problems.push(Problem {
-                        path: real_at("dns_check"),
-                        message: format!("DNS_CHECK type {kind:?} is not one of A, NS, CNAME, SOA, MX, TXT, AAAA"),
-                    });
-                }
-            }
-            if let Some(check) = &real.file_check {
-                if !config
-                    .vrrp_track_files
-                    .iter()
-                    .any(|t| t.name == check.track_file)
-                {
-                    problems.push(Problem {
-                        path: real_at("file_check"),
-                        message: format!(
-                            "FILE_CHECK names track file {:?}, which no vrrp_track_file defines",
-                            check.track_file
-                        ),
                     });
                 }
             }
@@ -421,17 +352,71 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                         .into(),
                 });
             }
-            if real
-                .tcp_check
-                .as_ref()
-                .is_some_and(|c| c.connect_timeout.0.is_zero())
-            {
-                problems.push(Problem {
-                    path: real_at("tcp_check"),
-                    message: "connect_timeout must be greater than 0".into(),
-                });
+        }
+    }
+    problems
+}
+
+/// What is wrong with one checker of `real`, in words.
+fn checker_problems(checker: Checker<'_>, real: &RealServer, config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    match checker {
+        Checker::Tcp(check) => {
+            if real.port.0 == 0 && check.connect_port.is_none() {
+                problems.push("a real server on port 0 needs connect_port in its check".into());
+            }
+            if check.connect_timeout.0.is_zero() {
+                problems.push("connect_timeout must be greater than 0".into());
             }
         }
+        Checker::Http(check) | Checker::Ssl(check) => {
+            for url in &check.urls {
+                problems.extend(
+                    [url.status_ranges().err(), url.body_regex().err()]
+                        .into_iter()
+                        .flatten(),
+                );
+                if url
+                    .digest
+                    .as_ref()
+                    .is_some_and(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
+                {
+                    problems.push(format!(
+                        "digest of {} must be 32 hex digits (an MD5, as genhash prints it)",
+                        url.path
+                    ));
+                }
+            }
+        }
+        Checker::Udp(udp) => {
+            for hex in [&udp.payload, &udp.require_reply].into_iter().flatten() {
+                if let Err(message) = crate::check::udp::parse_hex(hex) {
+                    problems.push(format!("UDP_CHECK: {message}"));
+                }
+            }
+        }
+        Checker::Dns(dns) => {
+            if let Some(kind) = dns.record_type.as_deref() {
+                if crate::check::dns::type_number(kind).is_none() {
+                    problems.push(format!(
+                        "DNS_CHECK type {kind:?} is not one of A, NS, CNAME, SOA, MX, TXT, AAAA"
+                    ));
+                }
+            }
+        }
+        Checker::File(check) => {
+            if !config
+                .vrrp_track_files
+                .iter()
+                .any(|t| t.name == check.track_file)
+            {
+                problems.push(format!(
+                    "FILE_CHECK names track file {:?}, which no vrrp_track_file defines",
+                    check.track_file
+                ));
+            }
+        }
+        Checker::Ping(_) | Checker::Smtp(_) | Checker::Misc(_) => {}
     }
     problems
 }

@@ -1,5 +1,5 @@
-//! Which checkers to run: one per TCP_CHECK, HTTP_GET and MISC_CHECK of
-//! every real server, numbered in that order within the server.
+//! Which checkers to run: one per checker of every real server, numbered
+//! in the order `RealServer::checkers` walks them.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,7 +10,9 @@ use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
 use crate::check::tls::TlsOptions;
 use crate::check::udp::{parse_hex, UdpProbe};
-use crate::config::{CheckTiming, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile};
+use crate::config::{
+    CheckTiming, Checker, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
+};
 
 fn http_probe(check: &HttpGet, tls: bool) -> Probe {
     let urls = check
@@ -42,116 +44,110 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
     })
 }
 
-/// The checkers of real server `r` of service `s`, in checker order.
+/// What one checker probes, and the timing it probes with; `None` for a
+/// FILE_CHECK whose `track_file` is not defined (validation refuses it).
+fn probe_of(
+    checker: Checker<'_>,
+    track_files: &[VrrpTrackFile],
+    service: &VirtualServer,
+    real: &RealServer,
+) -> Option<(CheckTiming, Probe)> {
+    Some(match checker {
+        Checker::Tcp(check) => (check.timing(), Probe::Tcp),
+        Checker::Http(check) => (check.timing(), http_probe(check, false)),
+        Checker::Ssl(check) => (check.timing(), http_probe(check, true)),
+        Checker::Ping(check) => (check.timing(), Probe::Ping),
+        Checker::Udp(check) => {
+            // Validated at load: the hex parses.
+            let hex = |h: &Option<String>| h.as_deref().map(|h| parse_hex(h).unwrap_or_default());
+            let probe = Probe::Udp(UdpProbe {
+                payload: hex(&check.payload).unwrap_or_default(),
+                require_reply: hex(&check.require_reply),
+            });
+            (check.timing(), probe)
+        }
+        Checker::Smtp(check) => {
+            let helo_name = check
+                .helo_name
+                .clone()
+                .unwrap_or_else(crate::daemon::hostname);
+            (check.timing(), Probe::Smtp { helo_name })
+        }
+        Checker::Dns(check) => {
+            let probe = Probe::Dns {
+                name: check.name.clone().unwrap_or_else(|| ".".into()),
+                // Validated at load: the type is known; SOA by default.
+                kind: check
+                    .record_type
+                    .as_deref()
+                    .and_then(dns::type_number)
+                    .unwrap_or(6),
+            };
+            (check.timing(), probe)
+        }
+        Checker::File(check) => {
+            let file = track_files.iter().find(|t| t.name == check.track_file)?;
+            let probe = Probe::File {
+                path: file.file.clone().into(),
+                weight: check.weight.unwrap_or(file.weight),
+                reverse: check.reverse,
+                configured: real.weight.0,
+            };
+            (CheckTiming::local(0, service.delay_loop), probe)
+        }
+        Checker::Misc(check) => {
+            let probe = Probe::Misc {
+                command: check.misc_path.clone(),
+                timeout: check.misc_timeout.unwrap_or(service.delay_loop).0,
+                dynamic: check.misc_dynamic,
+            };
+            let timing = CheckTiming {
+                warmup: check.warmup,
+                delay_loop: check.delay_loop,
+                log_all_failures: check.log_all_failures,
+                ..CheckTiming::local(check.retry, check.delay_before_retry)
+            };
+            (timing, probe)
+        }
+    })
+}
+
+/// The checkers of real server `r` of service `s`, numbered in
+/// [`RealServer::checkers`] order.
 pub fn server_specs(
     track_files: &[VrrpTrackFile],
     (s, service): (usize, &VirtualServer),
     (r, real): (usize, &RealServer),
 ) -> Vec<CheckSpec> {
-    let mut specs = Vec::new();
-    {
-        {
-            // Checkers are numbered in the order they are pushed, per server.
-            let mut checker = 0;
-            let mut push = |timing: CheckTiming, probe| {
-                let port = timing.connect_port.map_or(real.port.0, |p| p.0);
-                let bind_port = timing.bind_port.map_or(0, |p| p.0);
-                specs.push(CheckSpec {
-                    service: s,
-                    server: r,
-                    checker,
-                    target: SocketAddr::new(timing.connect_ip.unwrap_or(real.address), port),
-                    bind: timing.bindto.map(|ip| SocketAddr::new(ip, bind_port)),
-                    log_all_failures: timing.log_all_failures,
-                    connect_timeout: timing.connect_timeout.0,
-                    probe,
-                    policy: PolicyParams {
-                        retry: timing.retry,
-                        delay_before_retry: timing.delay_before_retry.0,
-                        delay_loop: timing.delay_loop.unwrap_or(service.delay_loop).0,
-                        rise: real.rise,
-                        fall: real.fall,
-                        alpha: real.starts_down(service),
-                        warmup: timing
-                            .warmup
-                            .or(real.warmup)
-                            .or(service.warmup)
-                            .map_or(Duration::ZERO, |w| w.0),
-                    },
-                });
-                checker += 1;
-            };
-            if let Some(check) = &real.tcp_check {
-                push(check.timing(), Probe::Tcp);
+    real.checkers()
+        .filter_map(|checker| probe_of(checker, track_files, service, real))
+        .enumerate()
+        .map(|(checker, (timing, probe))| {
+            let port = timing.connect_port.map_or(real.port.0, |p| p.0);
+            let bind_port = timing.bind_port.map_or(0, |p| p.0);
+            CheckSpec {
+                service: s,
+                server: r,
+                checker,
+                target: SocketAddr::new(timing.connect_ip.unwrap_or(real.address), port),
+                bind: timing.bindto.map(|ip| SocketAddr::new(ip, bind_port)),
+                log_all_failures: timing.log_all_failures,
+                connect_timeout: timing.connect_timeout.0,
+                probe,
+                policy: PolicyParams {
+                    retry: timing.retry,
+                    delay_before_retry: timing.delay_before_retry.0,
+                    delay_loop: timing.delay_loop.unwrap_or(service.delay_loop).0,
+                    rise: real.rise,
+                    fall: real.fall,
+                    alpha: real.starts_down(service),
+                    warmup: timing
+                        .warmup
+                        .or(real.warmup)
+                        .or(service.warmup)
+                        .map_or(Duration::ZERO, |w| w.0),
+                },
             }
-            if let Some(check) = &real.http_get {
-                push(check.timing(), http_probe(check, false));
-            }
-            if let Some(check) = &real.ssl_get {
-                push(check.timing(), http_probe(check, true));
-            }
-            if let Some(check) = &real.ping_check {
-                push(check.timing(), Probe::Ping);
-            }
-            if let Some(check) = &real.udp_check {
-                // Validated at load: the hex parses.
-                let hex =
-                    |h: &Option<String>| h.as_deref().map(|h| parse_hex(h).unwrap_or_default());
-                let probe = Probe::Udp(UdpProbe {
-                    payload: hex(&check.payload).unwrap_or_default(),
-                    require_reply: hex(&check.require_reply),
-                });
-                push(check.timing(), probe);
-            }
-            if let Some(check) = &real.smtp_check {
-                let helo_name = check
-                    .helo_name
-                    .clone()
-                    .unwrap_or_else(crate::daemon::hostname);
-                push(check.timing(), Probe::Smtp { helo_name });
-            }
-            if let Some(check) = &real.dns_check {
-                let probe = Probe::Dns {
-                    name: check.name.clone().unwrap_or_else(|| ".".into()),
-                    // Validated at load: the type is known; SOA by default.
-                    kind: check
-                        .record_type
-                        .as_deref()
-                        .and_then(dns::type_number)
-                        .unwrap_or(6),
-                };
-                push(check.timing(), probe);
-            }
-            let track = |name: &str| track_files.iter().find(|t| t.name == name);
-            if let Some((check, file)) = real
-                .file_check
-                .as_ref()
-                .and_then(|c| Some((c, track(&c.track_file)?)))
-            {
-                let probe = Probe::File {
-                    path: file.file.clone().into(),
-                    weight: check.weight.unwrap_or(file.weight),
-                    reverse: check.reverse,
-                    configured: real.weight.0,
-                };
-                let timing = CheckTiming::local(0, service.delay_loop);
-                push(timing, probe);
-            }
-            if let Some(check) = &real.misc_check {
-                let probe = Probe::Misc {
-                    command: check.misc_path.clone(),
-                    timeout: check.misc_timeout.unwrap_or(service.delay_loop).0,
-                    dynamic: check.misc_dynamic,
-                };
-                let timing = CheckTiming {
-                    warmup: check.warmup,
-                    delay_loop: check.delay_loop,
-                    log_all_failures: check.log_all_failures,
-                    ..CheckTiming::local(check.retry, check.delay_before_retry)
-                };
-                push(timing, probe);
-            }
-        }
-    }
-    specs
+        })
+        .collect()
 }

@@ -25,10 +25,10 @@ struct File {
 
 /// The command that adds `server` (not in the configuration) back.
 fn added(service: &str, server: &crate::engine::state::ServerRuntime) -> Command {
-    let check = if server.config.tcp_check.is_some() {
+    let check = if !server.config.tcp_check.is_empty() {
         Some(AddCheck::Tcp)
     } else {
-        server.config.http_get.as_ref().map(|h| AddCheck::Http {
+        server.config.http_get.first().map(|h| AddCheck::Http {
             path: h.urls.first().map_or("/".into(), |u| u.path.clone()),
         })
     };

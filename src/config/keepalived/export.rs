@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::config::{
-    CheckTiming, Config, Forwarding, HttpGet, MiscCheck, RealServer, Timed, Tracks, VrrpInstance,
+    CheckTiming, Checker, Config, Forwarding, HttpGet, MiscCheck, Timed, Tracks, VrrpInstance,
     VrrpVersion,
 };
 use crate::ipvs::model::netmask_text;
@@ -78,9 +78,9 @@ fn has_scripts(config: &Config) -> bool {
     let service = config.virtual_servers.iter().any(|v| {
         v.quorum_up.is_some()
             || v.quorum_down.is_some()
-            || v.real_servers
-                .iter()
-                .any(|r| r.notify_up.is_some() || r.notify_down.is_some() || r.misc_check.is_some())
+            || v.real_servers.iter().any(|r| {
+                r.notify_up.is_some() || r.notify_down.is_some() || !r.misc_check.is_empty()
+            })
     });
     !config.vrrp_scripts.is_empty() || instance || group || service
 }
@@ -284,37 +284,8 @@ pub fn to_keepalived(config: &Config) -> String {
             if real.lthreshold > 0 {
                 let _ = writeln!(out, "        lthreshold {}", real.lthreshold);
             }
-            if let Some(check) = &real.tcp_check {
-                let _ = writeln!(out, "        TCP_CHECK {{");
-                timing(&mut out, check.timing());
-            }
-            if let Some(check) = &real.http_get {
-                http_block(&mut out, "HTTP_GET", check);
-            }
-            if let Some(check) = &real.ssl_get {
-                if check.verify_certificate {
-                    let _ = writeln!(
-                        out,
-                        "        ! director verifies this server's certificate; keepalived will not"
-                    );
-                }
-                http_block(&mut out, "SSL_GET", check);
-            }
-            if let Some(check) = &real.misc_check {
-                misc_block(&mut out, check);
-            }
-            network_blocks(&mut out, real);
-            if let Some(check) = &real.file_check {
-                let _ = writeln!(
-                    out,
-                    "        FILE_CHECK {{\n            track_file {}",
-                    check.track_file
-                );
-                if let Some(weight) = check.weight {
-                    let reverse = if check.reverse { " reverse" } else { "" };
-                    let _ = writeln!(out, "            weight {weight}{reverse}");
-                }
-                let _ = writeln!(out, "        }}");
+            for check in real.checkers() {
+                checker_block(&mut out, check);
             }
             let _ = writeln!(out, "    }}");
         }
@@ -397,37 +368,67 @@ fn timing(out: &mut String, timing: CheckTiming) {
     );
 }
 
-fn network_blocks(out: &mut String, real: &RealServer) {
-    if let Some(c) = &real.ping_check {
-        let _ = writeln!(out, "        PING_CHECK {{");
-        timing(out, c.timing());
-    }
-    if let Some(c) = &real.udp_check {
-        let _ = writeln!(out, "        UDP_CHECK {{");
-        if let Some(payload) = &c.payload {
-            let _ = writeln!(out, "            payload {payload}");
+/// One checker's block, under its keepalived keyword.
+fn checker_block(out: &mut String, check: Checker<'_>) {
+    match check {
+        Checker::Tcp(c) => {
+            let _ = writeln!(out, "        TCP_CHECK {{");
+            timing(out, c.timing());
         }
-        if let Some(reply) = &c.require_reply {
-            let _ = writeln!(out, "            require_reply {reply}");
+        Checker::Http(c) => http_block(out, "HTTP_GET", c),
+        Checker::Ssl(c) => {
+            if c.verify_certificate {
+                let _ = writeln!(
+                    out,
+                    "        ! director verifies this server's certificate; keepalived will not"
+                );
+            }
+            http_block(out, "SSL_GET", c);
         }
-        timing(out, c.timing());
-    }
-    if let Some(c) = &real.smtp_check {
-        let _ = writeln!(out, "        SMTP_CHECK {{");
-        if let Some(helo) = &c.helo_name {
-            let _ = writeln!(out, "            helo_name {helo}");
+        Checker::Misc(c) => misc_block(out, c),
+        Checker::Ping(c) => {
+            let _ = writeln!(out, "        PING_CHECK {{");
+            timing(out, c.timing());
         }
-        timing(out, c.timing());
-    }
-    if let Some(c) = &real.dns_check {
-        let _ = writeln!(out, "        DNS_CHECK {{");
-        if let Some(kind) = &c.record_type {
-            let _ = writeln!(out, "            type {kind}");
+        Checker::Udp(c) => {
+            let _ = writeln!(out, "        UDP_CHECK {{");
+            if let Some(payload) = &c.payload {
+                let _ = writeln!(out, "            payload {payload}");
+            }
+            if let Some(reply) = &c.require_reply {
+                let _ = writeln!(out, "            require_reply {reply}");
+            }
+            timing(out, c.timing());
         }
-        if let Some(name) = &c.name {
-            let _ = writeln!(out, "            name {name}");
+        Checker::Smtp(c) => {
+            let _ = writeln!(out, "        SMTP_CHECK {{");
+            if let Some(helo) = &c.helo_name {
+                let _ = writeln!(out, "            helo_name {helo}");
+            }
+            timing(out, c.timing());
         }
-        timing(out, c.timing());
+        Checker::Dns(c) => {
+            let _ = writeln!(out, "        DNS_CHECK {{");
+            if let Some(kind) = &c.record_type {
+                let _ = writeln!(out, "            type {kind}");
+            }
+            if let Some(name) = &c.name {
+                let _ = writeln!(out, "            name {name}");
+            }
+            timing(out, c.timing());
+        }
+        Checker::File(c) => {
+            let _ = writeln!(
+                out,
+                "        FILE_CHECK {{\n            track_file {}",
+                c.track_file
+            );
+            if let Some(weight) = c.weight {
+                let reverse = if c.reverse { " reverse" } else { "" };
+                let _ = writeln!(out, "            weight {weight}{reverse}");
+            }
+            let _ = writeln!(out, "        }}");
+        }
     }
 }
 

@@ -418,15 +418,31 @@ fn real_server(
 /// One checker block of `real`, given what encloses it.
 fn checker(reader: &mut Reader, item: &Node, defaults: &CheckDefaults, real: &mut RealServer) {
     match item.keyword.text.as_str() {
-        "TCP_CHECK" => real.tcp_check = Some(tcp_check(reader, item, defaults)),
-        "HTTP_GET" => real.http_get = Some(checks_map::http_get(reader, item, defaults)),
-        "SSL_GET" => real.ssl_get = Some(checks_map::http_get(reader, item, defaults)),
-        "MISC_CHECK" => real.misc_check = checks_map::misc_check(reader, item, defaults),
-        "PING_CHECK" => real.ping_check = Some(checks_map::ping_check(reader, item, defaults)),
-        "UDP_CHECK" => real.udp_check = Some(checks_map::udp_check(reader, item, defaults)),
-        "SMTP_CHECK" => real.smtp_check = Some(checks_map::smtp_check(reader, item, defaults)),
-        "DNS_CHECK" => real.dns_check = Some(checks_map::dns_check(reader, item, defaults)),
-        _ => real.file_check = checks_map::file_check(reader, item),
+        // Every block is a checker of its own, as in keepalived: a second
+        // TCP_CHECK (another port, say) runs beside the first.
+        "TCP_CHECK" => real.tcp_check.push(tcp_check(reader, item, defaults)),
+        "HTTP_GET" => real
+            .http_get
+            .push(checks_map::http_get(reader, item, defaults)),
+        "SSL_GET" => real
+            .ssl_get
+            .push(checks_map::http_get(reader, item, defaults)),
+        "MISC_CHECK" => real
+            .misc_check
+            .extend(checks_map::misc_check(reader, item, defaults)),
+        "PING_CHECK" => real
+            .ping_check
+            .push(checks_map::ping_check(reader, item, defaults)),
+        "UDP_CHECK" => real
+            .udp_check
+            .push(checks_map::udp_check(reader, item, defaults)),
+        "SMTP_CHECK" => real
+            .smtp_check
+            .push(checks_map::smtp_check(reader, item, defaults)),
+        "DNS_CHECK" => real
+            .dns_check
+            .push(checks_map::dns_check(reader, item, defaults)),
+        _ => real.file_check.extend(checks_map::file_check(reader, item)),
     }
 }
 

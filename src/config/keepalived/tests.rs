@@ -42,7 +42,7 @@ fn the_guide_with_slash_comments_loads_and_says_what_it_ignores() {
     assert_eq!(instance.virtual_ipaddress[0].to_string(), "192.168.100.254");
     let service = &config.virtual_servers[0];
     assert_eq!((service.port.0, service.scheduler), (80, SchedulerName::Rr));
-    let check = service.real_servers[0].tcp_check.as_ref().unwrap();
+    let check = service.real_servers[0].tcp_check.first().unwrap();
     assert_eq!((check.retry, check.connect_timeout.0.as_secs()), (3, 3));
     let warnings: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
     assert!(
@@ -281,7 +281,7 @@ fn http_get_and_misc_check_map_and_survive_export() {
     assert_eq!(errors(&diagnostics), Vec::<String>::new());
     let config = config.unwrap();
     let real = &config.virtual_servers[0].real_servers[0];
-    let http = real.http_get.as_ref().unwrap();
+    let http = real.http_get.first().unwrap();
     assert_eq!(
         http.urls[0].status_ranges().unwrap(),
         vec![(200, 299), (301, 301)]
@@ -313,21 +313,21 @@ fn http_get_and_misc_check_map_and_survive_export() {
     );
     assert_eq!(real.warmup, Some(Seconds::from_secs(2)));
     assert_eq!(http.virtualhost.as_deref(), Some("www.example.com"));
-    let misc = real.misc_check.as_ref().unwrap();
+    let misc = real.misc_check.first().unwrap();
     assert_eq!(misc.misc_path, "/usr/local/bin/check rs1 --fast");
     assert!(misc.misc_dynamic);
     assert!(misc.log_all_failures);
     assert_eq!(misc.warmup, Some(Seconds::from_secs(1)));
     assert_eq!(
-        real.udp_check.as_ref().unwrap().require_reply.as_deref(),
+        real.udp_check.first().unwrap().require_reply.as_deref(),
         Some("")
     );
     assert_eq!(
-        real.dns_check.as_ref().unwrap().record_type.as_deref(),
+        real.dns_check.first().unwrap().record_type.as_deref(),
         Some("A")
     );
     assert_eq!(
-        real.smtp_check.as_ref().unwrap().helo_name.as_deref(),
+        real.smtp_check.first().unwrap().helo_name.as_deref(),
         Some("director.example")
     );
     let written = export::to_keepalived(&config);
@@ -367,10 +367,7 @@ fn a_bad_regex_or_regex_option_is_an_error_at_its_check() {
 fn ssl_get_keeps_keepalived_unverified_and_says_so() {
     let text = "virtual_server 192.0.2.100 443 {\n    real_server 192.0.2.11 443 {\n        SSL_GET {\n            url {\n                path /\n            }\n            enable_sni\n            virtualhost www.example.com\n        }\n    }\n}\n";
     let (config, diagnostics) = load_str("ssl.conf", text);
-    let ssl = config.unwrap().virtual_servers[0].real_servers[0]
-        .ssl_get
-        .clone()
-        .unwrap();
+    let ssl = config.unwrap().virtual_servers[0].real_servers[0].ssl_get[0].clone();
     assert!(!ssl.verify_certificate && ssl.enable_sni);
     assert!(diagnostics
         .iter()
@@ -383,10 +380,7 @@ fn file_check_names_a_track_file_that_must_exist() {
     let (config, diagnostics) = load_str("file.conf", good);
     assert_eq!(errors(&diagnostics), Vec::<String>::new());
     let config = config.unwrap();
-    let check = config.virtual_servers[0].real_servers[0]
-        .file_check
-        .clone()
-        .unwrap();
+    let check = config.virtual_servers[0].real_servers[0].file_check[0].clone();
     assert_eq!(
         (check.track_file.as_str(), check.weight, check.reverse),
         ("gate", Some(2), true)
@@ -522,7 +516,7 @@ virtual_server 192.0.2.10 80 {
 
     // Its own connect_timeout; retry and delay_loop of its real server,
     // though they follow the checker; delay_before_retry of the service.
-    let tcp = reals[0].tcp_check.as_ref().unwrap();
+    let tcp = reals[0].tcp_check.first().unwrap();
     assert_eq!(
         (
             secs(&tcp.connect_timeout),
@@ -538,7 +532,7 @@ virtual_server 192.0.2.10 80 {
     );
 
     // The service's options, and the real server's virtualhost.
-    let http = reals[1].http_get.as_ref().unwrap();
+    let http = reals[1].http_get.first().unwrap();
     assert_eq!(
         (
             secs(&http.connect_timeout),
@@ -554,9 +548,9 @@ virtual_server 192.0.2.10 80 {
     );
 
     // MISC_CHECK takes the retries; a checker's own virtualhost and retry win.
-    let misc = reals[2].misc_check.as_ref().unwrap();
+    let misc = reals[2].misc_check.first().unwrap();
     assert_eq!((misc.retry, secs(&misc.delay_before_retry)), (4, 7));
-    let ssl = reals[2].ssl_get.as_ref().unwrap();
+    let ssl = reals[2].ssl_get.first().unwrap();
     assert_eq!(ssl.virtualhost.as_deref(), Some("tls.example.org"));
     assert_eq!((ssl.retry, secs(&ssl.connect_timeout)), (0, 2));
 }
@@ -701,4 +695,42 @@ fn a_sync_groups_tracking_maps_and_its_conflicts_are_errors() {
     let group = &config.unwrap().vrrp_sync_groups[0];
     assert_eq!(group.track_interface[0].name, "eth1");
     assert_eq!(group.track_script[0].weight, Some(-10));
+}
+
+#[test]
+fn every_checker_block_of_a_real_server_is_kept_and_written_back() {
+    let text = "virtual_server 192.0.2.50 80 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n\
+                real_server 192.0.2.21 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n\
+                TCP_CHECK {\n      connect_port 443\n      connect_timeout 3\n    }\n\
+                HTTP_GET {\n      url {\n        path /a\n      }\n    }\n\
+                HTTP_GET {\n      url {\n        path /b\n      }\n    }\n  }\n}\n";
+    let (config, diagnostics) = load_str("k.conf", text);
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
+    let config = config.expect("loads");
+    let real = &config.virtual_servers[0].real_servers[0];
+    let ports: Vec<_> = real
+        .tcp_check
+        .iter()
+        .map(|c| c.connect_port.map(|p| p.0))
+        .collect();
+    assert_eq!(
+        ports,
+        [None, Some(443)],
+        "the second TCP_CHECK replaced the first"
+    );
+    let paths: Vec<_> = real
+        .http_get
+        .iter()
+        .map(|h| h.urls[0].path.clone())
+        .collect();
+    assert_eq!(paths, ["/a", "/b"]);
+    assert_eq!(real.checker_count(), 4);
+    let written = to_keepalived(&config);
+    assert_eq!(written.matches("TCP_CHECK {").count(), 2, "{written}");
+    assert_eq!(written.matches("HTTP_GET {").count(), 2, "{written}");
+    let (again, _) = load_str("again.conf", &written);
+    assert_eq!(
+        again.expect("reads back").virtual_servers,
+        config.virtual_servers
+    );
 }

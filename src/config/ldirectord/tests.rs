@@ -62,22 +62,22 @@ fn checktypes_become_checks() {
     assert_eq!(first.forwarding, Some(crate::config::Forwarding::Nat));
     assert!(!first.inhibit_on_failure);
     assert_eq!(first.fall, Some(3));
-    let http = first.http_get.as_ref().unwrap();
+    let http = first.http_get.first().unwrap();
     assert_eq!(http.virtualhost.as_deref(), Some("www.example.com"));
     assert_eq!(http.urls[0].path, "/index.html");
     assert_eq!(http.urls[0].regex.as_deref(), Some("Test Page"));
-    let own = web.real_servers[2].http_get.as_ref().unwrap();
+    let own = web.real_servers[2].http_get.first().unwrap();
     assert_eq!(
         (own.urls[0].path.as_str(), own.urls[0].regex.as_deref()),
         ("/alive", Some("ok"))
     );
     let smtp = &config.virtual_servers[1].real_servers[0];
-    let tcp = smtp.tcp_check.as_ref().unwrap();
+    let tcp = smtp.tcp_check.first().unwrap();
     assert_eq!(tcp.connect_port.map(|p| p.0), Some(2525));
     assert_eq!(tcp.connect_timeout.0.as_secs(), 4);
     let misc = config.virtual_servers[2].real_servers[0]
         .misc_check
-        .as_ref()
+        .first()
         .unwrap();
     assert_eq!(misc.misc_path, "/bin/check 192.0.2.50 22 192.0.2.21 22");
 }

@@ -40,7 +40,7 @@ fn a_good_file_loads_with_defaults() {
     assert_eq!(instance.advert_int.0.as_millis(), 500);
     let real = &config.virtual_servers[0].real_servers[0];
     assert_eq!(real.weight.0, 3);
-    let check = real.tcp_check.as_ref().unwrap();
+    let check = real.tcp_check.first().unwrap();
     assert_eq!(check.retry, 1);
     assert_eq!(check.delay_before_retry.0.as_secs(), 1);
 }

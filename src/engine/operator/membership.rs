@@ -151,9 +151,9 @@ fn table_changed() -> Effects {
 fn attach_check(config: &mut RealServer, check: &AddCheck) {
     config.alpha = Some(true);
     match check {
-        AddCheck::Tcp => config.tcp_check = Some(default_check()),
+        AddCheck::Tcp => config.tcp_check = vec![default_check()],
         AddCheck::Http { path } => {
-            config.http_get = Some(HttpGet::with_urls(vec![HttpUrl::at(path)]))
+            config.http_get = vec![HttpGet::with_urls(vec![HttpUrl::at(path)])]
         }
     }
 }

@@ -216,7 +216,7 @@ fn a_server_added_with_a_check_starts_down_until_the_check_passes() {
     assert_eq!(added.health, Health::Down);
     assert_eq!(added.checker_health, vec![Health::Down]);
     assert_eq!(
-        added.config.http_get.as_ref().unwrap().urls[0].path,
+        added.config.http_get.first().unwrap().urls[0].path,
         "/health"
     );
     let dests = &s.plane_table().services[0].dests;
