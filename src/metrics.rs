@@ -46,7 +46,7 @@ pub fn render(snapshot: &Snapshot) -> String {
     )
     .get_or_create(&labels(&[
         ("version", env!("CARGO_PKG_VERSION")),
-        ("dataplane", &snapshot.dataplane),
+        ("dataplane", snapshot.dataplane.name()),
     ]))
     .set(1.0);
     let state = gauge_family(

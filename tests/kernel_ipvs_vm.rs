@@ -447,7 +447,7 @@ async fn guest_daemon() {
 
     let handle = common::attach_retrying(Path::new("/run/d.sock")).await;
     let snapshot = common::snapshot_where(&handle, Duration::from_secs(10), |s| {
-        s.dataplane == "kernel"
+        s.dataplane == director::ipvs::model::PlaneKind::Kernel
     })
     .await;
     assert_eq!(snapshot.server("web", "rs2").unwrap().forwarding, "Tunnel");
@@ -505,7 +505,7 @@ async fn guest_daemon() {
     let daemon = Daemon::start_with(&["--flush-on-stop"]);
     let handle = common::attach_retrying(Path::new("/run/d.sock")).await;
     common::snapshot_where(&handle, Duration::from_secs(10), |s| {
-        s.dataplane == "kernel"
+        s.dataplane == director::ipvs::model::PlaneKind::Kernel
     })
     .await;
     drop(handle);

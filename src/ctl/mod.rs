@@ -180,7 +180,7 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
     } else {
         Columns::Plain
     };
-    if snapshot.dataplane == "kernel" {
+    if snapshot.dataplane == crate::ipvs::model::PlaneKind::Kernel {
         return list_kernel(columns, &list);
     }
     if list.save {
@@ -195,7 +195,7 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
 /// them: the daemon's on the userspace plane, the kernel's on the kernel
 /// plane (read here, as ipvsadm would).
 fn list_timeouts(snapshot: &Snapshot, json: bool) -> i32 {
-    let timeouts = if snapshot.dataplane == "kernel" {
+    let timeouts = if snapshot.dataplane == crate::ipvs::model::PlaneKind::Kernel {
         match crate::ipvs::kernel::Ipvs::connect().and_then(|mut ipvs| ipvs.timeouts()) {
             Ok(t) => TimeoutsView {
                 tcp: t.tcp.into(),

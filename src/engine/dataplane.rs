@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::config::Protocol;
 use crate::ipvs::kernel::plane::KernelPlane;
-use crate::ipvs::model::ConnRow;
+use crate::ipvs::model::{ConnRow, PlaneKind};
 use crate::ipvs::userspace::{Plane, Prepared};
 
 /// Which data plane to use (`--dataplane`).
@@ -42,16 +42,16 @@ pub enum DataPlane {
 
 impl std::fmt::Debug for DataPlane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DataPlane({})", self.name())
+        write!(f, "DataPlane({})", self.kind())
     }
 }
 
 impl DataPlane {
-    /// "userspace" or "kernel", as the snapshot says.
-    pub fn name(&self) -> &'static str {
+    /// Which plane this is.
+    pub fn kind(&self) -> PlaneKind {
         match self {
-            DataPlane::Userspace(_) => "userspace",
-            DataPlane::Kernel(_) => "kernel",
+            DataPlane::Userspace(_) => PlaneKind::Userspace,
+            DataPlane::Kernel(_) => PlaneKind::Kernel,
         }
     }
 

@@ -21,8 +21,8 @@ pub struct Snapshot {
     pub version: u32,
     /// This node's name.
     pub node: String,
-    /// "userspace" or "kernel".
-    pub dataplane: String,
+    /// The data plane carrying the table ("userspace" or "kernel" in JSON).
+    pub dataplane: crate::ipvs::model::PlaneKind,
     /// When the snapshot was taken, ms since the Unix epoch.
     pub unix_ms: u64,
     /// VRRP instances.

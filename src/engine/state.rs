@@ -352,7 +352,7 @@ pub struct EngineState {
     /// Scripts to run (notify_up/down, quorum_up/down), oldest first.
     pub pending_scripts: Vec<String>,
     /// The data plane in use: "userspace" or "kernel".
-    pub dataplane: String,
+    pub dataplane: crate::ipvs::model::PlaneKind,
     /// The connection timeouts the configuration sets.
     pub lvs_timeouts: LvsTimeouts,
     /// The userspace plane's own timeouts (its defaults and
@@ -382,7 +382,7 @@ impl EngineState {
             services,
             journal: Journal::default(),
             pending_scripts: Vec::new(),
-            dataplane: "userspace".into(),
+            dataplane: crate::ipvs::model::PlaneKind::Userspace,
             lvs_timeouts: config.global.lvs_timeouts,
             plane_timeouts: Timeouts::default(),
             local_addresses: HashSet::new(),
@@ -476,7 +476,7 @@ impl EngineState {
         Snapshot {
             version: SNAPSHOT_VERSION,
             node: self.node.clone(),
-            dataplane: self.dataplane.clone(),
+            dataplane: self.dataplane,
             unmanaged: Vec::new(),
             overrides: super::overrides::overrides(self)
                 .iter()
@@ -486,10 +486,12 @@ impl EngineState {
             instances: self.instances.iter().map(instance_view).collect(),
             services: self
                 .live_services()
-                .map(|(_, s)| service_view(s, self.dataplane == "kernel"))
+                .map(|(_, s)| {
+                    service_view(s, self.dataplane == crate::ipvs::model::PlaneKind::Kernel)
+                })
                 .collect(),
             events: self.journal.shared(),
-            timeouts: (self.dataplane == "userspace").then(|| {
+            timeouts: (self.dataplane == crate::ipvs::model::PlaneKind::Userspace).then(|| {
                 let t = self.plane_timeouts.with(&self.lvs_timeouts);
                 TimeoutsView {
                     tcp: t.tcp.as_secs(),

@@ -76,7 +76,7 @@ pub async fn start(
         flush_on_stop: options.flush_on_stop,
     };
     let plane = start_plane(options, table_rx, timeouts, kernel)?;
-    state.dataplane = plane.name().into();
+    state.dataplane = plane.kind();
     let (packet_sender, packets) = mpsc::channel(256);
     for (key, shell) in (0..).zip(shells.iter_mut()) {
         shell.listen(key, packet_sender.clone());

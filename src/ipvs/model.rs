@@ -5,6 +5,33 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+/// Which data plane carries the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaneKind {
+    /// The embedded userspace proxy (full NAT).
+    #[default]
+    Userspace,
+    /// The kernel's IPVS, over generic netlink.
+    Kernel,
+}
+
+impl PlaneKind {
+    /// "userspace" or "kernel", as listings and metrics say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlaneKind::Userspace => "userspace",
+            PlaneKind::Kernel => "kernel",
+        }
+    }
+}
+
+impl std::fmt::Display for PlaneKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// `address:port`, with IPv6 addresses in brackets, as ipvsadm prints them.
 pub fn endpoint(address: IpAddr, port: u16) -> String {
     SocketAddr::new(address, port).to_string()

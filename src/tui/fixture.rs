@@ -52,7 +52,7 @@ pub fn snapshot() -> Snapshot {
     Snapshot {
         version: SNAPSHOT_VERSION,
         node: "d1".into(),
-        dataplane: "userspace".into(),
+        dataplane: crate::ipvs::model::PlaneKind::Userspace,
         unix_ms: 45_296_000,
         instances: vec![InstanceView {
             name: "VI_1".into(),

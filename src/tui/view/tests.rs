@@ -168,7 +168,7 @@ fn overview_of_a_kernel_plane_with_unmanaged_services() {
         "overview-kernel",
         |_, nodes| {
             let mut kernel = snapshot();
-            kernel.dataplane = "kernel".into();
+            kernel.dataplane = crate::ipvs::model::PlaneKind::Kernel;
             kernel.unmanaged = vec!["TCP 203.0.113.1:80".into(), "FWM 7".into()];
             nodes[0] = Some(Arc::new(kernel));
         },
