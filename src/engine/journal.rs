@@ -35,18 +35,26 @@ pub struct Event {
     pub text: String,
 }
 
-/// A bounded log of events, oldest dropped first.
+/// A bounded log of events, oldest dropped first. Pure: it stamps events
+/// with the time the shell gave it ([`Journal::set_clock`]) and keeps them
+/// for the shell to log ([`Journal::take_unlogged`]); it reads no clock and
+/// writes nothing itself.
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
     events: VecDeque<Event>,
     recorded: u64,
+    /// The wall time of the input being handled (ms since the Unix epoch).
+    now_unix_ms: u64,
+    /// Events recorded since the shell last logged them.
+    unlogged: Vec<Event>,
     /// The kept events as snapshots carry them, made when first asked for
     /// after a change: snapshots between two events share one copy instead
     /// of cloning up to JOURNAL_CAPACITY entries each.
     shared: OnceCell<Arc<[Event]>>,
 }
 
-/// Milliseconds since the Unix epoch, now.
+/// Milliseconds since the Unix epoch, now (for shells; the engine's state
+/// takes its time from [`super::clock::Now`]).
 pub fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -54,19 +62,36 @@ pub fn unix_ms() -> u64 {
 }
 
 impl Journal {
-    /// Record an event now, and log it to stderr.
+    /// The wall time (ms since the Unix epoch) the next events carry.
+    pub fn set_clock(&mut self, unix_ms: u64) {
+        self.now_unix_ms = unix_ms;
+    }
+
+    /// The wall time (ms since the Unix epoch) of the input being handled.
+    pub fn clock(&self) -> u64 {
+        self.now_unix_ms
+    }
+
+    /// Record an event at the clock's time.
     pub fn record(&mut self, kind: EventKind, text: String) {
-        crate::log::emit(Some(&format!("{kind:?}").to_lowercase()), &text);
         if self.events.len() == JOURNAL_CAPACITY {
             self.events.pop_front();
         }
         self.recorded += 1;
-        self.events.push_back(Event {
-            unix_ms: unix_ms(),
+        let event = Event {
+            unix_ms: self.now_unix_ms,
             kind,
             text,
-        });
+        };
+        self.unlogged.push(event.clone());
+        self.events.push_back(event);
         self.shared = OnceCell::new();
+    }
+
+    /// The events recorded since the last call, oldest first, for the
+    /// shell to log.
+    pub fn take_unlogged(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.unlogged)
     }
 
     /// How many events were ever recorded (not just kept): it changes with every event.

@@ -2,6 +2,7 @@
 
 mod accept_mode;
 mod check_specs;
+pub mod clock;
 pub mod command;
 pub mod dataplane;
 mod deadline;

@@ -6,8 +6,6 @@
 
 use std::path::Path;
 
-use tokio::time::Instant;
-
 use super::command::Reply;
 use super::journal::EventKind;
 use super::reload::{self, InstanceStep, Plan, ServiceStep};
@@ -112,7 +110,7 @@ impl Engine {
     }
 
     fn commit(&mut self, new: Config, plan: Plan, ready: Ready) -> String {
-        let now = Instant::now().into_std();
+        let now = self.state.now().at;
         let mut counts = InstanceCounts {
             removed: plan.removed_instances.len(),
             ..InstanceCounts::default()

@@ -117,6 +117,7 @@ impl Engine {
     /// Run until stopped, then shut every instance down and stop every
     /// checker and watcher.
     pub async fn run(mut self, mut inputs: Inputs) {
+        self.stamp();
         let node = self.state.node.clone();
         self.state
             .journal
@@ -132,7 +133,7 @@ impl Engine {
         self.reconcile_monitors();
         // The services' quorums start from the configured table, silently.
         self.state.refresh_quorums();
-        let now = Instant::now().into_std();
+        let now = self.state.now().at;
         self.apply_tracking(now);
         let delay = self.config.global.startup_delay;
         if delay.is_zero() {
@@ -180,6 +181,7 @@ impl Engine {
             let events_before = self.state.journal.recorded();
             tokio::select! {
                 Some((request, reply)) = inputs.commands.recv() => {
+                    self.stamp();
                     // What the answer and the snapshot show includes every
                     // check that has finished.
                     self.take_check_reports(&inputs.checks);
@@ -196,7 +198,7 @@ impl Engine {
                         }));
                         continue;
                     }
-                    let (mut answer, effects) = self.state.apply(&request, Instant::now().into_std());
+                    let (mut answer, effects) = self.state.apply(&request, self.state.now().at);
                     if effects.table_changed {
                         self.push_table();
                     }
@@ -217,11 +219,21 @@ impl Engine {
                     self.publish();
                     let _ = reply.send(answer);
                 }
-                Some((key, received)) = inputs.packets.recv() => self.on_packet_from(key, received),
-                () = inputs.checks.urgent() => self.take_check_reports(&inputs.checks),
-                Some(event) = inputs.tracking.recv() => self.on_tracking(event),
+                Some((key, received)) = inputs.packets.recv() => {
+                    self.stamp();
+                    self.on_packet_from(key, received);
+                }
+                () = inputs.checks.urgent() => {
+                    self.stamp();
+                    self.take_check_reports(&inputs.checks);
+                }
+                Some(event) = inputs.tracking.recv() => {
+                    self.stamp();
+                    self.on_tracking(event);
+                }
                 () = timer.until(deadline) => {
-                    let now = Instant::now().into_std();
+                    self.stamp();
+                    let now = self.state.now().at;
                     if self.startup_at.is_some_and(|at| at <= now) {
                         self.startup_at = None;
                         self.state
@@ -234,9 +246,10 @@ impl Engine {
                     }
                 }
                 _ = publish.tick(), if periodic || stale || paced => {
+                    self.stamp();
                     self.take_check_reports(&inputs.checks);
                     if periodic {
-                        self.state.sample_rates(Instant::now().into_std());
+                        self.state.sample_rates(self.state.now().at);
                     }
                     // A health change taken here (its wake-up still on the
                     // way) is published as any other event.
@@ -255,8 +268,10 @@ impl Engine {
                 stale = !periodic && self.live.any();
             }
         }
+        self.stamp();
         self.hand_over(&mut inputs).await;
-        let now = Instant::now().into_std();
+        self.stamp();
+        let now = self.state.now().at;
         for index in 0..self.shells.len() {
             self.feed(index, Input::Shutdown, now);
         }
@@ -282,7 +297,7 @@ impl Engine {
     /// master's first advert (at most Master_Down_Interval), so no packet
     /// to a VIP finds nobody holding it.
     async fn hand_over(&mut self, inputs: &mut Inputs) {
-        let now = Instant::now().into_std();
+        let now = self.state.now().at;
         let mut longest = Duration::ZERO;
         for index in 0..self.shells.len() {
             let fsm = &mut self.state.instances[index].fsm;
@@ -300,7 +315,10 @@ impl Engine {
         let deadline = Instant::now() + longest;
         while self.state.instances.iter().any(|i| i.fsm.releasing()) {
             tokio::select! {
-                Some((key, received)) = inputs.packets.recv() => self.on_packet_from(key, received),
+                Some((key, received)) = inputs.packets.recv() => {
+                    self.stamp();
+                    self.on_packet_from(key, received);
+                }
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }
@@ -324,7 +342,7 @@ impl Engine {
         if commands.is_empty() {
             return;
         }
-        let now = Instant::now().into_std();
+        let now = self.state.now().at;
         let (mut kept, mut dropped) = (0, Vec::new());
         for command in commands {
             let request = Request {
@@ -467,6 +485,21 @@ impl Engine {
         self.table.send_replace(Arc::new(self.state.plane_table()));
     }
 
+    /// Read the clocks once for the input about to be handled: the state
+    /// (and its journal) take their time from here.
+    fn stamp(&mut self) {
+        self.state.set_clock(super::clock::Now::read());
+    }
+
+    /// Log what the state journaled since the last time, as the shell's
+    /// one voice on stderr (the journal itself writes nothing).
+    fn log_journal(&mut self) {
+        for event in self.state.journal.take_unlogged() {
+            let kind = format!("{:?}", event.kind).to_lowercase();
+            crate::log::emit(Some(&kind), &event.text);
+        }
+    }
+
     fn publish(&mut self) {
         for (shell, vr) in self.shells.iter().zip(&mut self.state.instances) {
             vr.adverts_sent += shell.take_paced_adverts();
@@ -480,6 +513,7 @@ impl Engine {
             }
             snapshot.unmanaged = kernel.unmanaged();
         }
+        self.log_journal();
         self.snapshots.send_replace(Some(Arc::new(snapshot)));
     }
 }

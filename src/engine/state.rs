@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::journal::{unix_ms, Journal};
+use super::journal::Journal;
 use super::rates::RateSet;
 use super::snapshot::{
     AlertView, InstanceView, Owner, ServerView, ServiceView, Snapshot, TimeoutsView, TrafficView,
@@ -102,9 +102,8 @@ impl InstanceRuntime {
         *self.drops.entry(reason.to_string()).or_default() += 1;
     }
 
-    /// Record (or refresh) an alert about `peer`.
-    pub fn raise(&mut self, kind: &str, peer: IpAddr, detail: String) {
-        let now = unix_ms();
+    /// Record (or refresh) an alert about `peer`, at `now` (Unix ms).
+    pub fn raise(&mut self, kind: &str, peer: IpAddr, detail: String, now: u64) {
         match self
             .alerts
             .iter_mut()
@@ -124,8 +123,9 @@ impl InstanceRuntime {
         }
     }
 
-    /// Recompute the owner after the FSM moved, stamping when it changed.
-    pub fn refresh_owner(&mut self) {
+    /// Recompute the owner after the FSM moved, stamping when it changed
+    /// with `now` (Unix ms).
+    pub fn refresh_owner(&mut self, now: u64) {
         let owner = match (self.fsm.state(), self.fsm.master()) {
             (State::Master, _) => Owner::ThisNode,
             (State::Backup, Some(peer)) => Owner::Peer(peer),
@@ -133,7 +133,7 @@ impl InstanceRuntime {
         };
         if owner != self.owner {
             self.owner = owner;
-            self.owner_since = Some(unix_ms());
+            self.owner_since = Some(now);
         }
     }
 }
@@ -349,6 +349,8 @@ pub struct EngineState {
     pub services: Vec<ServiceRuntime>,
     /// The event log.
     pub journal: Journal,
+    /// The monotonic time of the input being handled (see `set_clock`).
+    pub now: std::time::Instant,
     /// Scripts to run (notify_up/down, quorum_up/down), oldest first.
     pub pending_scripts: Vec<String>,
     /// The data plane in use: "userspace" or "kernel".
@@ -381,6 +383,7 @@ impl EngineState {
             instances,
             services,
             journal: Journal::default(),
+            now: std::time::Instant::now(),
             pending_scripts: Vec::new(),
             dataplane: crate::ipvs::model::PlaneKind::Userspace,
             lvs_timeouts: config.global.lvs_timeouts,
@@ -471,6 +474,21 @@ impl EngineState {
         }
     }
 
+    /// Take the time of the input about to be handled: what is journaled,
+    /// stamped or compared from here on uses it, never a clock of its own.
+    pub fn set_clock(&mut self, now: super::clock::Now) {
+        self.now = now.at;
+        self.journal.set_clock(now.unix_ms);
+    }
+
+    /// The time of the input being handled.
+    pub fn now(&self) -> super::clock::Now {
+        super::clock::Now {
+            at: self.now,
+            unix_ms: self.journal.clock(),
+        }
+    }
+
     /// The published view.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -482,8 +500,12 @@ impl EngineState {
                 .iter()
                 .map(super::overrides::describe)
                 .collect(),
-            unix_ms: unix_ms(),
-            instances: self.instances.iter().map(instance_view).collect(),
+            unix_ms: self.journal.clock(),
+            instances: self
+                .instances
+                .iter()
+                .map(|i| instance_view(i, self.journal.clock()))
+                .collect(),
             services: self
                 .live_services()
                 .map(|(_, s)| {
@@ -507,8 +529,7 @@ fn millis(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-fn instance_view(i: &InstanceRuntime) -> InstanceView {
-    let now = unix_ms();
+fn instance_view(i: &InstanceRuntime, now: u64) -> InstanceView {
     InstanceView {
         name: i.config.name.clone(),
         interface: i.config.interface.clone(),

@@ -61,7 +61,7 @@ impl Engine {
         else {
             return;
         };
-        let now = Instant::now();
+        let now = self.state.now().at;
         let members: Vec<usize> = self
             .state
             .instances
@@ -119,7 +119,7 @@ impl Engine {
 
     /// A tracked object changed: recompute priorities and faults.
     pub fn on_tracking(&mut self, event: TrackEvent) {
-        let now = Instant::now();
+        let now = self.state.now().at;
         if let TrackEvent::Reference { instance, ok } = event {
             if let Some(index) = self
                 .state
@@ -162,6 +162,7 @@ impl Engine {
 
     /// Validate a received packet and hand it to its instance.
     pub fn on_packet(&mut self, index: usize, received: std::io::Result<Received>) {
+        let super::clock::Now { at: now, unix_ms } = self.state.now();
         let vr = &mut self.state.instances[index];
         let received = match received {
             Ok(r) => r,
@@ -181,7 +182,7 @@ impl Engine {
             Verdict::Accept(advert, mismatches) => {
                 vr.adverts_received += 1;
                 for m in mismatches {
-                    vr.raise(m.kind, received.source, m.detail);
+                    vr.raise(m.kind, received.source, m.detail, unix_ms);
                 }
                 let was_master = vr.fsm.state() == State::Master;
                 let (priority, interval_cs) = (advert.priority, advert.interval_cs);
@@ -189,7 +190,6 @@ impl Engine {
                     from: received.source,
                     advert,
                 };
-                let now = Instant::now();
                 let actions = vr.fsm.handle(input, now);
                 let still_master = was_master && vr.fsm.state() == State::Master;
                 if still_master && priority > 0 && !vr.fsm.in_takeover_overlap(interval_cs, now) {
@@ -197,14 +197,14 @@ impl Engine {
                         "{} also advertises as master (priority {priority})",
                         received.source
                     );
-                    vr.raise("split_brain", received.source, detail);
+                    vr.raise("split_brain", received.source, detail, unix_ms);
                 }
                 self.carry_out(index, actions);
             }
             Verdict::Drop(reason, mismatch) => {
                 vr.drop_packet(reason);
                 if let Some(m) = mismatch {
-                    vr.raise(m.kind, received.source, m.detail);
+                    vr.raise(m.kind, received.source, m.detail, unix_ms);
                 }
             }
         }

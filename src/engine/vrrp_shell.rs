@@ -417,13 +417,14 @@ pub fn execute(
     let EngineState {
         instances, journal, ..
     } = state;
+    let wall = journal.clock();
     let vr: &mut InstanceRuntime = &mut instances[index];
     // The periodic adverts follow the state machine before anything is
     // sent: a resigning master's pacer stops before its priority 0 leaves.
     // The schedule changes only with actions (a transition, an advert sent
     // at once), so a packet that changed nothing costs the pacer nothing.
     if actions.is_empty() {
-        vr.refresh_owner();
+        vr.refresh_owner(wall);
         return;
     }
     if let Err(failure) = shell.pace(&vr.fsm) {
@@ -469,7 +470,7 @@ pub fn execute(
             journal.record(EventKind::Engine, format!("{}: {failure}", vr.config.name));
         }
     }
-    vr.refresh_owner();
+    vr.refresh_owner(wall);
 }
 
 /// Run `attempt` on every item, never stopping at a failure; the failures
