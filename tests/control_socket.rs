@@ -104,8 +104,12 @@ fn start_args(
         .spawn()
         .unwrap();
     let daemon = Daemon { child, dir };
+    // Listening, not only bound: the file appears a moment before.
     assert!(
-        wait_until(Duration::from_secs(10), || daemon.socket().exists()),
+        wait_until(Duration::from_secs(10), || UnixStream::connect(
+            daemon.socket()
+        )
+        .is_ok()),
         "no control socket"
     );
     (daemon, vip)
@@ -121,9 +125,21 @@ impl Client {
         Client::connect_to(&daemon.socket())
     }
 
-    /// Connect and read the hello.
+    /// Connect and read the hello. The socket's file appears at bind(2),
+    /// a moment before the daemon listens: a refusal then is retried, for
+    /// at most 5 s.
     fn connect_to(socket: &std::path::Path) -> Client {
-        let stream = UnixStream::connect(socket).unwrap();
+        let mut attempt = UnixStream::connect(socket);
+        let started = std::time::Instant::now();
+        while attempt
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+            && started.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+            attempt = UnixStream::connect(socket);
+        }
+        let stream = attempt.unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();

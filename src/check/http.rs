@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::md5;
 use super::net::{self, Endpoint};
-use super::tls::{self, TlsOptions};
+use super::tls::{self, TlsClient};
 
 /// The most of a body a check reads.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -57,7 +57,7 @@ pub struct HttpProbe {
     /// Speak HTTP/1.1 instead of 1.0.
     pub http_1_1: bool,
     /// Over TLS (SSL_GET), and how.
-    pub tls: Option<TlsOptions>,
+    pub tls: Option<TlsClient>,
 }
 
 /// Whether `status` is accepted by `ranges` (200–299 when there are none).
@@ -118,18 +118,18 @@ async fn fetch(to: Endpoint, request: &str, timeout: Duration) -> Result<Vec<u8>
 async fn exchange(
     to: Endpoint,
     request: String,
-    tls: Option<&TlsOptions>,
+    tls: Option<(&TlsClient, Option<&String>)>,
     timeout: Duration,
 ) -> Result<Vec<u8>, String> {
-    let Some(options) = tls else {
+    let Some((client, server_name)) = tls else {
         return tokio::time::timeout(timeout, fetch(to, &request, timeout))
             .await
             .map_err(|_| format!("{to}: no complete answer within {timeout:?}"))?;
     };
-    let config = tls::client_config(options)?;
-    let options = options.clone();
+    let config = client.config()?;
+    let server_name = server_name.or(client.options.server_name.as_ref()).cloned();
     tokio::task::spawn_blocking(move || {
-        tls::fetch_blocking(to, &request, config, &options, timeout)
+        tls::fetch_blocking(to, &request, config, server_name, timeout)
     })
     .await
     .map_err(|e| format!("tls {to}: {e}"))?
@@ -151,11 +151,8 @@ pub async fn probe(
             "GET {} HTTP/{version}\r\nHost: {host}\r\nUser-Agent: director-check\r\nConnection: close\r\n\r\n",
             url.path
         );
-        let tls = probe.tls.as_ref().map(|options| TlsOptions {
-            server_name: virtualhost.cloned(),
-            ..options.clone()
-        });
-        let response = exchange(to, request, tls.as_ref(), timeout)
+        let tls = probe.tls.as_ref().map(|client| (client, virtualhost));
+        let response = exchange(to, request, tls, timeout)
             .await
             .map_err(|e| format!("GET {}: {e}", url.path))?;
         let (status, body) = parse_response(&response)?;

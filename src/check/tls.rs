@@ -36,6 +36,49 @@ pub struct TlsOptions {
     pub ca_file: Option<String>,
 }
 
+/// One SSL_GET checker's TLS client: its options and the client
+/// configuration built from them once, when the checker is made (the CA
+/// bundle is read then, as keepalived reads it at start), not per probe.
+#[derive(Clone)]
+pub struct TlsClient {
+    /// What the checker asked for.
+    pub options: TlsOptions,
+    /// The configuration, or why it could not be built (reported by every
+    /// probe, as a failed check).
+    config: Result<Arc<ClientConfig>, String>,
+}
+
+impl TlsClient {
+    /// Build the client for `options`.
+    pub fn new(options: TlsOptions) -> TlsClient {
+        let config = client_config(&options);
+        TlsClient { options, config }
+    }
+
+    /// The configuration every probe of this checker shares.
+    pub fn config(&self) -> Result<Arc<ClientConfig>, String> {
+        self.config.clone()
+    }
+}
+
+impl std::fmt::Debug for TlsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsClient")
+            .field("options", &self.options)
+            .field("ready", &self.config.is_ok())
+            .finish()
+    }
+}
+
+/// Two clients are the same when asked for the same thing.
+impl PartialEq for TlsClient {
+    fn eq(&self, other: &TlsClient) -> bool {
+        self.options == other.options
+    }
+}
+
+impl Eq for TlsClient {}
+
 /// Accepts any certificate; used only when verification is switched off.
 #[derive(Debug)]
 struct AcceptAny(Arc<CryptoProvider>);
@@ -86,7 +129,7 @@ impl ServerCertVerifier for AcceptAny {
 }
 
 /// A client configuration for `options`.
-pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -114,15 +157,17 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
     Ok(Arc::new(config))
 }
 
-/// Send `request` over TLS to `target` and read the whole response.
+/// Send `request` over TLS to `target` and read the whole response;
+/// `server_name` (SNI and the name verified) is the checker's unless a url
+/// has its own.
 pub fn fetch_blocking(
     to: Endpoint,
     request: &str,
     config: Arc<ClientConfig>,
-    options: &TlsOptions,
+    server_name: Option<String>,
     timeout: Duration,
 ) -> Result<Vec<u8>, String> {
-    let name = match &options.server_name {
+    let name = match &server_name {
         Some(name) => ServerName::try_from(name.clone())
             .map_err(|_| format!("tls: {name:?} is not a server name"))?,
         None => ServerName::IpAddress(to.target.ip().into()),

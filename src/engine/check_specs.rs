@@ -8,7 +8,7 @@ use crate::check::dns;
 use crate::check::http::{BodyPattern, HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
-use crate::check::tls::TlsOptions;
+use crate::check::tls::{TlsClient, TlsOptions};
 use crate::check::udp::{parse_hex, UdpProbe};
 use crate::config::{
     CheckTiming, Checker, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
@@ -35,11 +35,13 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
         urls,
         virtualhost: check.virtualhost.clone(),
         http_1_1: check.http_1_1,
-        tls: tls.then(|| TlsOptions {
-            server_name: check.virtualhost.clone(),
-            sni: check.enable_sni,
-            verify: check.verify_certificate,
-            ca_file: check.ca_file.clone(),
+        tls: tls.then(|| {
+            TlsClient::new(TlsOptions {
+                server_name: check.virtualhost.clone(),
+                sni: check.enable_sni,
+                verify: check.verify_certificate,
+                ca_file: check.ca_file.clone(),
+            })
         }),
     })
 }
