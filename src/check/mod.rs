@@ -10,6 +10,7 @@ pub mod ping;
 pub mod policy;
 pub mod quorum;
 pub mod reports;
+pub mod rise_fall;
 pub mod runner;
 pub mod smtp;
 pub mod tcp;

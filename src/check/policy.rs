@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use super::rise_fall::RiseFall;
 use crate::ipvs::model::Health;
 
 /// The timing and tolerance of one checker.
@@ -37,60 +38,46 @@ pub struct Verdict {
     pub next_in: Duration,
 }
 
-/// The checker's memory between probes.
+/// The checker's memory between probes: keepalived's rise and fall
+/// ([`RiseFall`], shared with `vrrp_script`s) with its timing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     params: PolicyParams,
-    health: Health,
-    failures: u32,
-    successes: u32,
+    verdict: RiseFall,
 }
 
 impl Policy {
-    /// A policy for a server whose health is not yet known.
+    /// A policy for a server whose health is not yet known (down under
+    /// `alpha`).
     pub fn new(params: PolicyParams) -> Policy {
+        let fall = params.fall.unwrap_or(params.retry.saturating_add(1));
+        let start = params.alpha.then_some(false);
         Policy {
             params,
-            health: if params.alpha {
-                Health::Down
-            } else {
-                Health::Unknown
-            },
-            failures: 0,
-            successes: 0,
+            verdict: RiseFall::new(params.rise.unwrap_or(1), fall, start),
         }
     }
 
     /// Current health.
     pub fn health(&self) -> Health {
-        self.health
+        match self.verdict.verdict() {
+            None => Health::Unknown,
+            Some(true) => Health::Up,
+            Some(false) => Health::Down,
+        }
     }
 
     /// Take one probe result.
     pub fn observe(&mut self, success: bool) -> Verdict {
-        let before = self.health;
-        let to_fall = self.params.fall.unwrap_or(self.params.retry + 1).max(1);
-        let to_rise = self.params.rise.unwrap_or(1).max(1);
-        let next_in = if success {
-            self.failures = 0;
-            self.successes = self.successes.saturating_add(1);
-            // Unknown becomes up at once; down needs `rise` in a row.
-            if self.health != Health::Down || self.successes >= to_rise {
-                self.health = Health::Up;
-            }
+        let changed = self.verdict.observe(success);
+        // A failure not yet enough to go down is retried sooner.
+        let next_in = if success || self.health() == Health::Down {
             self.params.delay_loop
         } else {
-            self.successes = 0;
-            self.failures = self.failures.saturating_add(1);
-            if self.failures >= to_fall {
-                self.health = Health::Down;
-                self.params.delay_loop
-            } else {
-                self.params.delay_before_retry
-            }
+            self.params.delay_before_retry
         };
         Verdict {
-            changed: (self.health != before).then_some(self.health),
+            changed: changed.map(|_| self.health()),
             next_in,
         }
     }

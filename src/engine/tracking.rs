@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::check::ping::ping;
+use crate::check::rise_fall::RiseFall;
 use crate::config::{Config, Tracks, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess};
 use crate::netlink::announcements::Announcements;
 use crate::script;
@@ -188,44 +189,6 @@ fn tracks_primary(instance: &VrrpInstance) -> bool {
             .track_interface
             .iter()
             .any(|t| t.name == instance.interface)
-}
-
-/// keepalived's rise/fall: a verdict flips after `rise` successes or `fall`
-/// failures in a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RiseFall {
-    rise: u32,
-    fall: u32,
-    ok: bool,
-    streak: u32,
-}
-
-impl RiseFall {
-    /// Starting as ok, as keepalived starts scripts, or failed (`init_fail`).
-    pub fn new(rise: u32, fall: u32, ok: bool) -> RiseFall {
-        RiseFall {
-            rise: rise.max(1),
-            fall: fall.max(1),
-            ok,
-            streak: 0,
-        }
-    }
-
-    /// Take one result; returns the verdict when it flips.
-    pub fn observe(&mut self, success: bool) -> Option<bool> {
-        if success == self.ok {
-            self.streak = 0;
-            return None;
-        }
-        self.streak += 1;
-        let needed = if success { self.rise } else { self.fall };
-        if self.streak >= needed {
-            self.ok = success;
-            self.streak = 0;
-            return Some(success);
-        }
-        None
-    }
 }
 
 /// Whether an interface is running (operstate up, or unknown for links
@@ -466,7 +429,8 @@ async fn watch_files(files: Vec<(String, String)>, events: mpsc::Sender<TrackEve
 }
 
 async fn run_script(script: VrrpScript, events: mpsc::Sender<TrackEvent>) {
-    let mut verdict = RiseFall::new(script.rise, script.fall, !script.init_fail);
+    // Ok at start, as keepalived starts scripts, or failed (`init_fail`).
+    let mut verdict = RiseFall::new(script.rise, script.fall, Some(!script.init_fail));
     let timeout = script
         .timeout
         .unwrap_or(script.interval)
@@ -521,28 +485,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rise_and_fall_need_streaks() {
-        let mut rf = RiseFall::new(2, 3, true);
-        assert_eq!(rf.observe(false), None);
-        assert_eq!(rf.observe(false), None);
-        assert_eq!(
-            rf.observe(true),
-            None,
-            "a success breaks the failure streak"
-        );
-        assert_eq!(rf.observe(false), None);
-        assert_eq!(rf.observe(false), None);
-        assert_eq!(rf.observe(false), Some(false));
-        assert_eq!(rf.observe(true), None);
-        assert_eq!(rf.observe(true), Some(true));
-    }
-
-    #[test]
     fn an_init_fail_script_starts_failed_until_it_rises() {
-        let mut rf = RiseFall::new(2, 1, false);
-        assert_eq!(rf.observe(false), None, "already failed");
-        assert_eq!(rf.observe(true), None);
-        assert_eq!(rf.observe(true), Some(true));
         let text = "vrrp_script chk_up {\n  script \"/bin/true\"\n  weight -20\n  init_fail\n}\nvrrp_script chk_ok {\n  script \"/bin/true\"\n  weight -5\n}\nvrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 51\n  priority 150\n  virtual_ipaddress {\n    192.0.2.50\n  }\n  track_script {\n    chk_up\n    chk_ok\n  }\n}\n";
         let (config, diagnostics) = crate::config::keepalived::load_str("k.conf", text);
         let config = config.unwrap_or_else(|| panic!("{diagnostics:?}"));
