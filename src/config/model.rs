@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 pub use super::track_process::{ParamMatch, VrrpTrackProcess};
-use super::values::{Port, Seconds, ServicePort, Weight};
+use super::values::{Port, Seconds, ServicePort, StatusRange, Weight};
 pub use super::vrrp::*;
 
 /// A whole configuration.
@@ -765,7 +765,7 @@ pub struct HttpUrl {
     /// Accepted status codes, each a code (`"200"`) or a range
     /// (`"200-299"`); any 2xx when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub status_code: Vec<String>,
+    pub status_code: Vec<StatusRange>,
     /// MD5 of the expected body, as keepalived's `genhash` prints it.
     pub digest: Option<String>,
     /// A pattern the body must contain (keepalived `regex`; PCRE-like
@@ -823,32 +823,6 @@ impl HttpUrl {
             .build()
             .map(Some)
             .map_err(|e| format!("regex {pattern:?}: {e}"))
-    }
-
-    /// The accepted status ranges, or what is wrong with one of them.
-    pub fn status_ranges(&self) -> Result<Vec<(u16, u16)>, String> {
-        self.status_code
-            .iter()
-            .map(|code| {
-                let (low, high) = code.split_once('-').unwrap_or((code, code));
-                let parse = |s: &str| {
-                    s.trim()
-                        .parse::<u16>()
-                        .ok()
-                        .filter(|c| (100..=599).contains(c))
-                        .ok_or_else(|| {
-                            format!(
-                                "status_code {code:?} is not a code or a range of codes (100-599)"
-                            )
-                        })
-                };
-                let (low, high) = (parse(low)?, parse(high)?);
-                if low > high {
-                    return Err(format!("status_code {code:?} runs backwards"));
-                }
-                Ok((low, high))
-            })
-            .collect()
     }
 }
 

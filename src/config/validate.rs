@@ -371,11 +371,7 @@ fn checker_problems(checker: Checker<'_>, real: &RealServer, config: &Config) ->
         }
         Checker::Http(check) | Checker::Ssl(check) => {
             for url in &check.urls {
-                problems.extend(
-                    [url.status_ranges().err(), url.body_regex().err()]
-                        .into_iter()
-                        .flatten(),
-                );
+                problems.extend(url.body_regex().err());
                 if url
                     .digest
                     .as_ref()

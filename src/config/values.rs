@@ -71,6 +71,61 @@ ranged_integer!(
     ServicePort, u16, "port", 0, 65535
 );
 
+/// An HTTP status an HTTP_GET accepts: one code (`"200"`) or a range of
+/// codes (`"200-299"`), each 100..=599. Parsed once, at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusRange {
+    /// The lowest accepted code.
+    pub low: u16,
+    /// The highest accepted code (`low` for a single code).
+    pub high: u16,
+}
+
+impl std::str::FromStr for StatusRange {
+    type Err = String;
+
+    fn from_str(code: &str) -> Result<StatusRange, String> {
+        let (low, high) = code.split_once('-').unwrap_or((code, code));
+        let parse = |s: &str| {
+            s.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (100..=599).contains(c))
+                .ok_or_else(|| {
+                    format!("status_code {code:?} is not a code or a range of codes (100-599)")
+                })
+        };
+        let (low, high) = (parse(low)?, parse(high)?);
+        if low > high {
+            return Err(format!("status_code {code:?} runs backwards"));
+        }
+        Ok(StatusRange { low, high })
+    }
+}
+
+impl fmt::Display for StatusRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.low == self.high {
+            write!(f, "{}", self.low)
+        } else {
+            write!(f, "{}-{}", self.low, self.high)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusRange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for StatusRange {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A non-negative duration written as seconds, integer or fractional (`1`, `0.5`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Seconds(pub Duration);

@@ -20,8 +20,7 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
         .iter()
         .map(|u| UrlCheck {
             path: u.path.clone(),
-            // Validated at load; a bad range cannot reach here.
-            status: u.status_ranges().unwrap_or_default(),
+            status: u.status_code.iter().map(|r| (r.low, r.high)).collect(),
             digest: u.digest.clone(),
             // Validated at load: the pattern compiles.
             pattern: u.body_regex().ok().flatten().map(|regex| BodyPattern {

@@ -210,9 +210,14 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
                 }
             }
             "digest" => url.digest = reader.value(item).map(|t| t.text.to_lowercase()),
-            "status_code" => url
-                .status_code
-                .extend(item.args.iter().map(|t| t.text.clone())),
+            "status_code" => {
+                for code in &item.args {
+                    match code.text.parse() {
+                        Ok(range) => url.status_code.push(range),
+                        Err(message) => reader.error(&code.at, message),
+                    }
+                }
+            }
             "regex" => url.regex = reader.rest(item),
             "regex_no_match" => url.regex_no_match = true,
             "virtualhost" => url.virtualhost = reader.value(item).map(|t| t.text.clone()),
@@ -222,7 +227,6 @@ fn url(reader: &mut Reader, node: &Node) -> HttpUrl {
             _ => reader.unknown(item, "url", URL_KNOWN),
         }
     }
-    // Bad status codes are reported by validation, for both syntaxes.
     url
 }
 

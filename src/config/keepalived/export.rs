@@ -302,7 +302,11 @@ fn http_block(out: &mut String, keyword: &str, check: &HttpGet) {
             let _ = writeln!(
                 out,
                 "                status_code {}",
-                url.status_code.join(" ")
+                url.status_code
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
         }
         if let Some(digest) = &url.digest {
