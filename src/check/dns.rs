@@ -5,25 +5,6 @@
 use super::net::{self, Endpoint};
 use std::time::Duration;
 
-/// Record types keepalived's DNS_CHECK accepts, with their numbers.
-pub const TYPES: [(&str, u16); 7] = [
-    ("A", 1),
-    ("NS", 2),
-    ("CNAME", 5),
-    ("SOA", 6),
-    ("MX", 15),
-    ("TXT", 16),
-    ("AAAA", 28),
-];
-
-/// The number of a record type name.
-pub fn type_number(name: &str) -> Option<u16> {
-    TYPES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| *v)
-}
-
 /// A query for `name` (dotted; "." is the root) of `kind`, with `id`.
 pub fn query(id: u16, name: &str, kind: u16) -> Result<Vec<u8>, String> {
     let mut packet = Vec::with_capacity(32 + name.len());
@@ -116,6 +97,5 @@ mod tests {
         reply[3] = 0x80;
         reply[7] = 0;
         assert!(judge(&reply, 0x1234).unwrap_err().contains("no answer"));
-        assert_eq!(type_number("aaaa"), Some(28));
     }
 }

@@ -45,32 +45,11 @@ pub async fn probe(
     }
 }
 
-/// keepalived's hex notation for payloads (`payload 0a0b…`).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("{text:?} has an odd number of hex digits"));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("{text:?} is not hex"))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use tokio::net::UdpSocket;
 
     use super::*;
-
-    #[test]
-    fn hex_payloads_parse() {
-        assert_eq!(parse_hex("0a ff").unwrap(), vec![0x0a, 0xff]);
-        assert!(parse_hex("abc").is_err());
-        assert!(parse_hex("zz").is_err());
-    }
 
     #[tokio::test]
     async fn a_reply_is_required_only_when_asked_and_refusal_fails() {

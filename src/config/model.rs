@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 pub use super::track_process::{ParamMatch, VrrpTrackProcess};
-use super::values::{Port, Seconds, ServicePort, StatusRange, Weight};
+use super::values::{DnsType, HexBytes, Port, Seconds, ServicePort, StatusRange, Weight};
 pub use super::vrrp::*;
 
 /// A whole configuration.
@@ -691,9 +691,9 @@ with_probe_options! {
         /// Port to send to; the real server's port when absent.
         pub connect_port: Option<Port>,
         /// The datagram, in hex; empty when absent.
-        pub payload: Option<String>,
+        pub payload: Option<HexBytes>,
         /// Require a reply: `""` any reply, or the hex it must start with.
-        pub require_reply: Option<String>,
+        pub require_reply: Option<HexBytes>,
     }
 }
 
@@ -718,7 +718,7 @@ with_probe_options! {
         pub connect_port: Option<Port>,
         /// Record type (A, NS, CNAME, SOA, MX, TXT, AAAA); SOA when absent.
         #[serde(rename = "type")]
-        pub record_type: Option<String>,
+        pub record_type: Option<DnsType>,
         /// The name asked for; the root (".") when absent.
         pub name: Option<String>,
     }

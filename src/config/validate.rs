@@ -384,22 +384,6 @@ fn checker_problems(checker: Checker<'_>, real: &RealServer, config: &Config) ->
                 }
             }
         }
-        Checker::Udp(udp) => {
-            for hex in [&udp.payload, &udp.require_reply].into_iter().flatten() {
-                if let Err(message) = crate::check::udp::parse_hex(hex) {
-                    problems.push(format!("UDP_CHECK: {message}"));
-                }
-            }
-        }
-        Checker::Dns(dns) => {
-            if let Some(kind) = dns.record_type.as_deref() {
-                if crate::check::dns::type_number(kind).is_none() {
-                    problems.push(format!(
-                        "DNS_CHECK type {kind:?} is not one of A, NS, CNAME, SOA, MX, TXT, AAAA"
-                    ));
-                }
-            }
-        }
         Checker::File(check) => {
             if !config
                 .vrrp_track_files
@@ -412,7 +396,11 @@ fn checker_problems(checker: Checker<'_>, real: &RealServer, config: &Config) ->
                 ));
             }
         }
-        Checker::Ping(_) | Checker::Smtp(_) | Checker::Misc(_) => {}
+        Checker::Ping(_)
+        | Checker::Udp(_)
+        | Checker::Smtp(_)
+        | Checker::Dns(_)
+        | Checker::Misc(_) => {}
     }
     problems
 }

@@ -126,6 +126,130 @@ impl Serialize for StatusRange {
     }
 }
 
+/// Bytes written as hex digits (`"0a ff"`: whitespace between pairs is
+/// allowed), as UDP_CHECK's `payload` and `require_reply` take them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HexBytes(pub Vec<u8>);
+
+impl std::str::FromStr for HexBytes {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<HexBytes, String> {
+        let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if !digits.len().is_multiple_of(2) {
+            return Err(format!("{text:?} has an odd number of hex digits"));
+        }
+        (0..digits.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&digits[i..i + 2], 16)
+                    .map_err(|_| format!("{text:?} is not hex"))
+            })
+            .collect::<Result<Vec<u8>, String>>()
+            .map(HexBytes)
+    }
+}
+
+impl fmt::Display for HexBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for HexBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for HexBytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A record type DNS_CHECK may ask for (keepalived's list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsType {
+    name: &'static str,
+    number: u16,
+}
+
+impl DnsType {
+    /// The types keepalived's DNS_CHECK accepts, with their numbers.
+    const ALL: [DnsType; 7] = [
+        DnsType {
+            name: "A",
+            number: 1,
+        },
+        DnsType {
+            name: "NS",
+            number: 2,
+        },
+        DnsType {
+            name: "CNAME",
+            number: 5,
+        },
+        DnsType {
+            name: "SOA",
+            number: 6,
+        },
+        DnsType {
+            name: "MX",
+            number: 15,
+        },
+        DnsType {
+            name: "TXT",
+            number: 16,
+        },
+        DnsType {
+            name: "AAAA",
+            number: 28,
+        },
+    ];
+
+    /// SOA, keepalived's default.
+    pub const SOA: DnsType = DnsType::ALL[3];
+
+    /// Its number on the wire.
+    pub fn number(self) -> u16 {
+        self.number
+    }
+}
+
+impl std::str::FromStr for DnsType {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<DnsType, String> {
+        DnsType::ALL
+            .into_iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                format!("DNS_CHECK type {name:?} is not one of A, NS, CNAME, SOA, MX, TXT, AAAA")
+            })
+    }
+}
+
+impl fmt::Display for DnsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl<'de> Deserialize<'de> for DnsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for DnsType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A non-negative duration written as seconds, integer or fractional (`1`, `0.5`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Seconds(pub Duration);
@@ -194,6 +318,21 @@ impl Serialize for Seconds {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hex_bytes_and_dns_types_parse_once_and_print_back() {
+        let hex: HexBytes = "0a ff".parse().unwrap();
+        assert_eq!(hex, HexBytes(vec![0x0a, 0xff]));
+        assert_eq!(hex.to_string(), "0aff");
+        assert!("abc"
+            .parse::<HexBytes>()
+            .unwrap_err()
+            .contains("odd number"));
+        assert!("zz".parse::<HexBytes>().unwrap_err().contains("not hex"));
+        let aaaa: DnsType = "aaaa".parse().unwrap();
+        assert_eq!((aaaa.number(), aaaa.to_string()), (28, "AAAA".to_string()));
+        assert!("SRV".parse::<DnsType>().unwrap_err().contains("not one of"));
+    }
+
     use super::*;
 
     #[test]

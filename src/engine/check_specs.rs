@@ -4,12 +4,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::check::dns;
 use crate::check::http::{BodyPattern, HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
 use crate::check::runner::{CheckSpec, Probe};
 use crate::check::tls::{TlsClient, TlsOptions};
-use crate::check::udp::{parse_hex, UdpProbe};
+use crate::check::udp::UdpProbe;
+use crate::config::values::DnsType;
 use crate::config::{
     CheckTiming, Checker, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
 };
@@ -59,11 +59,9 @@ fn probe_of(
         Checker::Ssl(check) => (check.timing(), http_probe(check, true)),
         Checker::Ping(check) => (check.timing(), Probe::Ping),
         Checker::Udp(check) => {
-            // Validated at load: the hex parses.
-            let hex = |h: &Option<String>| h.as_deref().map(|h| parse_hex(h).unwrap_or_default());
             let probe = Probe::Udp(UdpProbe {
-                payload: hex(&check.payload).unwrap_or_default(),
-                require_reply: hex(&check.require_reply),
+                payload: check.payload.clone().unwrap_or_default().0,
+                require_reply: check.require_reply.clone().map(|h| h.0),
             });
             (check.timing(), probe)
         }
@@ -77,12 +75,7 @@ fn probe_of(
         Checker::Dns(check) => {
             let probe = Probe::Dns {
                 name: check.name.clone().unwrap_or_else(|| ".".into()),
-                // Validated at load: the type is known; SOA by default.
-                kind: check
-                    .record_type
-                    .as_deref()
-                    .and_then(dns::type_number)
-                    .unwrap_or(6),
+                kind: check.record_type.unwrap_or(DnsType::SOA).number(),
             };
             (check.timing(), probe)
         }

@@ -6,7 +6,7 @@ use super::tree::Node;
 use crate::config::default_check;
 use std::net::IpAddr;
 
-use crate::config::values::{Port, Seconds};
+use crate::config::values::{HexBytes, Port, Seconds};
 use crate::config::{
     DnsCheck, FileCheck, HttpGet, HttpUrl, MiscCheck, PingCheck, SmtpCheck, UdpCheck,
 };
@@ -324,15 +324,20 @@ pub fn udp_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> 
     let extra = ["payload", "require_reply"];
     read_block(reader, node, "UDP_CHECK", &extra, timing, |reader, item| {
         match item.keyword.text.as_str() {
-            "payload" => payload = reader.value(item).map(|t| t.text.clone()),
-            "require_reply" => {
-                require_reply = Some(
-                    item.args
-                        .first()
-                        .map(|t| t.text.clone())
-                        .unwrap_or_default(),
-                )
+            "payload" => {
+                if let Some(token) = reader.value(item) {
+                    match token.text.parse() {
+                        Ok(bytes) => payload = Some(bytes),
+                        Err(message) => reader.error(&token.at, format!("UDP_CHECK: {message}")),
+                    }
+                }
             }
+            // Bare, it asks for any reply; with hex, a reply that starts so.
+            "require_reply" => match item.args.first().map(|t| (t.text.parse(), &t.at)) {
+                None => require_reply = Some(HexBytes::default()),
+                Some((Ok(bytes), _)) => require_reply = Some(bytes),
+                Some((Err(message), at)) => reader.error(at, format!("UDP_CHECK: {message}")),
+            },
             _ => return false,
         }
         true
@@ -380,7 +385,14 @@ pub fn dns_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> 
         timing,
         |reader, item| {
             match item.keyword.text.as_str() {
-                "type" => kind = reader.value(item).map(|t| t.text.to_uppercase()),
+                "type" => {
+                    if let Some(token) = reader.value(item) {
+                        match token.text.parse() {
+                            Ok(parsed) => kind = Some(parsed),
+                            Err(message) => reader.error(&token.at, message),
+                        }
+                    }
+                }
                 "name" => name = reader.value(item).map(|t| t.text.clone()),
                 _ => return false,
             }

@@ -400,7 +400,8 @@ fn checker_block(out: &mut String, check: Checker<'_>) {
                 let _ = writeln!(out, "            payload {payload}");
             }
             if let Some(reply) = &c.require_reply {
-                let _ = writeln!(out, "            require_reply {reply}");
+                let line = format!("            require_reply {reply}");
+                let _ = writeln!(out, "{}", line.trim_end());
             }
             timing(out, c.timing());
         }

@@ -323,11 +323,16 @@ fn http_get_and_misc_check_map_and_survive_export() {
     assert!(misc.log_all_failures);
     assert_eq!(misc.warmup, Some(Seconds::from_secs(1)));
     assert_eq!(
-        real.udp_check.first().unwrap().require_reply.as_deref(),
-        Some("")
+        real.udp_check.first().unwrap().require_reply,
+        Some(crate::config::values::HexBytes::default())
     );
     assert_eq!(
-        real.dns_check.first().unwrap().record_type.as_deref(),
+        real.dns_check
+            .first()
+            .unwrap()
+            .record_type
+            .map(|t| t.to_string())
+            .as_deref(),
         Some("A")
     );
     assert_eq!(
