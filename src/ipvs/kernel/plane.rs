@@ -2,16 +2,20 @@
 //! into the kernel's IPVS (existing entries adopted, nothing flushed,
 //! unmanaged services left alone), and the kernel's counters are copied
 //! back into the table's stats every second. Netlink is synchronous, so
-//! this runs on a thread of its own.
+//! this runs on a thread of its own, which sleeps until something is to be
+//! done: a new table (it wakes on the engine's publication, not on a poll),
+//! the counters' second (the kernel announces no counter changes, and one
+//! second is the granularity of its own rate estimator and of ipvsadm's
+//! listings), or the plane being stopped.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use super::client::{Ipvs, KernelError, Timeouts};
 use super::proto::{Forward, KDest, KService, ServiceKey, Stats};
@@ -23,8 +27,6 @@ use crate::ipvs::userspace::{PlaneService, PlaneTable};
 
 /// How often the kernel's counters are read back.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
-/// How often the thread looks for a new table.
-const POLL: Duration = Duration::from_millis(50);
 
 /// `expire_quiescent_template`: persistent clients of a drained server move.
 const EXPIRE_QUIESCENT: &str = "/proc/sys/net/ipv4/vs/expire_quiescent_template";
@@ -41,7 +43,8 @@ pub struct KernelOptions {
 /// The running kernel plane.
 #[derive(Debug)]
 pub struct KernelPlane {
-    stop: Arc<AtomicBool>,
+    /// Dropping it stops the thread.
+    stop: Option<oneshot::Sender<()>>,
     flush_on_stop: bool,
     thread: Option<JoinHandle<()>>,
     /// What the kernel refused, newest last, until taken for the journal.
@@ -65,7 +68,7 @@ impl KernelPlane {
 
 impl Drop for KernelPlane {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -233,23 +236,27 @@ impl Worker {
             .extend(problems);
     }
 
-    fn run(mut self, stop: &AtomicBool) {
+    /// Follow the tables until `stop` is dropped (or the engine is gone).
+    async fn run(mut self, mut stop: oneshot::Receiver<()>) {
         let mut table = self.tables.borrow_and_update().clone();
         self.apply(&table);
-        let mut counted = Instant::now();
-        while !stop.load(Ordering::Relaxed) {
-            if self.tables.has_changed().unwrap_or(false) {
-                table = self.tables.borrow_and_update().clone();
-                self.apply(&table);
-            }
-            if counted.elapsed() >= COUNTERS_EVERY {
-                counted = Instant::now();
-                match self.ipvs.table() {
+        let mut counters = tokio::time::interval(COUNTERS_EVERY);
+        counters.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                changed = self.tables.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    table = self.tables.borrow_and_update().clone();
+                    self.apply(&table);
+                }
+                _ = counters.tick() => match self.ipvs.table() {
                     Ok(kernel) => copy_counters(&table, &kernel),
                     Err(e) => self.report(vec![e.to_string()]),
-                }
+                },
+                _ = &mut stop => return,
             }
-            std::thread::sleep(POLL);
         }
     }
 }
@@ -271,7 +278,7 @@ pub fn start(
             ),
         );
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop, stopped) = oneshot::channel();
     let problems = Arc::new(Mutex::new(Vec::new()));
     let unmanaged = Arc::new(Mutex::new(Vec::new()));
     let worker = Worker {
@@ -282,17 +289,23 @@ pub fn start(
         problems: problems.clone(),
         unmanaged: unmanaged.clone(),
     };
-    let flag = stop.clone();
+    let failed = |e: std::io::Error| KernelError {
+        operation: "start the kernel plane".into(),
+        errno: 0,
+        reason: e.to_string(),
+    };
+    // The thread's own runtime only waits: for a table, the counters'
+    // second, or the stop.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(failed)?;
     let thread = std::thread::Builder::new()
         .name("kernel-ipvs".into())
-        .spawn(move || worker.run(&flag))
-        .map_err(|e| KernelError {
-            operation: "start the kernel plane".into(),
-            errno: 0,
-            reason: e.to_string(),
-        })?;
+        .spawn(move || runtime.block_on(worker.run(stopped)))
+        .map_err(failed)?;
     Ok(KernelPlane {
-        stop,
+        stop: Some(stop),
         flush_on_stop: options.flush_on_stop,
         thread: Some(thread),
         problems,
