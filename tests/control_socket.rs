@@ -892,3 +892,48 @@ fn reload_applies_server_changes_keeps_overrides_and_refuses_bad_files_whole() {
         "connections failed across the reloads: {answers:?}"
     );
 }
+
+#[test]
+fn a_burst_of_reloads_is_answered_whole_and_ends_on_the_file_as_last_written() {
+    let (a, b) = (backend("a"), backend("b"));
+    let (daemon, _vip) = start("reloadburst", &[("a", a)]);
+    let config = daemon.dir.join("director.toml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    let with_b = original.clone()
+        + &format!(
+            "[[virtual_server.real_server]]\nname = \"b\"\naddress = \"127.0.0.1\"\nport = {}\nweight = 4\n",
+            b.port()
+        );
+    std::fs::write(&config, &with_b).unwrap();
+    // Twenty reloads on one connection, none waited for: the files are
+    // read off the engine task, those asked meanwhile are served together.
+    let mut client = Client::connect(&daemon);
+    for id in 1..=20 {
+        client.send(&format!(
+            r#"{{"type":"command","id":{id},"command":{{"action":"reload"}},"origin":"burst"}}"#
+        ));
+    }
+    let mut answered = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let line = client.line();
+        if line.contains(r#""type":"reply""#) {
+            let reply: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(reply["ok"], true, "{line}");
+            answered.insert(reply["id"].as_u64().unwrap());
+        }
+        if answered.len() == 20 {
+            break;
+        }
+    }
+    assert_eq!(answered.len(), 20, "every reload is answered");
+    let snapshot = snapshot_of(&daemon);
+    assert_eq!(snapshot.server("web", "b").map(|r| r.weight), Some(4));
+    // The engine answered other commands while it reloaded, and the last
+    // file written is the one that runs.
+    std::fs::write(&config, with_b.replace("weight = 4", "weight = 6")).unwrap();
+    assert!(ctl(&daemon, &["reload"]).status.success());
+    assert_eq!(
+        snapshot_of(&daemon).server("web", "b").map(|r| r.weight),
+        Some(6)
+    );
+}

@@ -1,10 +1,14 @@
-//! Carrying out a reload: re-read the file, plan it (`reload::plan`), make
-//! ready everything that can fail (sockets of new and restarted instances,
-//! the addresses of changed ones, the data plane's new sockets), and only
-//! then change the running engine. A reload that cannot be made ready is
-//! refused whole and nothing changes.
+//! Carrying out a reload: re-read the file off the engine task (a large
+//! keepalived.conf with includes takes a while to read and parse, and the
+//! engine keeps serving meanwhile), plan it (`reload::plan`), make ready
+//! everything that can fail (sockets of new and restarted instances, the
+//! addresses of changed ones, the data plane's new sockets), and only then
+//! change the running engine. A reload that cannot be made ready is
+//! refused whole and nothing changes. Reloads asked for while a file is
+//! being read wait and are served together by one more read, so a burst
+//! of SIGHUPs ends on the file as it was last written.
 
-use std::path::Path;
+use tokio::sync::{mpsc, oneshot};
 
 use super::command::Reply;
 use super::journal::EventKind;
@@ -15,6 +19,39 @@ use super::vrrp_shell::{ManagedAddress, VrrpShell};
 use crate::config::Config;
 use crate::ipvs::userspace::Prepared;
 use crate::vrrp::instance::{Input, State};
+
+/// A reload asked for, waiting for its answer.
+pub(super) struct Asked {
+    origin: String,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// A configuration file read and parsed off the engine task, for the
+/// reloads that were waiting on it.
+pub(super) struct Read {
+    config: Result<Config, String>,
+    waiting: Vec<Asked>,
+}
+
+/// The reloads of one engine: at most one file read at a time.
+pub(super) struct Reloads {
+    reading: bool,
+    queued: Vec<Asked>,
+    done: mpsc::Sender<Read>,
+}
+
+impl Reloads {
+    /// No reload yet; reads finished are announced on the receiver.
+    pub(super) fn new() -> (Reloads, mpsc::Receiver<Read>) {
+        let (done, reads) = mpsc::channel(1);
+        let reloads = Reloads {
+            reading: false,
+            queued: Vec::new(),
+            done,
+        };
+        (reloads, reads)
+    }
+}
 
 /// What a reload needs that could fail, made ready before anything changes.
 struct Ready {
@@ -38,35 +75,77 @@ struct InstanceCounts {
 }
 
 impl Engine {
-    /// Re-read the configuration and apply what changed, or refuse whole.
-    pub(super) fn reload(&mut self, origin: &str) -> Reply {
-        let Some(path) = self.config_path.clone() else {
-            return Err("this engine was not started from a file; nothing to reload".into());
-        };
-        let shown = path.display().to_string();
-        let (text, reply) = match self.try_reload(&path) {
-            Ok(summary) => {
-                let text = format!("reloaded {shown}: {summary}");
-                (text.clone(), Ok(text))
-            }
-            Err(why) => {
-                let text = format!("reload of {shown} refused, nothing changed: {why}");
-                (text.clone(), Err(text))
-            }
-        };
-        self.state
-            .journal
-            .record(EventKind::Operator, format!("{origin}: {text}"));
-        reply
+    /// A reload is asked for: read the file off the engine task (or wait
+    /// for the read under way to finish, then read again).
+    pub(super) fn ask_reload(
+        &mut self,
+        reloads: &mut Reloads,
+        origin: String,
+        reply: oneshot::Sender<Reply>,
+    ) {
+        if self.config_path.is_none() {
+            let _ = reply.send(Err(
+                "this engine was not started from a file; nothing to reload".into(),
+            ));
+            return;
+        }
+        reloads.queued.push(Asked { origin, reply });
+        self.read_for_reload(reloads);
     }
 
-    fn try_reload(&mut self, path: &Path) -> Result<String, String> {
-        let new = crate::config::load_file(path)
-            .map_err(|problems| {
-                let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                text.join("; ")
-            })?
-            .config;
+    /// Start reading the file for the queued reloads, unless a read is
+    /// under way.
+    fn read_for_reload(&self, reloads: &mut Reloads) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        if reloads.reading || reloads.queued.is_empty() {
+            return;
+        }
+        reloads.reading = true;
+        let waiting = std::mem::take(&mut reloads.queued);
+        let done = reloads.done.clone();
+        tokio::task::spawn_blocking(move || {
+            let config = crate::config::load_file(&path)
+                .map(|loaded| loaded.config)
+                .map_err(|problems| {
+                    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    text.join("; ")
+                });
+            let _ = done.blocking_send(Read { config, waiting });
+        });
+    }
+
+    /// A file was read: apply it (or refuse it whole), answer every reload
+    /// that waited on it, and read again for those that came meanwhile.
+    pub(super) fn finish_reload(&mut self, reloads: &mut Reloads, read: Read) {
+        reloads.reading = false;
+        let shown = self
+            .config_path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let answer = match read.config.and_then(|new| self.apply_reload(new)) {
+            Ok(summary) => Ok(format!("reloaded {shown}: {summary}")),
+            Err(why) => Err(format!("reload of {shown} refused, nothing changed: {why}")),
+        };
+        let text = match &answer {
+            Ok(text) | Err(text) => text.clone(),
+        };
+        for asked in &read.waiting {
+            self.state
+                .journal
+                .record(EventKind::Operator, format!("{}: {text}", asked.origin));
+        }
+        // Whoever is answered sees the reloaded engine in its snapshots.
+        self.publish();
+        for asked in read.waiting {
+            let _ = asked.reply.send(answer.clone());
+        }
+        self.read_for_reload(reloads);
+    }
+
+    fn apply_reload(&mut self, new: Config) -> Result<String, String> {
         let plan = reload::plan(&self.config, &new)
             .map_err(|blocked| format!("a restart is needed to change {}", blocked.join(", ")))?;
         if plan.is_empty() && new == self.config {

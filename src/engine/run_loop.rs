@@ -155,6 +155,7 @@ impl Engine {
         // master builds none at all (a command publishes fresh counters).
         let mut stale = false;
         let mut timer = super::deadline::Deadline::new();
+        let (mut reloads, mut reads) = super::reload_shell::Reloads::new();
         self.publish();
         loop {
             // Without virtual services (a reload may add or remove them)
@@ -186,9 +187,7 @@ impl Engine {
                     // check that has finished.
                     self.take_check_reports(&inputs.checks);
                     if request.command == Command::Reload {
-                        let answer = self.reload(&request.origin);
-                        self.publish();
-                        let _ = reply.send(answer);
+                        self.ask_reload(&mut reloads, request.origin, reply);
                         continue;
                     }
                     if request.command == Command::Connections {
@@ -222,6 +221,10 @@ impl Engine {
                 Some((key, received)) = inputs.packets.recv() => {
                     self.stamp();
                     self.on_packet_from(key, received);
+                }
+                Some(read) = reads.recv() => {
+                    self.stamp();
+                    self.finish_reload(&mut reloads, read);
                 }
                 () = inputs.checks.urgent() => {
                     self.stamp();
@@ -500,7 +503,7 @@ impl Engine {
         }
     }
 
-    fn publish(&mut self) {
+    pub(super) fn publish(&mut self) {
         for (shell, vr) in self.shells.iter().zip(&mut self.state.instances) {
             vr.adverts_sent += shell.take_paced_adverts();
         }
