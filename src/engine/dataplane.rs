@@ -55,12 +55,18 @@ impl DataPlane {
         }
     }
 
-    /// Every connection and persistence template (`ipvsadm -Lnc`); for the
-    /// kernel, read from /proc/net/ip_vs_conn (there is no netlink dump).
-    pub fn connections(&self) -> Result<Vec<ConnRow>, String> {
-        match self {
-            DataPlane::Userspace(plane) => Ok(plane.connections()),
-            DataPlane::Kernel(_) => {
+    /// Every connection and persistence template (`ipvsadm -Lnc`), as a
+    /// reading to finish off the engine task: the userspace plane's rows
+    /// are taken now; the kernel's are read from /proc/net/ip_vs_conn
+    /// (there is no netlink dump) when the reading is finished.
+    pub fn connections(&self) -> impl FnOnce() -> Result<Vec<ConnRow>, String> + Send + 'static {
+        let taken = match self {
+            DataPlane::Userspace(plane) => Some(plane.connections()),
+            DataPlane::Kernel(_) => None,
+        };
+        move || match taken {
+            Some(rows) => Ok(rows),
+            None => {
                 let text = std::fs::read_to_string("/proc/net/ip_vs_conn")
                     .map_err(|e| format!("/proc/net/ip_vs_conn: {e}"))?;
                 Ok(crate::ipvs::kernel::conns::parse(&text))

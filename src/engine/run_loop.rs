@@ -191,10 +191,16 @@ impl Engine {
                         continue;
                     }
                     if request.command == Command::Connections {
-                        let rows = self.plane.connections();
-                        let _ = reply.send(rows.and_then(|rows| {
-                            serde_json::to_string(&rows).map_err(|e| e.to_string())
-                        }));
+                        // Read (the kernel's from /proc) and written as
+                        // JSON off the engine task: ten thousand rows take
+                        // milliseconds the engine does not wait for.
+                        let reading = self.plane.connections();
+                        tokio::task::spawn_blocking(move || {
+                            let rows = reading().and_then(|rows| {
+                                serde_json::to_string(&rows).map_err(|e| e.to_string())
+                            });
+                            let _ = reply.send(rows);
+                        });
                         continue;
                     }
                     let (mut answer, effects) = self.state.apply(&request, self.state.now().at);
