@@ -25,7 +25,7 @@ use super::Snapshot;
 use crate::check::reports::{ReportReceiver, ReportSender};
 use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
-use crate::ipvs::userspace::PlaneTable;
+use crate::ipvs::table::PlaneTable;
 use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
 use crate::vrrp::pacer::PacerEvent;

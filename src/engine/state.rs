@@ -18,9 +18,8 @@ use crate::config::{
 };
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
-use crate::ipvs::userspace::{
-    Persistence, PlaneDest, PlaneService, PlaneTable, Thresholds, Timeouts,
-};
+use crate::ipvs::table::{Persistence, PlaneDest, PlaneService, PlaneTable};
+use crate::ipvs::userspace::{Thresholds, Timeouts};
 use crate::vrrp::instance::{Instance, InstanceParams, State};
 
 /// One VRRP instance's runtime.

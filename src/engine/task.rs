@@ -149,7 +149,7 @@ fn check_threads() -> usize {
 /// when its netlink family resolves.
 fn start_plane(
     options: PlaneOptions,
-    tables: watch::Receiver<Arc<crate::ipvs::userspace::PlaneTable>>,
+    tables: watch::Receiver<Arc<crate::ipvs::table::PlaneTable>>,
     timeouts: Timeouts,
     kernel_options: kernel_plane::KernelOptions,
 ) -> Result<DataPlane, String> {

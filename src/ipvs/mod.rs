@@ -4,4 +4,5 @@
 pub mod kernel;
 pub mod model;
 pub mod sched;
+pub mod table;
 pub mod userspace;

@@ -23,7 +23,7 @@ use super::reconcile::{reconcile, Entry};
 use crate::config::values::Seconds;
 use crate::config::{Forwarding, LvsTimeouts, Protocol};
 use crate::ipvs::model::DestStats;
-use crate::ipvs::userspace::{PlaneService, PlaneTable};
+use crate::ipvs::table::{PlaneService, PlaneTable};
 
 /// How often the kernel's counters are read back.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);

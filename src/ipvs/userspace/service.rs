@@ -11,10 +11,10 @@ use tokio::sync::watch;
 use super::clock::Clock;
 use super::conns::{Activity, Binding, ConnState, ConnTable, Timeouts};
 use super::persistence::{TemplateKey, Templates};
-use super::table::{PlaneDest, PlaneService, PlaneTable};
 use crate::config::{Protocol, SchedulerName};
 use crate::ipvs::model::{mask, ConnRow, DestStats};
 use crate::ipvs::sched::{scheduler, DestLoad, Request, SchedFlags, Scheduler};
+use crate::ipvs::table::{PlaneDest, PlaneService, PlaneTable};
 
 /// Why a connection was not placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

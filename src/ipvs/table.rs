@@ -1,13 +1,14 @@
-//! What the engine hands the data plane: the current services and weights.
+//! What the engine hands the data plane, whichever plane it is: the
+//! current services and weights. Both planes read it; neither owns it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::threshold::Thresholds;
 use crate::config::{LvsTimeouts, Protocol, SchedulerName};
 use crate::ipvs::model::DestStats;
 use crate::ipvs::sched::SchedFlags;
+use crate::ipvs::userspace::Thresholds;
 
 /// One destination as the data plane sees it.
 #[derive(Debug, Clone)]
