@@ -14,7 +14,8 @@
 //! Run: `cargo bench --profile release --bench failover` (the binary
 //! `cargo build --release` makes).
 //! TRIALS=3 for a quick look, ONLY=crash for the scenarios whose name
-//! contains "crash".
+//! contains "crash" (ONLY=idle: none, only the idle rounds), and
+//! DIRECTOR=path to measure another build of director.
 
 mod idle;
 #[path = "../common/interrupt.rs"]

@@ -70,7 +70,7 @@ pub fn start(kind: Kind, dir: &Path, ns: &str, name: &str, priority: u8, vrrp: V
             let socket = dir.join(format!("{name}.sock"));
             let _ = std::fs::remove_file(&socket);
             let child = command
-                .arg(env!("CARGO_BIN_EXE_director"))
+                .arg(director_binary())
                 .args(["run", "--dataplane", "userspace", "--config"])
                 .arg(&conf)
                 .arg("--control")
@@ -107,6 +107,12 @@ pub fn start(kind: Kind, dir: &Path, ns: &str, name: &str, priority: u8, vrrp: V
             }
         }
     }
+}
+
+/// The director measured: this build, or `DIRECTOR=path` (an older build,
+/// to compare in the same conditions).
+fn director_binary() -> String {
+    std::env::var("DIRECTOR").unwrap_or_else(|_| env!("CARGO_BIN_EXE_director").to_string())
 }
 
 impl Router {
