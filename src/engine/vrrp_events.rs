@@ -8,6 +8,7 @@ use super::vrrp_shell::execute;
 use crate::vrrp::instance::{Action, Input, Reason, State};
 use crate::vrrp::net::Received;
 use crate::vrrp::receive::{check, Verdict};
+use crate::vrrp::sync_group;
 
 impl Engine {
     /// Feed one input to instance `index` and carry out the result.
@@ -40,18 +41,18 @@ impl Engine {
         if mastered && self.overrides_restored {
             self.keep_overrides();
         }
-        // A member moved by its group does not move the group again; a
-        // stopping member does not either, since every master hands over
-        // on its own as the engine stops.
+        // The rule (which moves the group, and how) is the pure core's.
         for (from, to, reason) in moved {
-            if reason != Reason::SyncGroup && reason != Reason::Shutdown {
-                self.follow_group(index, from, to);
+            let held = self.state.instances[index].fsm.held();
+            if let Some(input) = sync_group::follow(from, to, &reason, held) {
+                self.follow_group(index, to, input);
             }
         }
     }
 
-    /// A member moved on its own: the rest of its sync group follows.
-    fn follow_group(&mut self, index: usize, from: State, to: State) {
+    /// A member moved to `to` on its own: the rest of its sync group is
+    /// given `input`, and the group's move is notified and journaled.
+    fn follow_group(&mut self, index: usize, to: State, input: Input) {
         let Some(group) = self
             .config
             .vrrp_sync_groups
@@ -70,26 +71,15 @@ impl Engine {
             .filter(|(i, vr)| *i != index && group.group.contains(&vr.config.name))
             .map(|(i, _)| i)
             .collect();
-        let input = match (from, to) {
-            (_, State::Fault) => Some(Input::GroupFault(true)),
-            (State::Fault, _) => Some(Input::GroupFault(false)),
-            (_, State::Master) => Some(Input::GroupMaster),
-            (State::Master, State::Backup) => Some(Input::GroupBackup {
-                held: self.state.instances[index].fsm.held(),
-            }),
-            _ => None,
-        };
-        if let Some(input) = input {
-            for member in members {
-                self.feed(member, input.clone(), now);
-            }
-            let priority = self.state.instances[index].fsm.priority();
-            self.notifier.group(&group, to, priority);
-            self.state.journal.record(
-                super::journal::EventKind::Vrrp,
-                format!("sync group {}: {}", group.name, to.name()),
-            );
+        for member in members {
+            self.feed(member, input.clone(), now);
         }
+        let priority = self.state.instances[index].fsm.priority();
+        self.notifier.group(&group, to, priority);
+        self.state.journal.record(
+            super::journal::EventKind::Vrrp,
+            format!("sync group {}: {}", group.name, to.name()),
+        );
     }
 
     /// Run exactly the tracking watchers the configuration asks for:

@@ -8,3 +8,4 @@ pub mod pacer;
 pub mod packet;
 pub mod priority;
 pub mod receive;
+pub mod sync_group;
