@@ -71,6 +71,25 @@ ranged_integer!(
     ServicePort, u16, "port", 0, 65535
 );
 
+/// A value written as a string in TOML: read through its `FromStr` (whose
+/// error is the message, at the value), written through its `Display`.
+macro_rules! string_serde {
+    ($type:ty) => {
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(de::Error::custom)
+            }
+        }
+
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+    };
+}
+
 /// An HTTP status an HTTP_GET accepts: one code (`"200"`) or a range of
 /// codes (`"200-299"`), each 100..=599. Parsed once, at load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,18 +132,7 @@ impl fmt::Display for StatusRange {
     }
 }
 
-impl<'de> Deserialize<'de> for StatusRange {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(de::Error::custom)
-    }
-}
-
-impl Serialize for StatusRange {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
+string_serde!(StatusRange);
 
 /// Bytes written as hex digits (`"0a ff"`: whitespace between pairs is
 /// allowed), as UDP_CHECK's `payload` and `require_reply` take them.
@@ -156,18 +164,7 @@ impl fmt::Display for HexBytes {
     }
 }
 
-impl<'de> Deserialize<'de> for HexBytes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(de::Error::custom)
-    }
-}
-
-impl Serialize for HexBytes {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
+string_serde!(HexBytes);
 
 /// A record type DNS_CHECK may ask for (keepalived's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,18 +234,7 @@ impl fmt::Display for DnsType {
     }
 }
 
-impl<'de> Deserialize<'de> for DnsType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(de::Error::custom)
-    }
-}
-
-impl Serialize for DnsType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
+string_serde!(DnsType);
 
 /// A non-negative duration written as seconds, integer or fractional (`1`, `0.5`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
