@@ -8,7 +8,8 @@
 //! up with p99 lateness under 50 ms. `BASELINE=path/to/director` (an older
 //! build) runs that binary too, in the same invocation on the same
 //! listeners, and the verdict line also asks that CPU per check and RSS are
-//! no more than 10 % over the baseline's.
+//! no more than 10 % over the baseline's. `DIRECTOR=path` measures another
+//! build in this build's place (to bisect).
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -227,10 +228,11 @@ fn main() {
         .unwrap();
     let arrivals: Arrivals = Arc::default();
     runtime.block_on(listen(servers, arrivals.clone()));
-    let head = env!("CARGO_BIN_EXE_director");
+    // DIRECTOR=path measures another build as "this" (to bisect).
+    let head = std::env::var("DIRECTOR").unwrap_or_else(|_| env!("CARGO_BIN_EXE_director").into());
     for kind in ["TCP_CHECK", "HTTP_GET"] {
         eprintln!("{kind}: {servers} servers for {seconds} s");
-        let figures = runtime.block_on(round(head, kind, servers, seconds, &arrivals));
+        let figures = runtime.block_on(round(&head, kind, servers, seconds, &arrivals));
         println!("{}", figures.line("this", kind, servers));
         let base = baseline.as_deref().map(|binary| {
             let base = runtime.block_on(round(binary, kind, servers, seconds, &arrivals));
