@@ -101,6 +101,7 @@ mod tests {
             service: 0,
             server: 0,
             checker,
+            run: super::super::runner::CheckerRun::default(),
             result: Ok(()),
             weight: None,
             changed,

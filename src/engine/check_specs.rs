@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::check::http::{BodyPattern, HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
-use crate::check::runner::{CheckSpec, Probe};
+use crate::check::runner::{CheckSpec, CheckerRun, Probe};
 use crate::check::tls::{TlsClient, TlsOptions};
 use crate::check::udp::UdpProbe;
 use crate::config::values::DnsType;
@@ -123,6 +123,7 @@ pub fn server_specs(
                 service: s,
                 server: r,
                 checker,
+                run: CheckerRun::default(),
                 target: SocketAddr::new(timing.connect_ip.unwrap_or(real.address), port),
                 bind: timing.bindto.map(|ip| SocketAddr::new(ip, bind_port)),
                 log_all_failures: timing.log_all_failures,

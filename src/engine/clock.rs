@@ -72,6 +72,7 @@ mod tests {
             service: 0,
             server: 0,
             checker: 0,
+            run: crate::check::runner::CheckerRun::default(),
             result: Err("connect 192.0.2.21:80: Connection refused".into()),
             weight: None,
             changed: Some(Health::Down),

@@ -31,6 +31,11 @@ impl EngineState {
         let Some(server) = service.servers.get_mut(report.server) else {
             return false;
         };
+        // From checkers stopped since (a reload, a removal): not this
+        // server's verdict any more.
+        if report.run != server.checkers_run {
+            return false;
+        }
         // Names are built only for the journal: most reports change nothing.
         let names = |server: &super::state::ServerRuntime| {
             (service_config.display_name(), server.config.display_name())
@@ -124,6 +129,7 @@ mod tests {
             service: 0,
             server: 0,
             checker: 0,
+            run: crate::check::runner::CheckerRun::default(),
             result: Err("connect: connection refused".into()),
             weight: None,
             changed,
@@ -147,6 +153,23 @@ mod tests {
                 "web/rs1 is Down: connect: connection refused; removed from the table",
             ]
         );
+    }
+
+    #[test]
+    fn a_report_from_stopped_checkers_is_not_the_servers_verdict() {
+        let mut state = state();
+        // The server's checkers were restarted: run 1 counts, run 0 is stale.
+        state.services[0].servers[0].checkers_run = crate::check::runner::CheckerRun(1);
+        assert!(!state.on_check(failure(false, Some(Health::Down))));
+        let server = &state.services[0].servers[0];
+        assert_eq!((server.health, server.checks_run), (Health::Unknown, 0));
+        let mut current = failure(false, Some(Health::Down));
+        current.run = crate::check::runner::CheckerRun(1);
+        assert!(
+            state.on_check(current),
+            "the current run's Down takes it out"
+        );
+        assert_eq!(state.services[0].servers[0].health, Health::Down);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::tracking::{Monitor, TrackEvent, TrackState};
 use super::vrrp_shell::{ShellReport, ShellReports, VrrpShell};
 use super::Snapshot;
 use crate::check::reports::{ReportReceiver, ReportSender};
-use crate::check::runner::{self, CheckReport};
+use crate::check::runner::{self, CheckReport, CheckerRun};
 use crate::config::Config;
 use crate::ipvs::table::PlaneTable;
 use crate::netlink::address::Addresses;
@@ -86,6 +86,8 @@ pub struct Engine {
     pub check_threads: crate::workers::Workers,
     /// The thread the next checker goes to (round robin).
     pub next_check_thread: usize,
+    /// The last start of a server's checkers (each start gets the next).
+    pub last_checker_run: u64,
     /// The check threads could not be started (journaled once); checkers
     /// run on the engine's thread instead.
     pub check_threads_failed: bool,
@@ -403,6 +405,7 @@ impl Engine {
     pub(super) fn start_checkers(&mut self, service: usize, server: usize) {
         self.stop_checkers(service, server);
         let vs = &self.state.services[service];
+        let run = vs.servers[server].checkers_run;
         if vs.checks_suspended {
             return;
         }
@@ -412,7 +415,8 @@ impl Engine {
             (server, &vs.servers[server].config),
         );
         let mut tasks = Vec::with_capacity(specs.len());
-        for spec in specs {
+        for mut spec in specs {
+            spec.run = run;
             // Round robin over the check threads: the engine's own thread
             // only takes their reports.
             let thread = self.next_check_thread;
@@ -435,8 +439,18 @@ impl Engine {
         self.checkers.insert((service, server), tasks);
     }
 
-    /// Stop the checkers of one real server.
+    /// Stop the checkers of one real server. A new run begins with it: whatever the stopped checkers left queued
+    /// is stale from here, whether or not new ones start.
     pub(super) fn stop_checkers(&mut self, service: usize, server: usize) {
+        self.last_checker_run += 1;
+        if let Some(runtime) = self
+            .state
+            .services
+            .get_mut(service)
+            .and_then(|s| s.servers.get_mut(server))
+        {
+            runtime.checkers_run = CheckerRun(self.last_checker_run);
+        }
         for task in self
             .checkers
             .remove(&(service, server))

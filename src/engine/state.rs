@@ -154,6 +154,8 @@ pub struct ServerRuntime {
     pub health: Health,
     /// Each checker's own verdict, in configuration order.
     pub checker_health: Vec<Health>,
+    /// The start of its checkers whose reports count; others are stale.
+    pub checkers_run: crate::check::runner::CheckerRun,
     /// The weight a `misc_dynamic` script last asked for.
     pub dynamic_weight: Option<u32>,
     /// Probes reported, all checkers together.
@@ -188,6 +190,7 @@ impl ServerRuntime {
             removed: false,
             health: initial,
             checker_health: vec![initial; checkers],
+            checkers_run: crate::check::runner::CheckerRun::default(),
             dynamic_weight: None,
             checks_run: 0,
             failures_in_a_row: 0,
