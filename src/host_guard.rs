@@ -57,8 +57,9 @@ fn armed() -> bool {
     })
 }
 
-/// Exit before doing `what` to the host when the guard is armed.
-pub fn check(what: &str) {
+/// Exit before doing `what` to the host when the guard is armed (`what`
+/// is only formatted then).
+pub fn check(what: std::fmt::Arguments<'_>) {
     if armed() {
         eprintln!(
             "director: refusing to {what} in the host's own network namespace: {VARIABLE} is set \

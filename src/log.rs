@@ -129,7 +129,7 @@ where
         } else {
             &fields.kind
         };
-        let at = (crate::engine::journal::unix_ms(), *event.metadata().level());
+        let at = (crate::engine::clock::unix_ms(), *event.metadata().level());
         let text = line(self.format, self.journal, at, kind, &fields.message);
         writeln!(writer, "{text}")
     }

@@ -86,8 +86,9 @@ impl Workers {
         Ok(self.started.get().expect("just set"))
     }
 
-    /// The runtime of thread `index` (modulo the count).
-    fn handle(&self, index: usize) -> std::io::Result<&Handle> {
+    /// The runtime of thread `index` (modulo the count), starting the
+    /// threads if need be.
+    pub fn runtime(&self, index: usize) -> std::io::Result<&Handle> {
         let workers = self.workers()?;
         Ok(&workers[index % workers.len()].handle)
     }
@@ -95,7 +96,7 @@ impl Workers {
     /// Make thread `index`'s runtime current, so that the sockets made
     /// meanwhile are driven by that thread. Starts the threads if need be.
     pub fn enter(&self, index: usize) -> std::io::Result<EnterGuard<'_>> {
-        Ok(self.handle(index)?.enter())
+        Ok(self.runtime(index)?.enter())
     }
 
     /// Run `task` on thread `index`, once the threads are running. The
@@ -110,12 +111,6 @@ impl Workers {
             .get()
             .expect("the threads start when the first socket is bound");
         workers[index % workers.len()].handle.spawn(task)
-    }
-
-    /// The runtime of thread `index` (modulo the count), starting the
-    /// threads if need be.
-    pub fn runtime(&self, index: usize) -> std::io::Result<&Handle> {
-        self.handle(index)
     }
 }
 

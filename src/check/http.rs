@@ -127,7 +127,7 @@ async fn exchange(
             .map_err(|_| format!("{to}: no complete answer within {timeout:?}"))?;
     };
     let config = client.config()?;
-    let server_name = server_name.or(client.options.server_name.as_ref()).cloned();
+    let server_name = server_name.cloned();
     tokio::task::spawn_blocking(move || {
         tls::fetch_blocking(to, &request, config, server_name, timeout)
     })

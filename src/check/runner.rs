@@ -187,7 +187,7 @@ pub async fn probe_loop(spec: CheckSpec, reports: ReportSender) {
             run: spec.run,
             log_failure: spec.log_all_failures && result.is_err(),
             took,
-            finished_unix_ms: crate::engine::journal::unix_ms(),
+            finished_unix_ms: crate::engine::clock::unix_ms(),
             result,
             weight,
             changed: verdict.changed,

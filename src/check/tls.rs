@@ -22,12 +22,10 @@ use super::net::{self, Endpoint};
 /// Where the system keeps its trusted roots (Debian).
 pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// How an SSL_GET speaks TLS.
+/// How an SSL_GET speaks TLS. The name sent as SNI and verified is the
+/// url's or the checker's `virtualhost`, given per exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsOptions {
-    /// Send this name as SNI and verify the certificate for it; the
-    /// server's address otherwise.
-    pub server_name: Option<String>,
     /// Send SNI at all (keepalived `enable_sni`).
     pub sni: bool,
     /// Verify the certificate chain and name.
@@ -42,7 +40,7 @@ pub struct TlsOptions {
 #[derive(Clone)]
 pub struct TlsClient {
     /// What the checker asked for.
-    pub options: TlsOptions,
+    options: TlsOptions,
     /// The configuration, or why it could not be built (reported by every
     /// probe, as a failed check).
     config: Result<Arc<ClientConfig>, String>,
@@ -158,8 +156,8 @@ fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
 }
 
 /// Send `request` over TLS to `target` and read the whole response;
-/// `server_name` (SNI and the name verified) is the checker's unless a url
-/// has its own.
+/// `server_name` (SNI and the name verified) is the url's or the checker's
+/// `virtualhost`, the server's address when neither has one.
 pub fn fetch_blocking(
     to: Endpoint,
     request: &str,

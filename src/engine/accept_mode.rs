@@ -83,7 +83,7 @@ impl AcceptRules {
         if wanted == self.installed {
             return Ok(());
         }
-        crate::host_guard::check("install nftables accept-mode rules");
+        crate::host_guard::check(format_args!("install nftables accept-mode rules"));
         crate::nft::apply(&ruleset(&wanted), "accept-mode rules")?;
         self.installed = wanted;
         Ok(())

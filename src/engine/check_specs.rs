@@ -36,7 +36,6 @@ fn http_probe(check: &HttpGet, tls: bool) -> Probe {
         http_1_1: check.http_1_1,
         tls: tls.then(|| {
             TlsClient::new(TlsOptions {
-                server_name: check.virtualhost.clone(),
                 sni: check.enable_sni,
                 verify: check.verify_certificate,
                 ca_file: check.ca_file.clone(),

@@ -60,7 +60,7 @@ impl EngineHandle {
     /// Through the control socket it arrives after the reply, so this
     /// waits for it up to 2 s; after that, the latest snapshot, if any.
     pub async fn fresh_snapshot(&self, origin: &str) -> Option<Arc<Snapshot>> {
-        let asked_at = super::journal::unix_ms();
+        let asked_at = super::clock::unix_ms();
         self.refresh(origin).await;
         let mut snapshots = self.snapshots.clone();
         let fresh = async {

@@ -3,7 +3,6 @@
 use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,14 +50,6 @@ pub struct Journal {
     /// after a change: snapshots between two events share one copy instead
     /// of cloning up to JOURNAL_CAPACITY entries each.
     shared: OnceCell<Arc<[Event]>>,
-}
-
-/// Milliseconds since the Unix epoch, now (for shells; the engine's state
-/// takes its time from [`super::clock::Now`]).
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Journal {

@@ -232,7 +232,9 @@ impl Engine {
                 }
                 Some(read) = reads.recv() => {
                     self.stamp();
+                    // It publishes before it answers.
                     self.finish_reload(&mut reloads, read);
+                    continue;
                 }
                 () = inputs.checks.urgent() => {
                     self.stamp();
@@ -439,8 +441,9 @@ impl Engine {
         self.checkers.insert((service, server), tasks);
     }
 
-    /// Stop the checkers of one real server. A new run begins with it: whatever the stopped checkers left queued
-    /// is stale from here, whether or not new ones start.
+    /// Stop the checkers of one real server. A new run begins with it:
+    /// whatever the stopped checkers left queued is stale from here,
+    /// whether or not new ones start.
     pub(super) fn stop_checkers(&mut self, service: usize, server: usize) {
         self.last_checker_run += 1;
         if let Some(runtime) = self

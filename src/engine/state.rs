@@ -351,8 +351,9 @@ pub struct EngineState {
     pub services: Vec<ServiceRuntime>,
     /// The event log.
     pub journal: Journal,
-    /// The monotonic time of the input being handled (see `set_clock`).
-    pub now: std::time::Instant,
+    /// The monotonic time of the input being handled (see `set_clock`;
+    /// the wall time is the journal's clock).
+    handled_at: std::time::Instant,
     /// Scripts to run (notify_up/down, quorum_up/down), oldest first.
     pub pending_scripts: Vec<String>,
     /// The data plane in use: "userspace" or "kernel".
@@ -385,7 +386,7 @@ impl EngineState {
             instances,
             services,
             journal: Journal::default(),
-            now: std::time::Instant::now(),
+            handled_at: std::time::Instant::now(),
             pending_scripts: Vec::new(),
             dataplane: crate::ipvs::model::PlaneKind::Userspace,
             lvs_timeouts: config.global.lvs_timeouts,
@@ -479,14 +480,14 @@ impl EngineState {
     /// Take the time of the input about to be handled: what is journaled,
     /// stamped or compared from here on uses it, never a clock of its own.
     pub fn set_clock(&mut self, now: super::clock::Now) {
-        self.now = now.at;
+        self.handled_at = now.at;
         self.journal.set_clock(now.unix_ms);
     }
 
     /// The time of the input being handled.
     pub fn now(&self) -> super::clock::Now {
         super::clock::Now {
-            at: self.now,
+            at: self.handled_at,
             unix_ms: self.journal.clock(),
         }
     }

@@ -155,7 +155,7 @@ fn start_plane(
     kernel_options: kernel_plane::KernelOptions,
 ) -> Result<DataPlane, String> {
     let kernel = |tables| {
-        crate::host_guard::check("program the kernel's IPVS table");
+        crate::host_guard::check(format_args!("program the kernel's IPVS table"));
         kernel_plane::start(tables, kernel_options)
             .map(DataPlane::Kernel)
             .map_err(|e| format!("kernel data plane: {e}"))

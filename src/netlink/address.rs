@@ -85,7 +85,7 @@ impl Addresses {
     /// Add an address; adding one already present succeeds. IPv6 addresses
     /// skip duplicate address detection, as keepalived's do.
     pub fn add(&self, address: &InterfaceAddress) -> Result<(), AddressError> {
-        crate::host_guard::check(&format!("add {address}"));
+        crate::host_guard::check(format_args!("add {address}"));
         self.request(Rtm::Newaddr, NlmF::CREATE | NlmF::REPLACE, address)
             .map_err(|cause| AddressError {
                 operation: format!("add {address}"),
@@ -95,7 +95,7 @@ impl Addresses {
 
     /// Remove an address; removing one already absent succeeds.
     pub fn remove(&self, address: &InterfaceAddress) -> Result<(), AddressError> {
-        crate::host_guard::check(&format!("remove {address}"));
+        crate::host_guard::check(format_args!("remove {address}"));
         match self.request(Rtm::Deladdr, NlmF::empty(), address) {
             Err(cause) if cause.contains("Cannot assign requested address") => Ok(()),
             other => other.map_err(|cause| AddressError {

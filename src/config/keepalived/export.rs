@@ -294,8 +294,8 @@ pub fn to_keepalived(config: &Config) -> String {
     out
 }
 
-fn http_block(out: &mut String, keyword: &str, check: &HttpGet) {
-    let _ = writeln!(out, "        {keyword} {{");
+/// An HTTP_GET's or SSL_GET's urls and options, closing its block.
+fn http_body(out: &mut String, check: &HttpGet) {
     for url in &check.urls {
         let _ = writeln!(out, "            url {{\n                path {}", url.path);
         if !url.status_code.is_empty() {
@@ -372,30 +372,23 @@ fn timing(out: &mut String, timing: CheckTiming) {
     );
 }
 
-/// One checker's block, under its keepalived keyword.
+/// One checker's block, opened under its keepalived keyword.
 fn checker_block(out: &mut String, check: Checker<'_>) {
+    if let Checker::Ssl(c) = check {
+        if c.verify_certificate {
+            let _ = writeln!(
+                out,
+                "        ! director verifies this server's certificate; keepalived will not"
+            );
+        }
+    }
+    let _ = writeln!(out, "        {} {{", check.keyword());
     match check {
-        Checker::Tcp(c) => {
-            let _ = writeln!(out, "        TCP_CHECK {{");
-            timing(out, c.timing());
-        }
-        Checker::Http(c) => http_block(out, "HTTP_GET", c),
-        Checker::Ssl(c) => {
-            if c.verify_certificate {
-                let _ = writeln!(
-                    out,
-                    "        ! director verifies this server's certificate; keepalived will not"
-                );
-            }
-            http_block(out, "SSL_GET", c);
-        }
-        Checker::Misc(c) => misc_block(out, c),
-        Checker::Ping(c) => {
-            let _ = writeln!(out, "        PING_CHECK {{");
-            timing(out, c.timing());
-        }
+        Checker::Tcp(c) => timing(out, c.timing()),
+        Checker::Ping(c) => timing(out, c.timing()),
+        Checker::Http(c) | Checker::Ssl(c) => http_body(out, c),
+        Checker::Misc(c) => misc_body(out, c),
         Checker::Udp(c) => {
-            let _ = writeln!(out, "        UDP_CHECK {{");
             if let Some(payload) = &c.payload {
                 let _ = writeln!(out, "            payload {payload}");
             }
@@ -406,14 +399,12 @@ fn checker_block(out: &mut String, check: Checker<'_>) {
             timing(out, c.timing());
         }
         Checker::Smtp(c) => {
-            let _ = writeln!(out, "        SMTP_CHECK {{");
             if let Some(helo) = &c.helo_name {
                 let _ = writeln!(out, "            helo_name {helo}");
             }
             timing(out, c.timing());
         }
         Checker::Dns(c) => {
-            let _ = writeln!(out, "        DNS_CHECK {{");
             if let Some(kind) = &c.record_type {
                 let _ = writeln!(out, "            type {kind}");
             }
@@ -423,11 +414,7 @@ fn checker_block(out: &mut String, check: Checker<'_>) {
             timing(out, c.timing());
         }
         Checker::File(c) => {
-            let _ = writeln!(
-                out,
-                "        FILE_CHECK {{\n            track_file {}",
-                c.track_file
-            );
+            let _ = writeln!(out, "            track_file {}", c.track_file);
             if let Some(weight) = c.weight {
                 let reverse = if c.reverse { " reverse" } else { "" };
                 let _ = writeln!(out, "            weight {weight}{reverse}");
@@ -437,12 +424,9 @@ fn checker_block(out: &mut String, check: Checker<'_>) {
     }
 }
 
-fn misc_block(out: &mut String, check: &MiscCheck) {
-    let _ = writeln!(
-        out,
-        "        MISC_CHECK {{\n            misc_path {}",
-        quoted(&check.misc_path)
-    );
+/// A MISC_CHECK's options, closing its block.
+fn misc_body(out: &mut String, check: &MiscCheck) {
+    let _ = writeln!(out, "            misc_path {}", quoted(&check.misc_path));
     if let Some(timeout) = check.misc_timeout {
         let _ = writeln!(out, "            misc_timeout {timeout}");
     }
