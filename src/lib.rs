@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod engine;
 pub mod host_guard;
 pub mod http;
+pub mod ids;
 pub mod ipvs;
 pub mod lab;
 pub mod log;

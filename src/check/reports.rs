@@ -96,12 +96,13 @@ mod tests {
     use super::*;
     use crate::ipvs::model::Health;
 
-    fn report(checker: usize, changed: Option<Health>) -> CheckReport {
+    fn report(slot: usize, changed: Option<Health>) -> CheckReport {
         CheckReport {
-            service: 0,
-            server: 0,
-            checker,
-            run: super::super::runner::CheckerRun::default(),
+            checker: crate::ids::CheckerId {
+                server: crate::ids::ServerId::fresh(),
+                run: crate::ids::CheckerRun::fresh(),
+                slot,
+            },
             result: Ok(()),
             weight: None,
             changed,
@@ -124,7 +125,7 @@ mod tests {
             .expect("a change of health wakes the engine");
         let mut taken = Vec::new();
         receiver.take(&mut taken);
-        let order: Vec<usize> = taken.iter().map(|r| r.checker).collect();
+        let order: Vec<usize> = taken.iter().map(|r| r.checker.slot).collect();
         assert_eq!(order, [0, 1, 2]);
         receiver.take(&mut taken);
         assert!(taken.is_empty());

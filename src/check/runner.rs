@@ -9,28 +9,15 @@ use super::policy::{Policy, PolicyParams};
 use super::reports::ReportSender;
 use super::udp::UdpProbe;
 use super::{dns, file, http, misc, ping, smtp, tcp, udp};
+use crate::ids::CheckerId;
 use crate::ipvs::model::Health;
 use crate::ipvs::sched::Random;
-
-/// Which start of a real server's checkers a report comes from: the
-/// engine gives every start a new one, so a report still queued from
-/// checkers it has stopped (a reload changed them, the server was removed
-/// and added again at the same place) is recognised and dropped instead of
-/// being taken for the new checkers' verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CheckerRun(pub u64);
 
 /// One probe's outcome, reported to the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
-    /// Index of the virtual service in the configuration.
-    pub service: usize,
-    /// Index of the real server within it.
-    pub server: usize,
-    /// Which of the real server's checkers (configuration order).
-    pub checker: usize,
-    /// The start of the server's checkers it comes from.
-    pub run: CheckerRun,
+    /// The checker it comes from.
+    pub checker: CheckerId,
     /// The probe's result: `Ok` or the failure's description.
     pub result: Result<(), String>,
     /// The weight a `misc_dynamic` script asked for.
@@ -95,14 +82,8 @@ pub enum Probe {
 /// What to probe and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
-    /// Index of the virtual service.
-    pub service: usize,
-    /// Index of the real server.
-    pub server: usize,
-    /// Which of the real server's checkers.
-    pub checker: usize,
-    /// The start of the server's checkers it belongs to.
-    pub run: CheckerRun,
+    /// Which checker it is.
+    pub checker: CheckerId,
     /// Where to connect (network probes).
     pub target: SocketAddr,
     /// The source address (and port, when not 0) of network probes.
@@ -181,10 +162,7 @@ pub async fn probe_loop(spec: CheckSpec, reports: ReportSender) {
         let took = started.elapsed();
         let verdict = policy.observe(result.is_ok());
         let report = CheckReport {
-            service: spec.service,
-            server: spec.server,
             checker: spec.checker,
-            run: spec.run,
             log_failure: spec.log_all_failures && result.is_err(),
             took,
             finished_unix_ms: crate::engine::clock::unix_ms(),

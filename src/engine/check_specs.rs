@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use crate::check::http::{BodyPattern, HttpProbe, UrlCheck};
 use crate::check::policy::PolicyParams;
-use crate::check::runner::{CheckSpec, CheckerRun, Probe};
+use crate::check::runner::{CheckSpec, Probe};
 use crate::check::tls::{TlsClient, TlsOptions};
 use crate::check::udp::UdpProbe;
 use crate::config::values::DnsType;
 use crate::config::{
     CheckTiming, Checker, HttpGet, RealServer, Timed, VirtualServer, VrrpTrackFile,
 };
+use crate::ids::CheckerId;
 
 fn http_probe(check: &HttpGet, tls: bool) -> Probe {
     let urls = check
@@ -105,24 +106,22 @@ fn probe_of(
     })
 }
 
-/// The checkers of real server `r` of service `s`, numbered in
-/// [`RealServer::checkers`] order.
+/// The checkers of real server `real` of `service`, in
+/// [`RealServer::checkers`] order; `checker` names the one at each slot.
 pub fn server_specs(
     track_files: &[VrrpTrackFile],
-    (s, service): (usize, &VirtualServer),
-    (r, real): (usize, &RealServer),
+    service: &VirtualServer,
+    real: &RealServer,
+    checker: impl Fn(usize) -> CheckerId,
 ) -> Vec<CheckSpec> {
     real.checkers()
         .filter_map(|checker| probe_of(checker, track_files, service, real))
         .enumerate()
-        .map(|(checker, (timing, probe))| {
+        .map(|(slot, (timing, probe))| {
             let port = timing.connect_port.map_or(real.port.0, |p| p.0);
             let bind_port = timing.bind_port.map_or(0, |p| p.0);
             CheckSpec {
-                service: s,
-                server: r,
-                checker,
-                run: CheckerRun::default(),
+                checker: checker(slot),
                 target: SocketAddr::new(timing.connect_ip.unwrap_or(real.address), port),
                 bind: timing.bindto.map(|ip| SocketAddr::new(ip, bind_port)),
                 log_all_failures: timing.log_all_failures,

@@ -73,12 +73,9 @@ mod tests {
         }
     }
 
-    fn down_report(finished_unix_ms: u64) -> CheckReport {
+    fn down_report(state: &EngineState, finished_unix_ms: u64) -> CheckReport {
         CheckReport {
-            service: 0,
-            server: 0,
-            checker: 0,
-            run: crate::check::runner::CheckerRun::default(),
+            checker: state.services[0].servers[0].checker(0),
             result: Err("connect 192.0.2.21:80: Connection refused".into()),
             weight: None,
             changed: Some(Health::Down),
@@ -102,7 +99,7 @@ mod tests {
         let now = state.now().at;
         state.apply(&drain, now).0.unwrap();
         state.set_clock(at(t0, 4_000));
-        state.on_check(down_report(T0_MS + 3_900));
+        state.on_check(down_report(&state, T0_MS + 3_900));
         let events: Vec<(u64, String)> = state
             .journal
             .events()

@@ -26,9 +26,6 @@ impl EngineState {
     pub fn update_suspensions(&mut self) -> Vec<(usize, bool)> {
         let mut changed = Vec::new();
         for (index, service) in self.services.iter_mut().enumerate() {
-            if service.removed {
-                continue;
-            }
             let address = service.config.address;
             let suspend = service.config.ha_suspend && !self.local_addresses.contains(&address);
             if suspend == service.checks_suspended {
@@ -54,14 +51,16 @@ impl Engine {
     /// Stop or start the checkers of every service whose suspension changed.
     pub(super) fn apply_suspensions(&mut self) {
         for (service, suspended) in self.state.update_suspensions() {
-            let servers: Vec<usize> = (0..self.state.services[service].servers.len())
-                .filter(|r| !self.state.services[service].servers[*r].removed)
+            let servers: Vec<_> = self.state.services[service]
+                .servers
+                .iter()
+                .map(|r| r.id)
                 .collect();
-            for server in servers {
+            for id in servers {
                 if suspended {
-                    self.stop_checkers(service, server);
+                    self.stop_checkers(id);
                 } else {
-                    self.start_checkers(service, server);
+                    self.start_checkers(id);
                 }
             }
         }

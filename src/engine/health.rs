@@ -21,19 +21,16 @@ pub fn combined(verdicts: &[Health]) -> Health {
 impl EngineState {
     /// Take a check result; returns whether the data-plane table changed.
     pub fn on_check(&mut self, report: CheckReport) -> bool {
-        let Some(service) = self.services.get_mut(report.service) else {
+        // From a server gone since (a reload, an operator's removal).
+        let Some((s, r)) = self.locate(report.checker.server) else {
             return false;
         };
-        if service.removed {
-            return false;
-        }
+        let service = &mut self.services[s];
         let service_config = &service.config;
-        let Some(server) = service.servers.get_mut(report.server) else {
-            return false;
-        };
-        // From checkers stopped since (a reload, a removal): not this
-        // server's verdict any more.
-        if report.run != server.checkers_run {
+        let server = &mut service.servers[r];
+        // From checkers stopped since (a reload changed them, suspended):
+        // not this server's verdict any more.
+        if report.checker.run != server.checkers_run {
             return false;
         }
         // Names are built only for the journal: most reports change nothing.
@@ -81,7 +78,7 @@ impl EngineState {
         let Some(verdict) = report.changed else {
             return table_changed;
         };
-        if let Some(slot) = server.checker_health.get_mut(report.checker) {
+        if let Some(slot) = server.checker_health.get_mut(report.checker.slot) {
             *slot = verdict;
         }
         let health = combined(&server.checker_health);
@@ -124,12 +121,9 @@ mod tests {
         EngineState::new(&config, "d1".into(), &[])
     }
 
-    fn failure(log_failure: bool, changed: Option<Health>) -> CheckReport {
+    fn failure(state: &EngineState, log_failure: bool, changed: Option<Health>) -> CheckReport {
         CheckReport {
-            service: 0,
-            server: 0,
-            checker: 0,
-            run: crate::check::runner::CheckerRun::default(),
+            checker: state.services[0].servers[0].checker(0),
             result: Err("connect: connection refused".into()),
             weight: None,
             changed,
@@ -142,9 +136,9 @@ mod tests {
     #[test]
     fn log_all_failures_journals_every_failure_and_a_change_once() {
         let mut state = state();
-        state.on_check(failure(true, None));
-        state.on_check(failure(true, Some(Health::Down)));
-        state.on_check(failure(false, None));
+        state.on_check(failure(&state, true, None));
+        state.on_check(failure(&state, true, Some(Health::Down)));
+        state.on_check(failure(&state, false, None));
         let texts: Vec<_> = state.journal.events().map(|e| e.text.clone()).collect();
         assert_eq!(
             texts,
@@ -158,18 +152,49 @@ mod tests {
     #[test]
     fn a_report_from_stopped_checkers_is_not_the_servers_verdict() {
         let mut state = state();
-        // The server's checkers were restarted: run 1 counts, run 0 is stale.
-        state.services[0].servers[0].checkers_run = crate::check::runner::CheckerRun(1);
-        assert!(!state.on_check(failure(false, Some(Health::Down))));
+        let stale = failure(&state, false, Some(Health::Down));
+        // The server's checkers were restarted: the new run counts.
+        state.services[0].servers[0].checkers_run = crate::ids::CheckerRun::fresh();
+        assert!(!state.on_check(stale));
         let server = &state.services[0].servers[0];
         assert_eq!((server.health, server.checks_run), (Health::Unknown, 0));
-        let mut current = failure(false, Some(Health::Down));
-        current.run = crate::check::runner::CheckerRun(1);
+        let current = failure(&state, false, Some(Health::Down));
         assert!(
             state.on_check(current),
             "the current run's Down takes it out"
         );
         assert_eq!(state.services[0].servers[0].health, Health::Down);
+    }
+
+    #[test]
+    fn a_report_from_a_removed_server_is_not_taken_for_the_one_now_in_its_place() {
+        let text = "[[virtual_server]]\nname = \"web\"\naddress = \"192.0.2.50\"\nport = 80\n\
+                    [[virtual_server.real_server]]\nname = \"rs1\"\naddress = \"192.0.2.21\"\nport = 80\n\
+                    [virtual_server.real_server.tcp_check]\n\
+                    [[virtual_server.real_server]]\nname = \"rs2\"\naddress = \"192.0.2.22\"\nport = 80\n\
+                    [virtual_server.real_server.tcp_check]\n";
+        let config = crate::config::parse_str("t.toml", text).unwrap();
+        let mut state = EngineState::new(&config, "d1".into(), &[]);
+        let from_rs1 = CheckReport {
+            changed: Some(Health::Down),
+            ..failure(&state, false, None)
+        };
+        let remove = crate::engine::command::Request {
+            command: crate::engine::command::Command::RemoveServer {
+                service: "web".into(),
+                server: "rs1".into(),
+                force: false,
+            },
+            origin: "test".into(),
+        };
+        let (answer, effects) = state.apply(&remove, std::time::Instant::now());
+        answer.unwrap();
+        assert_eq!(effects.stop_checks, Some(from_rs1.checker.server));
+        // rs2 now sits where rs1 was; rs1's last Down must not take it out.
+        assert_eq!(state.services[0].servers[0].config.display_name(), "rs2");
+        assert!(!state.on_check(from_rs1));
+        assert_eq!(state.services[0].servers[0].health, Health::Unknown);
+        assert_eq!(state.services[0].servers[0].checks_run, 0);
     }
 
     #[test]

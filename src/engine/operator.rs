@@ -19,8 +19,10 @@ pub struct Effects {
     pub vrrp: Option<(usize, Vec<Action>)>,
     /// Close every connection of (service, real server) now.
     pub close: Option<(SocketAddr, Protocol, SocketAddr)>,
-    /// Start the checkers of (service index, server index).
-    pub start_checks: Option<(usize, usize)>,
+    /// Stop the checkers of this real server (it was removed).
+    pub stop_checks: Option<crate::ids::ServerId>,
+    /// Start the checkers of this real server.
+    pub start_checks: Option<crate::ids::ServerId>,
 }
 
 impl EngineState {
@@ -174,7 +176,7 @@ impl EngineState {
     /// Zero the counters of the named service, or of all.
     fn zero(&mut self, service: Option<&str>) -> Result<(String, Effects), String> {
         let mut zeroed = Vec::new();
-        for s in self.services.iter().filter(|s| !s.removed) {
+        for s in &self.services {
             let name = s.config.display_name();
             let address = s.address().to_string();
             if service.is_some_and(|want| want != name && want != address) {
@@ -244,16 +246,10 @@ impl EngineState {
         let index = self.service_index(service)?;
         let vs = &mut self.services[index];
         let service_name = vs.config.display_name();
-        let known: Vec<String> = vs
-            .servers
-            .iter()
-            .filter(|r| !r.removed)
-            .map(|r| r.config.display_name())
-            .collect();
+        let known: Vec<String> = vs.servers.iter().map(|r| r.config.display_name()).collect();
         let real = vs
             .servers
             .iter_mut()
-            .filter(|r| !r.removed)
             .find(|r| r.config.display_name() == server || r.address().to_string() == server)
             .ok_or_else(|| {
                 format!(

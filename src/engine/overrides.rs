@@ -53,7 +53,7 @@ pub fn overrides(state: &EngineState) -> Vec<Command> {
             instance: i.config.name.clone(),
         })
         .collect();
-    for (_, service) in state.live_services() {
+    for service in &state.services {
         let name = service.config.display_name();
         let configured: std::collections::HashMap<_, _> = service
             .config
@@ -61,20 +61,21 @@ pub fn overrides(state: &EngineState) -> Vec<Command> {
             .iter()
             .map(|c| ((c.address, c.port.0), c))
             .collect();
+        // A configured server that is not running: an operator removed it.
+        for real in &service.config.real_servers {
+            let at = std::net::SocketAddr::new(real.address, real.port.0);
+            if !service.servers.iter().any(|r| r.address() == at) {
+                commands.push(Command::RemoveServer {
+                    service: name.clone(),
+                    server: real.display_name(),
+                    force: false,
+                });
+            }
+        }
         for server in &service.servers {
             let server_name = server.config.display_name();
-            let configured = configured.get(&(server.config.address, server.config.port.0));
-            match configured {
-                None if server.removed => continue,
+            match configured.get(&(server.config.address, server.config.port.0)) {
                 None => commands.push(added(&name, server)),
-                Some(_) if server.removed => {
-                    commands.push(Command::RemoveServer {
-                        service: name.clone(),
-                        server: server_name,
-                        force: false,
-                    });
-                    continue;
-                }
                 Some(configured) if server.weight != configured.weight.0 => {
                     commands.push(Command::SetWeight {
                         service: name.clone(),

@@ -10,7 +10,7 @@ use crate::check::quorum::QuorumChange;
 impl EngineState {
     /// Re-evaluate every service's quorum, queueing scripts for changes.
     pub fn refresh_quorums(&mut self) {
-        for service in self.services.iter_mut().filter(|s| !s.removed) {
+        for service in self.services.iter_mut() {
             let live = service.live_weight();
             let Some(change) = service.quorum.observe(live) else {
                 continue;
@@ -44,7 +44,7 @@ impl EngineState {
     pub fn omega_scripts(&self) -> Vec<String> {
         self.services
             .iter()
-            .filter(|s| !s.removed && s.config.omega && s.quorum.is_up())
+            .filter(|s| s.config.omega && s.quorum.is_up())
             .filter_map(|s| s.config.quorum_down.clone())
             .collect()
     }

@@ -290,11 +290,11 @@ impl Engine {
         }
 
         let applied = self.state.apply_service_steps(plan.services);
-        for (service, server) in applied.stop_checks {
-            self.stop_checkers(service, server);
+        for id in applied.stop_checks {
+            self.stop_checkers(id);
         }
-        for (service, server) in applied.start_checks {
-            self.start_checkers(service, server);
+        for id in applied.start_checks {
+            self.start_checkers(id);
         }
         self.apply_suspensions();
         self.push_table();

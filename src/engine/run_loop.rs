@@ -23,8 +23,9 @@ use super::tracking::{Monitor, TrackEvent, TrackState};
 use super::vrrp_shell::{ShellReport, ShellReports, VrrpShell};
 use super::Snapshot;
 use crate::check::reports::{ReportReceiver, ReportSender};
-use crate::check::runner::{self, CheckReport, CheckerRun};
+use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
+use crate::ids::{CheckerRun, ServerId};
 use crate::ipvs::table::PlaneTable;
 use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
@@ -80,14 +81,12 @@ pub struct Engine {
     /// The buffer the check reports are taken into, kept between turns.
     pub check_batch: Vec<CheckReport>,
     /// The running checkers of each (service, server).
-    pub checkers: HashMap<(usize, usize), Vec<JoinHandle<()>>>,
+    pub checkers: HashMap<ServerId, Vec<JoinHandle<()>>>,
     /// The threads the checkers run on (one per core), so that ten
     /// thousand checks a second never queue behind the engine loop.
     pub check_threads: crate::workers::Workers,
     /// The thread the next checker goes to (round robin).
     pub next_check_thread: usize,
-    /// The last start of a server's checkers (each start gets the next).
-    pub last_checker_run: u64,
     /// The check threads could not be started (journaled once); checkers
     /// run on the engine's thread instead.
     pub check_threads_failed: bool,
@@ -124,10 +123,8 @@ impl Engine {
         self.state
             .journal
             .record(EventKind::Engine, format!("engine started on {node}"));
-        for service in 0..self.state.services.len() {
-            for server in 0..self.state.services[service].servers.len() {
-                self.start_checkers(service, server);
-            }
+        for id in self.state.server_ids() {
+            self.start_checkers(id);
         }
         for line in super::track_files::initialise(&self.config.vrrp_track_files) {
             self.state.journal.record(EventKind::Engine, line);
@@ -163,7 +160,7 @@ impl Engine {
             // Without virtual services (a reload may add or remove them)
             // nothing changes between events, so there is no periodic
             // wake-up, only the one that publishes stale counters.
-            let periodic = self.state.live_services().next().is_some();
+            let periodic = !self.state.services.is_empty();
             // A pacer's adverts count without waking the engine: while
             // someone watches live, they are published as other counters.
             let paced = self.live.any()
@@ -214,11 +211,9 @@ impl Engine {
                             answer = answer.map(|text| format!("{text} ({note})"));
                         }
                     }
+                    self.restart_checks(&effects);
                     if let Some((index, actions)) = effects.vrrp {
                         self.carry_out(index, actions);
-                    }
-                    if let Some((service, server)) = effects.start_checks {
-                        self.start_checkers(service, server);
                     }
                     if answer.is_ok() && !request.command.is_read_only() {
                         self.keep_overrides();
@@ -367,9 +362,7 @@ impl Engine {
                 Ok(_) => kept += 1,
                 Err(why) => dropped.push(why),
             }
-            if let Some((service, server)) = effects.start_checks {
-                self.start_checkers(service, server);
-            }
+            self.restart_checks(&effects);
         }
         self.push_table();
         let mut text = format!("restored {kept} operator override(s) from {path}");
@@ -402,23 +395,26 @@ impl Engine {
         }
     }
 
-    /// Start (or start again) the checkers of one real server.
+    /// Start (or start again) the checkers of real server `id`.
     /// Nothing starts while the service's checks are suspended (`ha_suspend`).
-    pub(super) fn start_checkers(&mut self, service: usize, server: usize) {
-        self.stop_checkers(service, server);
+    pub(super) fn start_checkers(&mut self, id: ServerId) {
+        self.stop_checkers(id);
+        let Some((service, server)) = self.state.locate(id) else {
+            return;
+        };
         let vs = &self.state.services[service];
-        let run = vs.servers[server].checkers_run;
         if vs.checks_suspended {
             return;
         }
+        let real = &vs.servers[server];
         let specs = server_specs(
             &self.config.vrrp_track_files,
-            (service, &vs.config),
-            (server, &vs.servers[server].config),
+            &vs.config,
+            &real.config,
+            |slot| real.checker(slot),
         );
         let mut tasks = Vec::with_capacity(specs.len());
-        for mut spec in specs {
-            spec.run = run;
+        for spec in specs {
             // Round robin over the check threads: the engine's own thread
             // only takes their reports.
             let thread = self.next_check_thread;
@@ -438,29 +434,28 @@ impl Engine {
             };
             tasks.push(task);
         }
-        self.checkers.insert((service, server), tasks);
+        self.checkers.insert(id, tasks);
     }
 
-    /// Stop the checkers of one real server. A new run begins with it:
+    /// Stop the checkers of real server `id`. A new run begins with it:
     /// whatever the stopped checkers left queued is stale from here,
     /// whether or not new ones start.
-    pub(super) fn stop_checkers(&mut self, service: usize, server: usize) {
-        self.last_checker_run += 1;
-        if let Some(runtime) = self
-            .state
-            .services
-            .get_mut(service)
-            .and_then(|s| s.servers.get_mut(server))
-        {
-            runtime.checkers_run = CheckerRun(self.last_checker_run);
+    pub(super) fn stop_checkers(&mut self, id: ServerId) {
+        if let Some((service, server)) = self.state.locate(id) {
+            self.state.services[service].servers[server].checkers_run = CheckerRun::fresh();
         }
-        for task in self
-            .checkers
-            .remove(&(service, server))
-            .into_iter()
-            .flatten()
-        {
+        for task in self.checkers.remove(&id).into_iter().flatten() {
             task.abort();
+        }
+    }
+
+    /// Stop and start the checkers a command's effects name.
+    pub(super) fn restart_checks(&mut self, effects: &super::operator::Effects) {
+        if let Some(id) = effects.stop_checks {
+            self.stop_checkers(id);
+        }
+        if let Some(id) = effects.start_checks {
+            self.start_checkers(id);
         }
     }
 

@@ -1,7 +1,7 @@
 //! The engine's state and the views derived from it: the data-plane table
 //! and the snapshot. Everything here is synchronous and free of I/O.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use crate::check::quorum::Quorum;
 use crate::config::{
     Config, Forwarding, LvsTimeouts, RealServer, VirtualServer, VrrpInstance, VrrpVersion,
 };
+use crate::ids::{CheckerId, CheckerRun, ServerId};
 use crate::ipvs::model::{endpoint, DestStats, Health, StatsSample};
 use crate::ipvs::sched::SchedFlags;
 use crate::ipvs::table::{Persistence, PlaneDest, PlaneService, PlaneTable};
@@ -140,22 +141,21 @@ impl InstanceRuntime {
 /// One real server's runtime.
 #[derive(Debug)]
 pub struct ServerRuntime {
+    /// Its identity while the engine runs it.
+    pub id: ServerId,
     /// Its configuration.
     pub config: RealServer,
     /// Weight set by configuration or an operator's reweight.
     pub weight: u32,
     /// Drained by an operator.
     pub drained: bool,
-    /// Removed by an operator; kept (out of the table and the snapshot) so
-    /// that check reports keep their indices.
-    pub removed: bool,
     /// The checkers' combined verdict: down if any is down, up when all
     /// are up.
     pub health: Health,
     /// Each checker's own verdict, in configuration order.
     pub checker_health: Vec<Health>,
     /// The start of its checkers whose reports count; others are stale.
-    pub checkers_run: crate::check::runner::CheckerRun,
+    pub checkers_run: CheckerRun,
     /// The weight a `misc_dynamic` script last asked for.
     pub dynamic_weight: Option<u32>,
     /// Probes reported, all checkers together.
@@ -184,13 +184,13 @@ impl ServerRuntime {
             Health::Unknown
         };
         ServerRuntime {
+            id: ServerId::fresh(),
             weight: config.weight.0,
             config,
             drained: false,
-            removed: false,
             health: initial,
             checker_health: vec![initial; checkers],
-            checkers_run: crate::check::runner::CheckerRun::default(),
+            checkers_run: CheckerRun::fresh(),
             dynamic_weight: None,
             checks_run: 0,
             failures_in_a_row: 0,
@@ -205,6 +205,15 @@ impl ServerRuntime {
     /// `address:port`.
     pub fn address(&self) -> SocketAddr {
         SocketAddr::new(self.config.address, self.config.port.0)
+    }
+
+    /// Its checker at `slot` in the current run of its checkers.
+    pub fn checker(&self, slot: usize) -> CheckerId {
+        CheckerId {
+            server: self.id,
+            run: self.checkers_run,
+            slot,
+        }
     }
 
     /// Start its checkers' verdicts afresh after its checks changed.
@@ -225,7 +234,7 @@ impl ServerRuntime {
 
     /// Whether the data plane should know it at all.
     pub fn in_table(&self) -> bool {
-        !self.removed && (self.health != Health::Down || self.config.inhibit_on_failure)
+        self.health != Health::Down || self.config.inhibit_on_failure
     }
 
     /// The last weight above 0, from which mh builds its table.
@@ -267,9 +276,6 @@ pub struct ServiceRuntime {
     /// Its checkers are stopped: `ha_suspend`, and its address is not on
     /// this host. A service starts so, until the address is seen.
     pub checks_suspended: bool,
-    /// Gone from the configuration at a reload; kept (out of the table
-    /// and the snapshot) so that check reports keep their indices.
-    pub removed: bool,
 }
 
 impl ServiceRuntime {
@@ -292,7 +298,6 @@ impl ServiceRuntime {
             sorry_rates: RateSet::default(),
             enabled: true,
             checks_suspended: config.ha_suspend,
-            removed: false,
             config,
         }
     }
@@ -365,6 +370,9 @@ pub struct EngineState {
     pub plane_timeouts: Timeouts,
     /// The `ha_suspend` services' addresses last seen on this host.
     pub local_addresses: HashSet<IpAddr>,
+    /// Where each real server is (service, server position); rebuilt by
+    /// `reindex` whenever servers come or go.
+    positions: HashMap<ServerId, (usize, usize)>,
 }
 
 impl EngineState {
@@ -381,7 +389,7 @@ impl EngineState {
             .iter()
             .map(|vs| ServiceRuntime::new(vs.clone()))
             .collect();
-        EngineState {
+        let mut state = EngineState {
             node,
             instances,
             services,
@@ -392,23 +400,50 @@ impl EngineState {
             lvs_timeouts: config.global.lvs_timeouts,
             plane_timeouts: Timeouts::default(),
             local_addresses: HashSet::new(),
+            positions: HashMap::new(),
+        };
+        state.reindex();
+        state
+    }
+
+    /// Learn again where every real server is: after services or servers
+    /// came or went (a reload, an operator's add or remove).
+    pub fn reindex(&mut self) {
+        self.positions.clear();
+        for (s, service) in self.services.iter().enumerate() {
+            for (r, server) in service.servers.iter().enumerate() {
+                self.positions.insert(server.id, (s, r));
+            }
         }
     }
 
-    /// The services still configured (or added by an operator), with their indices.
-    pub fn live_services(&self) -> impl Iterator<Item = (usize, &ServiceRuntime)> {
-        self.services.iter().enumerate().filter(|(_, s)| !s.removed)
+    /// Every real server's identity, service by service.
+    pub fn server_ids(&self) -> Vec<ServerId> {
+        self.services
+            .iter()
+            .flat_map(|s| s.servers.iter().map(|r| r.id))
+            .collect()
+    }
+
+    /// Where real server `id` is (service, server position); `None` once
+    /// it has gone.
+    pub fn locate(&self, id: ServerId) -> Option<(usize, usize)> {
+        let (s, r) = *self.positions.get(&id)?;
+        let found = self.services.get(s)?.servers.get(r)?;
+        // A missed reindex must lose a report, never misplace it.
+        (found.id == id).then_some((s, r))
     }
 
     /// The index of the live service named `name` (or `address:port`).
     pub fn service_index(&self, name: &str) -> Result<usize, String> {
-        self.live_services()
-            .find(|(_, s)| s.config.display_name() == name || s.address().to_string() == name)
-            .map(|(index, _)| index)
+        self.services
+            .iter()
+            .position(|s| s.config.display_name() == name || s.address().to_string() == name)
             .ok_or_else(|| {
                 let known: Vec<String> = self
-                    .live_services()
-                    .map(|(_, s)| s.config.display_name())
+                    .services
+                    .iter()
+                    .map(|s| s.config.display_name())
                     .collect();
                 format!(
                     "unknown virtual service {name:?} (known: {})",
@@ -421,8 +456,9 @@ impl EngineState {
     pub fn plane_table(&self) -> PlaneTable {
         PlaneTable {
             services: self
-                .live_services()
-                .map(|(_, s)| PlaneService {
+                .services
+                .iter()
+                .map(|s| PlaneService {
                     address: s.address(),
                     protocol: s.config.protocol,
                     scheduler: s.config.scheduler,
@@ -510,10 +546,9 @@ impl EngineState {
                 .map(|i| instance_view(i, self.journal.clock()))
                 .collect(),
             services: self
-                .live_services()
-                .map(|(_, s)| {
-                    service_view(s, self.dataplane == crate::ipvs::model::PlaneKind::Kernel)
-                })
+                .services
+                .iter()
+                .map(|s| service_view(s, self.dataplane == crate::ipvs::model::PlaneKind::Kernel))
                 .collect(),
             events: self.journal.shared(),
             timeouts: (self.dataplane == crate::ipvs::model::PlaneKind::Userspace).then(|| {
@@ -647,7 +682,6 @@ fn service_view(s: &ServiceRuntime, kernel: bool) -> ServiceView {
         servers: s
             .servers
             .iter()
-            .filter(|r| !r.removed)
             .map(|r| server_view(r, forwarding_name(s, r, kernel)))
             .collect(),
     }

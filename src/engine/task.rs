@@ -110,7 +110,6 @@ pub async fn start(
         checkers: std::collections::HashMap::new(),
         check_threads: crate::workers::Workers::new("check", check_threads()),
         next_check_thread: 0,
-        last_checker_run: 0,
         check_threads_failed: false,
         track_events,
         monitors: Vec::new(),

@@ -27,8 +27,9 @@ pub(in crate::engine) struct NewServer {
 }
 
 impl EngineState {
-    /// Add `address:port` to `service`, or bring back a removed server at
-    /// that address with the new weight.
+    /// Add `address:port` to `service`; a configured server an operator
+    /// removed comes back as configured, checks included, with the new
+    /// weight.
     pub(in crate::engine) fn add_server(
         &mut self,
         service: &str,
@@ -54,66 +55,60 @@ impl EngineState {
         }
         let target = SocketAddr::new(address, port.0);
         let service_name = vs.config.display_name();
-        let found = vs.servers.iter().position(|r| r.address() == target);
-        if let Some((position, existing)) = found.map(|p| (p, &mut vs.servers[p])) {
-            if !existing.removed {
-                return Err(format!(
-                    "{service_name} already has {}",
-                    existing.config.display_name()
-                ));
-            }
-            if check.is_some() && existing.config.checker_count() > 0 {
-                return Err(format!(
-                    "{service_name}/{} comes back with the checks it had; add it without a check",
-                    existing.config.display_name()
-                ));
-            }
-            existing.removed = false;
-            existing.drained = false;
-            existing.weight = weight.0;
-            existing.config.forwarding = Some(forwarding);
-            if name.is_some() {
-                existing.config.name = name;
-            }
-            let mut effects = table_changed();
-            if let Some(check) = &check {
-                attach_check(&mut existing.config, check);
-                existing.reset_checkers(&vs.config);
-                effects.start_checks = Some((index, position));
-            }
-            return Ok((
-                format!(
-                    "{service_name}/{}: added back with weight {}{}",
-                    existing.config.display_name(),
-                    weight.0,
-                    check_words(check.as_ref())
-                ),
-                effects,
+        if let Some(existing) = vs.servers.iter().find(|r| r.address() == target) {
+            return Err(format!(
+                "{service_name} already has {}",
+                existing.config.display_name()
             ));
         }
-        let mut config = RealServer::new(address, port, weight);
-        config.name = name;
+        let configured = vs
+            .config
+            .real_servers
+            .iter()
+            .find(|r| SocketAddr::new(r.address, r.port.0) == target);
+        let back = configured.is_some();
+        let mut config = match configured {
+            Some(configured) if check.is_some() && configured.checker_count() > 0 => {
+                return Err(format!(
+                    "{service_name}/{} comes back with the checks it had; add it without a check",
+                    configured.display_name()
+                ));
+            }
+            Some(configured) => configured.clone(),
+            None => RealServer::new(address, port, weight),
+        };
         config.forwarding = Some(forwarding);
+        if name.is_some() {
+            config.name = name;
+        }
         if let Some(check) = &check {
             attach_check(&mut config, check);
         }
         let starts_down = config.starts_down(&vs.config);
-        let server = ServerRuntime::new(config, starts_down);
+        let mut server = ServerRuntime::new(config, starts_down);
+        server.weight = weight.0;
         let message = format!(
-            "{service_name}/{}: added with weight {}{}",
+            "{service_name}/{}: {} with weight {}{}",
             server.config.display_name(),
+            if back { "added back" } else { "added" },
             weight.0,
-            check_words(check.as_ref())
+            if back && check.is_none() && server.config.checker_count() > 0 {
+                ", checked as configured".to_string()
+            } else {
+                check_words(check.as_ref())
+            }
         );
         let mut effects = table_changed();
-        if check.is_some() {
-            effects.start_checks = Some((index, vs.servers.len()));
+        if server.config.checker_count() > 0 {
+            effects.start_checks = Some(server.id);
         }
         vs.servers.push(server);
+        self.reindex();
         Ok((message, effects))
     }
 
-    /// Take a server out of `service`; with `force`, close its connections.
+    /// Take a server out of `service` and stop its checkers; with `force`,
+    /// close its connections.
     pub(super) fn remove_server(
         &mut self,
         service: &str,
@@ -125,9 +120,13 @@ impl EngineState {
             .ok()
             .map(|i| (self.services[i].address(), self.services[i].config.protocol));
         let (name, real) = self.server_mut(service, server)?;
-        real.removed = true;
-        let dest = real.address();
+        let (id, dest) = (real.id, real.address());
+        if let Some((s, r)) = self.locate(id) {
+            self.services[s].servers.remove(r);
+        }
+        self.reindex();
         let mut effects = table_changed();
+        effects.stop_checks = Some(id);
         let message = if force {
             effects.close = vs.map(|(address, protocol)| (address, protocol, dest));
             format!("{name}: removed; its connections are closed")

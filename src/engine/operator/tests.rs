@@ -211,8 +211,8 @@ fn a_server_added_with_a_check_starts_down_until_the_check_passes() {
     );
     let (reply, effects) = s.apply(&request, Instant::now());
     assert!(reply.unwrap().contains("checked by http:/health"));
-    assert_eq!(effects.start_checks, Some((0, 2)));
     let added = &s.services[0].servers[2];
+    assert_eq!(effects.start_checks, Some(added.id));
     assert_eq!(added.health, Health::Down);
     assert_eq!(added.checker_health, vec![Health::Down]);
     assert_eq!(

@@ -8,16 +8,17 @@ use std::net::SocketAddr;
 use super::services::{ServerChange, ServiceKey, ServiceStep};
 use crate::config::{RealServer, VirtualServer};
 use crate::engine::state::{EngineState, ServerRuntime, ServiceRuntime};
+use crate::ids::ServerId;
 
 /// What applying the service steps did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Applied {
     /// In words, one entry per kind of change, for the reply and the journal.
     pub summary: Vec<String>,
-    /// (service, server) whose checkers must start (again).
-    pub start_checks: Vec<(usize, usize)>,
-    /// (service, server) whose checkers must stop.
-    pub stop_checks: Vec<(usize, usize)>,
+    /// Real servers whose checkers must start (again).
+    pub start_checks: Vec<ServerId>,
+    /// Real servers whose checkers must stop: they are gone.
+    pub stop_checks: Vec<ServerId>,
 }
 
 #[derive(Default)]
@@ -49,24 +50,22 @@ impl EngineState {
         for step in steps {
             match step {
                 ServiceStep::Add(config) => {
-                    let index = self.add_service(config);
+                    let fresh = ServiceRuntime::new(config);
+                    applied
+                        .start_checks
+                        .extend(fresh.servers.iter().map(|r| r.id));
+                    self.services.push(fresh);
                     counts.services_added += 1;
-                    for server in 0..self.services[index].servers.len() {
-                        applied.start_checks.push((index, server));
-                    }
                 }
                 ServiceStep::Remove(key) => {
-                    let Some(index) = self
-                        .service_with_key(key)
-                        .filter(|i| !self.services[*i].removed)
-                    else {
+                    let Some(index) = self.service_with_key(key) else {
                         continue;
                     };
-                    self.services[index].removed = true;
+                    let gone = self.services.remove(index);
                     counts.services_removed += 1;
-                    for server in 0..self.services[index].servers.len() {
-                        applied.stop_checks.push((index, server));
-                    }
+                    applied
+                        .stop_checks
+                        .extend(gone.servers.iter().map(|r| r.id));
                 }
                 ServiceStep::Update { config, servers } => {
                     let Some(index) = self.service_with_key(ServiceKey::of(&config)) else {
@@ -83,36 +82,20 @@ impl EngineState {
                         counts.services_changed += 1;
                     }
                     for change in servers {
-                        update_server(service, index, &config, change, &mut applied, &mut counts);
+                        update_server(service, &config, change, &mut applied, &mut counts);
                     }
                     service.config = config;
                 }
             }
         }
+        self.reindex();
         applied.summary = summary(&counts);
         applied
-    }
-
-    /// A new service (or one back after an earlier reload removed it, in
-    /// its old place); returns its index.
-    fn add_service(&mut self, config: VirtualServer) -> usize {
-        let fresh = ServiceRuntime::new(config.clone());
-        match self.service_with_key(ServiceKey::of(&config)) {
-            Some(index) => {
-                self.services[index] = fresh;
-                index
-            }
-            None => {
-                self.services.push(fresh);
-                self.services.len() - 1
-            }
-        }
     }
 }
 
 fn update_server(
     service: &mut ServiceRuntime,
-    index: usize,
     config: &VirtualServer,
     change: ServerChange,
     applied: &mut Applied,
@@ -122,34 +105,25 @@ fn update_server(
         ServerChange::Add(real) => {
             let starts_down = real.starts_down(config);
             let at = address(&real);
-            let slot = match service.servers.iter().position(|r| r.address() == at) {
-                // An operator added it, or an operator or earlier reload removed it.
-                Some(slot) => {
-                    let was = &mut service.servers[slot];
-                    if was.removed {
-                        *was = ServerRuntime::new(real, starts_down);
-                    } else {
-                        was.config = real;
-                        was.reset_checkers(config);
-                    }
-                    slot
+            match service.servers.iter_mut().find(|r| r.address() == at) {
+                // An operator added it before the file named it.
+                Some(was) => {
+                    was.config = real;
+                    was.reset_checkers(config);
+                    applied.start_checks.push(was.id);
                 }
                 None => {
-                    service.servers.push(ServerRuntime::new(real, starts_down));
-                    service.servers.len() - 1
+                    let fresh = ServerRuntime::new(real, starts_down);
+                    applied.start_checks.push(fresh.id);
+                    service.servers.push(fresh);
                 }
-            };
-            applied.start_checks.push((index, slot));
+            }
             counts.servers_added += 1;
         }
         ServerChange::Remove(at) => {
-            if let Some(slot) = service
-                .servers
-                .iter()
-                .position(|r| r.address() == at && !r.removed)
-            {
-                service.servers[slot].removed = true;
-                applied.stop_checks.push((index, slot));
+            if let Some(slot) = service.servers.iter().position(|r| r.address() == at) {
+                let gone = service.servers.remove(slot);
+                applied.stop_checks.push(gone.id);
                 counts.servers_removed += 1;
             }
         }
@@ -157,14 +131,14 @@ fn update_server(
             config: real,
             restart_checks,
         } => {
-            let Some(slot) = service
+            // Absent when an operator removed it: it stays removed.
+            let Some(server) = service
                 .servers
-                .iter()
-                .position(|r| r.address() == address(&real))
+                .iter_mut()
+                .find(|r| r.address() == address(&real))
             else {
                 return;
             };
-            let server = &mut service.servers[slot];
             let operator_set = server.weight != server.config.weight.0;
             if !operator_set {
                 server.weight = real.weight.0;
@@ -174,9 +148,7 @@ fn update_server(
             if restart_checks {
                 server.reset_checkers(config);
                 counts.checks_restarted += 1;
-                if !server.removed {
-                    applied.start_checks.push((index, slot));
-                }
+                applied.start_checks.push(server.id);
             }
         }
     }

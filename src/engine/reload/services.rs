@@ -98,8 +98,16 @@ fn server_changes(
     (old, before): (&Config, &VirtualServer),
     (new, after): (&Config, &VirtualServer),
 ) -> Vec<ServerChange> {
+    // One identity for both sides: only what the checkers do is compared.
+    let id = crate::ids::CheckerId {
+        server: crate::ids::ServerId::fresh(),
+        run: crate::ids::CheckerRun::fresh(),
+        slot: 0,
+    };
     let specs = |config: &Config, service, real| {
-        server_specs(&config.vrrp_track_files, (0, service), (0, real))
+        server_specs(&config.vrrp_track_files, service, real, |slot| {
+            crate::ids::CheckerId { slot, ..id }
+        })
     };
     let mut changes: Vec<ServerChange> = before
         .real_servers

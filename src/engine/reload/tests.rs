@@ -190,16 +190,21 @@ fn locking_memory_needs_a_restart() {
 fn a_removed_service_leaves_table_and_snapshot_and_comes_back_fresh() {
     let with_dns = format!("{BASE}{SECOND_SERVICE}");
     let mut s = state(&with_dns);
+    let dns_server = s.services[1].servers[0].id;
     let steps = plan(&config(&with_dns), &config(BASE)).unwrap().services;
     let applied = s.apply_service_steps(steps);
-    assert_eq!(applied.stop_checks, [(1, 0)]);
+    assert_eq!(applied.stop_checks, [dns_server]);
+    assert_eq!(s.locate(dns_server), None, "gone, not a placeholder");
     assert_eq!(applied.summary, ["1 virtual service(s) removed"]);
     assert_eq!(s.plane_table().services.len(), 1);
     assert_eq!(s.snapshot().services.len(), 1);
     assert!(s.service_index("dns").is_err());
     let steps = plan(&config(BASE), &config(&with_dns)).unwrap().services;
     let applied = s.apply_service_steps(steps);
-    assert_eq!(applied.start_checks, [(1, 0)], "back in its old place");
+    let back = s.services[1].servers[0].id;
+    assert_ne!(back, dns_server, "a new server, not the old one's identity");
+    assert_eq!(applied.start_checks, [back]);
+    assert_eq!(s.locate(back), Some((1, 0)));
     assert_eq!(s.service_index("dns"), Ok(1));
     assert_eq!(s.plane_table().services.len(), 2);
 }
