@@ -2,7 +2,17 @@
 //! healthy when an answer with the query's id comes back with no error and
 //! at least one answer record.
 
+use serde::{Deserialize, Serialize};
+
+use super::kind::{open_block, Around, Kind, Outcome, Run, Target};
 use super::net::{self, Endpoint};
+use crate::config::checker_options::{timed, with_probe_options, CheckTiming, Timed};
+use crate::config::keepalived::check_defaults::CheckDefaults;
+use crate::config::keepalived::checks_map::read_network;
+use crate::config::keepalived::export::write_timing;
+use crate::config::keepalived::reader::Reader;
+use crate::config::keepalived::tree::Node;
+use crate::config::values::{DnsType, Port};
 use std::time::Duration;
 
 /// A query for `name` (dotted; "." is the root) of `kind`, with `id`.
@@ -70,6 +80,87 @@ pub async fn probe(
         Ok(Ok(n)) => judge(&reply[..n], id).map_err(|e| format!("{e} from {to}")),
         Ok(Err(e)) => Err(format!("dns {to}: {e}")),
         Err(_) => Err(format!("dns {to}: no reply within {timeout:?}")),
+    }
+}
+
+with_probe_options! {
+    /// keepalived's DNS_CHECK: a query that must be answered.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct DnsCheck {
+        /// Port to query; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// Record type (A, NS, CNAME, SOA, MX, TXT, AAAA); SOA when absent.
+        #[serde(rename = "type")]
+        pub record_type: Option<DnsType>,
+        /// The name asked for; the root (".") when absent.
+        pub name: Option<String>,
+    }
+}
+
+timed!(DnsCheck);
+
+/// A DNS_CHECK's probe: the question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsProbe {
+    /// The name asked for.
+    pub name: String,
+    /// The record type's number.
+    pub kind: u16,
+}
+
+impl Kind for DnsCheck {
+    type Probe = DnsProbe;
+    const KEYWORD: &'static str = "DNS_CHECK";
+
+    fn read(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> Option<DnsCheck> {
+        let (mut kind, mut name) = (None, None);
+        let extra = ["type", "name"];
+        let mut check: DnsCheck = read_network(reader, node, defaults, &extra, |reader, item| {
+            match item.keyword.text.as_str() {
+                "type" => {
+                    if let Some(token) = reader.value(item) {
+                        match token.text.parse() {
+                            Ok(parsed) => kind = Some(parsed),
+                            Err(message) => reader.error(&token.at, message),
+                        }
+                    }
+                }
+                "name" => name = reader.value(item).map(|t| t.text.clone()),
+                _ => return false,
+            }
+            true
+        });
+        check.record_type = kind;
+        check.name = name;
+        Some(check)
+    }
+
+    fn write(&self, out: &mut String) {
+        open_block(out, Self::KEYWORD);
+        if let Some(kind) = &self.record_type {
+            out.push_str(&format!("            type {kind}\n"));
+        }
+        if let Some(name) = &self.name {
+            out.push_str(&format!("            name {name}\n"));
+        }
+        write_timing(out, self.timing());
+    }
+
+    fn probe(&self, _: &Around<'_>) -> Option<(CheckTiming, DnsProbe)> {
+        let probe = DnsProbe {
+            name: self.name.clone().unwrap_or_else(|| ".".into()),
+            kind: self.record_type.unwrap_or(DnsType::SOA).number(),
+        };
+        Some((self.timing(), probe))
+    }
+}
+
+impl Run for DnsProbe {
+    async fn run(&self, target: Target) -> Outcome {
+        probe(target.endpoint, &self.name, self.kind, target.timeout)
+            .await
+            .into()
     }
 }
 

@@ -3,6 +3,8 @@
 pub mod dns;
 pub mod file;
 pub mod http;
+pub mod kind;
+pub mod kinds;
 pub mod md5;
 pub mod misc;
 pub mod net;
@@ -13,6 +15,7 @@ pub mod reports;
 pub mod rise_fall;
 pub mod runner;
 pub mod smtp;
+pub mod ssl;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

@@ -3,12 +3,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::http::HttpProbe;
+use super::kind::{Outcome, Target};
+use super::kinds::Probe;
 use super::net::Endpoint;
 use super::policy::{Policy, PolicyParams};
 use super::reports::ReportSender;
-use super::udp::UdpProbe;
-use super::{dns, file, http, misc, ping, smtp, tcp, udp};
 use crate::ids::CheckerId;
 use crate::ipvs::model::Health;
 use crate::ipvs::sched::Random;
@@ -34,51 +33,6 @@ pub struct CheckReport {
     pub finished_unix_ms: u64,
 }
 
-/// The kind of probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Probe {
-    /// TCP_CHECK: a connect.
-    Tcp,
-    /// HTTP_GET: requests and their answers.
-    Http(HttpProbe),
-    /// PING_CHECK: an ICMP echo.
-    Ping,
-    /// UDP_CHECK: a datagram.
-    Udp(UdpProbe),
-    /// SMTP_CHECK: greeting and HELO.
-    Smtp {
-        /// The name given in HELO.
-        helo_name: String,
-    },
-    /// DNS_CHECK: a query.
-    Dns {
-        /// The name asked for.
-        name: String,
-        /// The record type's number.
-        kind: u16,
-    },
-    /// FILE_CHECK: a number in a file.
-    File {
-        /// The file.
-        path: std::path::PathBuf,
-        /// Multiplier (0: any non-zero value is down).
-        weight: i32,
-        /// Subtract instead of add.
-        reverse: bool,
-        /// The weight the value adjusts.
-        configured: u32,
-    },
-    /// MISC_CHECK: a script.
-    Misc {
-        /// The command line.
-        command: String,
-        /// How long it may run.
-        timeout: Duration,
-        /// Whether its exit code sets the weight.
-        dynamic: bool,
-    },
-}
-
 /// What to probe and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
@@ -98,52 +52,6 @@ pub struct CheckSpec {
     pub policy: PolicyParams,
 }
 
-async fn run_probe(spec: &CheckSpec) -> (Result<(), String>, Option<u32>) {
-    let to = Endpoint {
-        target: spec.target,
-        bind: spec.bind,
-    };
-    match &spec.probe {
-        Probe::Tcp => (tcp::probe(to, spec.connect_timeout).await, None),
-        Probe::Http(http_probe) => (
-            http::probe(to, http_probe, spec.connect_timeout).await,
-            None,
-        ),
-        Probe::Ping => (
-            ping::ping(
-                spec.target.ip(),
-                spec.bind.map(|b| b.ip()),
-                spec.connect_timeout,
-            )
-            .await,
-            None,
-        ),
-        Probe::Udp(udp_probe) => (udp::probe(to, udp_probe, spec.connect_timeout).await, None),
-        Probe::Smtp { helo_name } => (smtp::probe(to, helo_name, spec.connect_timeout).await, None),
-        Probe::Dns { name, kind } => (
-            dns::probe(to, name, *kind, spec.connect_timeout).await,
-            None,
-        ),
-        Probe::File {
-            path,
-            weight,
-            reverse,
-            configured,
-        } => {
-            let result = file::probe(path, *weight, *reverse, *configured);
-            (result.health, result.weight)
-        }
-        Probe::Misc {
-            command,
-            timeout,
-            dynamic,
-        } => {
-            let result = misc::probe(command, *timeout, *dynamic).await;
-            (result.health, result.weight)
-        }
-    }
-}
-
 /// Probe until dropped (its task aborted), reporting each result. The
 /// caller chooses where it runs: the engine gives each checker a check
 /// thread of its own.
@@ -158,7 +66,17 @@ pub async fn probe_loop(spec: CheckSpec, reports: ReportSender) {
         // Boxed: the probe's state (buffers included) exists only while
         // it runs, so ten thousand idle checkers stay small.
         let started = std::time::Instant::now();
-        let (result, weight) = Box::pin(run_probe(&spec)).await;
+        let target = Target {
+            endpoint: Endpoint {
+                target: spec.target,
+                bind: spec.bind,
+            },
+            timeout: spec.connect_timeout,
+        };
+        let Outcome {
+            health: result,
+            weight,
+        } = Box::pin(spec.probe.run(target)).await;
         let took = started.elapsed();
         let verdict = policy.observe(result.is_ok());
         let report = CheckReport {

@@ -3,7 +3,16 @@
 
 use std::time::Duration;
 
+use super::kind::{open_block, Around, Kind, Outcome, Run, Target};
 use super::net::{self, Endpoint};
+use crate::config::checker_options::{timed, with_probe_options, CheckTiming, Timed};
+use crate::config::keepalived::check_defaults::CheckDefaults;
+use crate::config::keepalived::checks_map::read_network;
+use crate::config::keepalived::export::write_timing;
+use crate::config::keepalived::reader::Reader;
+use crate::config::keepalived::tree::Node;
+use crate::config::values::Port;
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -62,6 +71,70 @@ pub async fn probe(
     tokio::time::timeout(timeout, converse(to, helo_name, timeout))
         .await
         .map_err(|_| format!("smtp {to}: no complete exchange within {timeout:?}"))?
+}
+
+with_probe_options! {
+    /// keepalived's SMTP_CHECK: a 220 greeting and a 250 answer to HELO.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SmtpCheck {
+        /// Port to connect to; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// The name given in HELO; this host's name when absent.
+        pub helo_name: Option<String>,
+    }
+}
+
+timed!(SmtpCheck);
+
+/// An SMTP_CHECK's probe: the name it gives in HELO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpProbe {
+    /// The name given in HELO.
+    pub helo_name: String,
+}
+
+impl Kind for SmtpCheck {
+    type Probe = SmtpProbe;
+    const KEYWORD: &'static str = "SMTP_CHECK";
+
+    fn read(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> Option<SmtpCheck> {
+        let mut helo = None;
+        let extra = ["helo_name"];
+        let mut check: SmtpCheck = read_network(reader, node, defaults, &extra, |reader, item| {
+            if item.keyword.text != "helo_name" {
+                return false;
+            }
+            helo = reader.value(item).map(|t| t.text.clone());
+            true
+        });
+        check.helo_name = helo;
+        Some(check)
+    }
+
+    fn write(&self, out: &mut String) {
+        open_block(out, Self::KEYWORD);
+        if let Some(helo) = &self.helo_name {
+            out.push_str(&format!("            helo_name {helo}\n"));
+        }
+        write_timing(out, self.timing());
+    }
+
+    fn probe(&self, _: &Around<'_>) -> Option<(CheckTiming, SmtpProbe)> {
+        let helo_name = self
+            .helo_name
+            .clone()
+            .unwrap_or_else(crate::daemon::hostname);
+        Some((self.timing(), SmtpProbe { helo_name }))
+    }
+}
+
+impl Run for SmtpProbe {
+    async fn run(&self, target: Target) -> Outcome {
+        probe(target.endpoint, &self.helo_name, target.timeout)
+            .await
+            .into()
+    }
 }
 
 #[cfg(test)]

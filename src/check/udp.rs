@@ -5,7 +5,17 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
+use super::kind::{open_block, Around, Kind, Outcome, Run, Target};
 use super::net::{self, Endpoint};
+use crate::config::checker_options::{timed, with_probe_options, CheckTiming, Timed};
+use crate::config::keepalived::check_defaults::CheckDefaults;
+use crate::config::keepalived::checks_map::read_network;
+use crate::config::keepalived::export::write_timing;
+use crate::config::keepalived::reader::Reader;
+use crate::config::keepalived::tree::Node;
+use crate::config::values::{HexBytes, Port};
 
 /// What a UDP_CHECK sends and expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +52,84 @@ pub async fn probe(
             Err(format!("udp {to}: no reply within {timeout:?}"))
         }
         Err(_) => Ok(()),
+    }
+}
+
+with_probe_options! {
+    /// keepalived's UDP_CHECK: a datagram to the server's port.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct UdpCheck {
+        /// Port to send to; the real server's port when absent.
+        pub connect_port: Option<Port>,
+        /// The datagram, in hex; empty when absent.
+        pub payload: Option<HexBytes>,
+        /// Require a reply: `""` any reply, or the hex it must start with.
+        pub require_reply: Option<HexBytes>,
+    }
+}
+
+timed!(UdpCheck);
+
+impl Kind for UdpCheck {
+    type Probe = UdpProbe;
+    const KEYWORD: &'static str = "UDP_CHECK";
+
+    fn read(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> Option<UdpCheck> {
+        let (mut payload, mut require_reply) = (None, None);
+        let extra = ["payload", "require_reply"];
+        let mut check: UdpCheck = read_network(reader, node, defaults, &extra, |reader, item| {
+            match item.keyword.text.as_str() {
+                "payload" => {
+                    if let Some(token) = reader.value(item) {
+                        match token.text.parse() {
+                            Ok(bytes) => payload = Some(bytes),
+                            Err(message) => {
+                                reader.error(&token.at, format!("UDP_CHECK: {message}"))
+                            }
+                        }
+                    }
+                }
+                // Bare, it asks for any reply; with hex, a reply that starts so.
+                "require_reply" => match item.args.first().map(|t| (t.text.parse(), &t.at)) {
+                    None => require_reply = Some(HexBytes::default()),
+                    Some((Ok(bytes), _)) => require_reply = Some(bytes),
+                    Some((Err(message), at)) => reader.error(at, format!("UDP_CHECK: {message}")),
+                },
+                _ => return false,
+            }
+            true
+        });
+        check.payload = payload;
+        check.require_reply = require_reply;
+        Some(check)
+    }
+
+    fn write(&self, out: &mut String) {
+        open_block(out, Self::KEYWORD);
+        if let Some(payload) = &self.payload {
+            out.push_str(&format!("            payload {payload}\n"));
+        }
+        if let Some(reply) = &self.require_reply {
+            let line = format!("            require_reply {reply}");
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        write_timing(out, self.timing());
+    }
+
+    fn probe(&self, _: &Around<'_>) -> Option<(CheckTiming, UdpProbe)> {
+        let probe = UdpProbe {
+            payload: self.payload.clone().unwrap_or_default().0,
+            require_reply: self.require_reply.clone().map(|h| h.0),
+        };
+        Some((self.timing(), probe))
+    }
+}
+
+impl Run for UdpProbe {
+    async fn run(&self, target: Target) -> Outcome {
+        probe(target.endpoint, self, target.timeout).await.into()
     }
 }
 

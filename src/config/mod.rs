@@ -1,6 +1,7 @@
 //! Configuration: the one model, its validated values, and loading native TOML
 //! with errors that point at file, line and column.
 
+pub mod checker_options;
 pub mod diagnostic;
 pub mod keepalived;
 pub mod ldirectord;

@@ -5,9 +5,20 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::checker_options::{default_check, CheckTiming, Timed};
 pub use super::track_process::{ParamMatch, VrrpTrackProcess};
-use super::values::{DnsType, HexBytes, Port, Seconds, ServicePort, StatusRange, Weight};
+use super::values::{Seconds, ServicePort, Weight};
 pub use super::vrrp::*;
+pub use crate::check::dns::DnsCheck;
+pub use crate::check::file::FileCheck;
+pub use crate::check::http::{HttpGet, HttpUrl, REGEX_OPTIONS};
+pub use crate::check::kinds::Checker;
+pub use crate::check::misc::MiscCheck;
+pub use crate::check::ping::PingCheck;
+pub use crate::check::smtp::SmtpCheck;
+pub use crate::check::ssl::SslGet;
+pub use crate::check::tcp::TcpCheck;
+pub use crate::check::udp::UdpCheck;
 
 /// A whole configuration.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -369,500 +380,98 @@ pub struct SorryServer {
 fn default_quorum() -> u32 {
     1
 }
-
-/// One real server (backend).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RealServer {
-    /// A short name for the console; `address:port` when absent.
-    pub name: Option<String>,
-    /// Backend address.
-    pub address: IpAddr,
-    /// Backend port; 0 on a port-0 service means the port the client asked for.
-    pub port: ServicePort,
-    /// Scheduling weight; 0 sends it no new connections.
-    #[serde(default = "default_weight")]
-    pub weight: Weight,
-    /// When its check fails, set weight 0 instead of removing it.
-    #[serde(default)]
-    pub inhibit_on_failure: bool,
-    /// Its own forwarding method (ipvsadm allows one per destination); the
-    /// service's `forwarding` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forwarding: Option<Forwarding>,
-    /// Stop sending new connections at this many connections (0 = no limit;
-    /// keepalived `uthreshold`, ipvsadm `-x`).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub uthreshold: u32,
-    /// After hitting `uthreshold`, resume below this many (0 = below three
-    /// quarters of `uthreshold`; keepalived `lthreshold`, ipvsadm `-y`).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub lthreshold: u32,
-    /// Run when its checks bring it up.
-    pub notify_up: Option<String>,
-    /// Run when its checks take it down.
-    pub notify_down: Option<String>,
-    /// Random first-probe delay for its checkers; the service's when absent.
-    pub warmup: Option<Seconds>,
-    /// Consecutive passing checks to come back up (1 when absent).
-    pub rise: Option<u32>,
-    /// Consecutive failing checks to go down (the checker's retry + 1 when absent).
-    pub fall: Option<u32>,
-    /// Start down until the checks pass (keepalived `alpha`); the
-    /// service's `alpha` when absent.
-    pub alpha: Option<bool>,
-    /// TCP connect health checks (keepalived TCP_CHECK). Each checker key
-    /// takes one table, or an array of tables for several of its kind.
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub tcp_check: Vec<TcpCheck>,
-    /// HTTP health checks (keepalived HTTP_GET).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub http_get: Vec<HttpGet>,
-    /// Tracked-file health checks (keepalived FILE_CHECK).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub file_check: Vec<FileCheck>,
-    /// HTTPS health checks (keepalived SSL_GET).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub ssl_get: Vec<HttpGet>,
-    /// Script health checks (keepalived MISC_CHECK).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub misc_check: Vec<MiscCheck>,
-    /// ICMP echo health checks (keepalived PING_CHECK).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub ping_check: Vec<PingCheck>,
-    /// UDP health checks (keepalived UDP_CHECK).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub udp_check: Vec<UdpCheck>,
-    /// SMTP health checks (keepalived SMTP_CHECK).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub smtp_check: Vec<SmtpCheck>,
-    /// DNS health checks (keepalived DNS_CHECK).
-    #[serde(
-        default,
-        with = "super::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub dns_check: Vec<DnsCheck>,
-}
-
-/// One checker of a real server, with its kind.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Checker<'a> {
-    /// TCP_CHECK.
-    Tcp(&'a TcpCheck),
-    /// HTTP_GET.
-    Http(&'a HttpGet),
-    /// SSL_GET.
-    Ssl(&'a HttpGet),
-    /// PING_CHECK.
-    Ping(&'a PingCheck),
-    /// UDP_CHECK.
-    Udp(&'a UdpCheck),
-    /// SMTP_CHECK.
-    Smtp(&'a SmtpCheck),
-    /// DNS_CHECK.
-    Dns(&'a DnsCheck),
-    /// FILE_CHECK.
-    File(&'a FileCheck),
-    /// MISC_CHECK.
-    Misc(&'a MiscCheck),
-}
-
-impl Checker<'_> {
-    /// Its key in native TOML.
-    pub fn key(&self) -> &'static str {
-        match self {
-            Checker::Tcp(_) => "tcp_check",
-            Checker::Http(_) => "http_get",
-            Checker::Ssl(_) => "ssl_get",
-            Checker::Ping(_) => "ping_check",
-            Checker::Udp(_) => "udp_check",
-            Checker::Smtp(_) => "smtp_check",
-            Checker::Dns(_) => "dns_check",
-            Checker::File(_) => "file_check",
-            Checker::Misc(_) => "misc_check",
-        }
-    }
-
-    /// Its keyword in keepalived.conf.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Checker::Tcp(_) => "TCP_CHECK",
-            Checker::Http(_) => "HTTP_GET",
-            Checker::Ssl(_) => "SSL_GET",
-            Checker::Ping(_) => "PING_CHECK",
-            Checker::Udp(_) => "UDP_CHECK",
-            Checker::Smtp(_) => "SMTP_CHECK",
-            Checker::Dns(_) => "DNS_CHECK",
-            Checker::File(_) => "FILE_CHECK",
-            Checker::Misc(_) => "MISC_CHECK",
-        }
-    }
-}
-
-/// The options every network checker has, read alike by the engine and the
-/// keepalived.conf writer.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CheckTiming {
-    /// Port to probe; the real server's port when absent.
-    pub connect_port: Option<Port>,
-    /// Seconds a probe may take.
-    pub connect_timeout: Seconds,
-    /// Retries after a failure before the server is marked down.
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    pub delay_before_retry: Seconds,
-    /// Address probed instead of the real server's.
-    pub connect_ip: Option<IpAddr>,
-    /// Source address of the probes.
-    pub bindto: Option<IpAddr>,
-    /// Source port of the probes.
-    pub bind_port: Option<Port>,
-    /// Longest random delay before the first probe.
-    pub warmup: Option<Seconds>,
-    /// Seconds between probes; the service's when absent.
-    pub delay_loop: Option<Seconds>,
-    /// Journal every failed probe.
-    pub log_all_failures: bool,
-}
-
-impl CheckTiming {
-    /// The options of a checker that does not touch the network (MISC_CHECK,
-    /// FILE_CHECK): only its retry rules.
-    pub fn local(retry: u32, delay_before_retry: Seconds) -> CheckTiming {
-        CheckTiming {
-            connect_port: None,
-            connect_timeout: Seconds(std::time::Duration::ZERO),
-            retry,
-            delay_before_retry,
-            connect_ip: None,
-            bindto: None,
-            bind_port: None,
-            warmup: None,
-            delay_loop: None,
-            log_all_failures: false,
-        }
-    }
-}
-
-/// A checker with the shared network options.
-pub trait Timed {
-    /// Its shared options.
-    fn timing(&self) -> CheckTiming;
-}
-
-macro_rules! timed {
-    ($($check:ty),*) => {
-        $(impl Timed for $check {
-            fn timing(&self) -> CheckTiming {
-                CheckTiming {
-                    connect_port: self.connect_port,
-                    connect_timeout: self.connect_timeout,
-                    retry: self.retry,
-                    delay_before_retry: self.delay_before_retry,
-                    connect_ip: self.connect_ip,
-                    bindto: self.bindto,
-                    bind_port: self.bind_port,
-                    warmup: self.warmup,
-                    delay_loop: self.delay_loop,
-                    log_all_failures: self.log_all_failures,
-                }
-            }
-        })*
-    };
-}
-
-timed!(TcpCheck, HttpGet, UdpCheck, SmtpCheck, DnsCheck);
-
-impl Timed for PingCheck {
-    fn timing(&self) -> CheckTiming {
-        CheckTiming {
-            connect_port: None,
-            connect_timeout: self.connect_timeout,
-            retry: self.retry,
-            delay_before_retry: self.delay_before_retry,
-            connect_ip: self.connect_ip,
-            bindto: self.bindto,
-            bind_port: self.bind_port,
-            warmup: self.warmup,
-            delay_loop: self.delay_loop,
-            log_all_failures: self.log_all_failures,
-        }
-    }
-}
-
-/// keepalived's FILE_CHECK: a `vrrp_track_file`'s number decides health or
-/// weight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileCheck {
-    /// The name of a `vrrp_track_file`.
-    pub track_file: String,
-    /// 0: a non-zero value takes the server down; otherwise the weight
-    /// moves by value × weight. The track file's own weight when absent.
-    pub weight: Option<i32>,
-    /// Subtract instead of add.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub reverse: bool,
-}
-
-/// Adds the options every network checker shares with keepalived's: its
-/// timeout and retry rules, where the probe goes and comes from, its
-/// warm-up, and failure logging.
-macro_rules! with_probe_options {
-    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
-        $(#[$meta])*
-        pub struct $name {
-            $($fields)*
-            /// Seconds a probe (connect, or the whole exchange) may take.
-            #[serde(default = "default_connect_timeout")]
-            pub connect_timeout: Seconds,
-            /// Retries after a failure before the server is marked down.
-            #[serde(default = "default_retry")]
-            pub retry: u32,
-            /// Seconds between a failure and the next attempt.
-            #[serde(default = "default_delay_before_retry")]
-            pub delay_before_retry: Seconds,
-            /// Address to probe instead of the real server's (keepalived `connect_ip`).
-            pub connect_ip: Option<IpAddr>,
-            /// Source address of the probes (keepalived `bindto`).
-            pub bindto: Option<IpAddr>,
-            /// Source port of the probes (keepalived `bind_port`).
-            pub bind_port: Option<Port>,
-            /// Longest random delay before the first probe (keepalived
-            /// `warmup`); the real server's, else the service's, when absent.
+/// Define [`RealServer`] with one field per checker kind, from the registry
+/// (`check::kinds`): TOML keys its checkers by kind, and a derived
+/// deserializer keeps every error's place (serde's `flatten` would lose it).
+macro_rules! real_server {
+    ($($(#[$doc:meta])* $key:ident: $variant:ident($kind:ty),)*) => {
+        /// One real server (backend).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RealServer {
+            /// A short name for the console; `address:port` when absent.
+            pub name: Option<String>,
+            /// Backend address.
+            pub address: IpAddr,
+            /// Backend port; 0 on a port-0 service means the port the client asked for.
+            pub port: ServicePort,
+            /// Scheduling weight; 0 sends it no new connections.
+            #[serde(default = "default_weight")]
+            pub weight: Weight,
+            /// When its check fails, set weight 0 instead of removing it.
+            #[serde(default)]
+            pub inhibit_on_failure: bool,
+            /// Its own forwarding method (ipvsadm allows one per destination); the
+            /// service's `forwarding` when absent.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub forwarding: Option<Forwarding>,
+            /// Stop sending new connections at this many connections (0 = no limit;
+            /// keepalived `uthreshold`, ipvsadm `-x`).
+            #[serde(default, skip_serializing_if = "is_zero")]
+            pub uthreshold: u32,
+            /// After hitting `uthreshold`, resume below this many (0 = below three
+            /// quarters of `uthreshold`; keepalived `lthreshold`, ipvsadm `-y`).
+            #[serde(default, skip_serializing_if = "is_zero")]
+            pub lthreshold: u32,
+            /// Run when its checks bring it up.
+            pub notify_up: Option<String>,
+            /// Run when its checks take it down.
+            pub notify_down: Option<String>,
+            /// Random first-probe delay for its checkers; the service's when absent.
             pub warmup: Option<Seconds>,
-            /// Seconds between probes of this checker; the service's
-            /// `delay_loop` when absent.
-            pub delay_loop: Option<Seconds>,
-            /// Journal every failed probe, not only changes of health
-            /// (keepalived `log_all_failures`).
-            #[serde(default, skip_serializing_if = "is_false")]
-            pub log_all_failures: bool,
+            /// Consecutive passing checks to come back up (1 when absent).
+            pub rise: Option<u32>,
+            /// Consecutive failing checks to go down (the checker's retry + 1 when absent).
+            pub fall: Option<u32>,
+            /// Start down until the checks pass (keepalived `alpha`); the
+            /// service's `alpha` when absent.
+            pub alpha: Option<bool>,
+            $(
+                $(#[$doc])*
+                /// One table, or an array of tables for several of its kind.
+                #[serde(
+                    default,
+                    with = "super::one_or_many",
+                    skip_serializing_if = "Vec::is_empty"
+                )]
+                pub $key: Vec<$kind>,
+            )*
+        }
+
+        impl RealServer {
+            /// Every checker, each with its kind: the one list that the
+            /// engine, the validation and the keepalived.conf writer walk.
+            /// The order is the checkers' numbering (kinds in the registry's
+            /// order, each kind in file order).
+            pub fn checkers(&self) -> impl Iterator<Item = Checker<'_>> {
+                std::iter::empty()$(.chain(self.$key.iter().map(Checker::$variant)))*
+            }
+
+            /// A real server with `weight` and no checker or threshold.
+            pub fn new(address: IpAddr, port: ServicePort, weight: Weight) -> RealServer {
+                RealServer {
+                    name: None,
+                    address,
+                    port,
+                    weight,
+                    inhibit_on_failure: false,
+                    forwarding: None,
+                    uthreshold: 0,
+                    lthreshold: 0,
+                    notify_up: None,
+                    notify_down: None,
+                    warmup: None,
+                    rise: None,
+                    fall: None,
+                    alpha: None,
+                    $($key: Vec::new(),)*
+                }
+            }
         }
     };
 }
 
-with_probe_options! {
-    /// keepalived's PING_CHECK: healthy when the server answers an ICMP echo.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PingCheck {
-    }
-}
-
-with_probe_options! {
-    /// keepalived's UDP_CHECK: a datagram to the server's port.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct UdpCheck {
-        /// Port to send to; the real server's port when absent.
-        pub connect_port: Option<Port>,
-        /// The datagram, in hex; empty when absent.
-        pub payload: Option<HexBytes>,
-        /// Require a reply: `""` any reply, or the hex it must start with.
-        pub require_reply: Option<HexBytes>,
-    }
-}
-
-with_probe_options! {
-    /// keepalived's SMTP_CHECK: a 220 greeting and a 250 answer to HELO.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct SmtpCheck {
-        /// Port to connect to; the real server's port when absent.
-        pub connect_port: Option<Port>,
-        /// The name given in HELO; this host's name when absent.
-        pub helo_name: Option<String>,
-    }
-}
-
-with_probe_options! {
-    /// keepalived's DNS_CHECK: a query that must be answered.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct DnsCheck {
-        /// Port to query; the real server's port when absent.
-        pub connect_port: Option<Port>,
-        /// Record type (A, NS, CNAME, SOA, MX, TXT, AAAA); SOA when absent.
-        #[serde(rename = "type")]
-        pub record_type: Option<DnsType>,
-        /// The name asked for; the root (".") when absent.
-        pub name: Option<String>,
-    }
-}
-
-with_probe_options! {
-    /// keepalived's HTTP_GET: healthy when every url answers as expected.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct HttpGet {
-        /// The urls to fetch; all must pass.
-        #[serde(rename = "url")]
-        pub urls: Vec<HttpUrl>,
-        /// Port to connect to; the real server's port when absent.
-        pub connect_port: Option<Port>,
-        /// Host header; the server's address when absent.
-        pub virtualhost: Option<String>,
-        /// Speak HTTP/1.1 instead of HTTP/1.0 (keepalived `http_protocol 1.1`).
-        #[serde(default, skip_serializing_if = "is_false")]
-        pub http_1_1: bool,
-        /// SSL_GET: send the virtualhost as SNI (keepalived `enable_sni`).
-        #[serde(default, skip_serializing_if = "is_false")]
-        pub enable_sni: bool,
-        /// SSL_GET: verify the server's certificate (for the virtualhost, or its
-        /// address). On unless switched off; keepalived.conf imports switch it
-        /// off, as keepalived does not verify.
-        #[serde(default = "default_true")]
-        pub verify_certificate: bool,
-        /// SSL_GET: trusted roots (PEM); the system's when absent.
-        pub ca_file: Option<String>,
-    }
-}
-
-fn default_true() -> bool {
-    true
-}
-
-/// One `url` block of HTTP_GET.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpUrl {
-    /// The path to request.
-    pub path: String,
-    /// Accepted status codes, each a code (`"200"`) or a range
-    /// (`"200-299"`); any 2xx when empty.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub status_code: Vec<StatusRange>,
-    /// MD5 of the expected body, as keepalived's `genhash` prints it.
-    pub digest: Option<String>,
-    /// A pattern the body must contain (keepalived `regex`; PCRE-like
-    /// syntax without look-around or back-references).
-    pub regex: Option<String>,
-    /// Healthy when the pattern is *not* found (keepalived `regex_no_match`).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub regex_no_match: bool,
-    /// keepalived's `regex_options`: caseless, multiline, dotall,
-    /// extended, ungreedy.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub regex_options: Vec<String>,
-    /// Host header (and SNI name) for this url alone; the checker's
-    /// `virtualhost` when absent.
-    pub virtualhost: Option<String>,
-}
-
-/// The `regex_options` director's pattern engine honours, and the inline
-/// flag each becomes.
-pub const REGEX_OPTIONS: [(&str, char); 5] = [
-    ("caseless", 'i'),
-    ("multiline", 'm'),
-    ("dotall", 's'),
-    ("extended", 'x'),
-    ("ungreedy", 'U'),
-];
-
-impl HttpUrl {
-    /// The body pattern with its options, compiled; what is wrong with it
-    /// otherwise. `None` without a `regex`.
-    pub fn body_regex(&self) -> Result<Option<regex::bytes::Regex>, String> {
-        let Some(pattern) = &self.regex else {
-            return Ok(None);
-        };
-        let mut flags = String::new();
-        for option in &self.regex_options {
-            match REGEX_OPTIONS.iter().find(|(name, _)| name == option) {
-                Some((_, flag)) => flags.push(*flag),
-                None => {
-                    let known: Vec<_> = REGEX_OPTIONS.iter().map(|(n, _)| *n).collect();
-                    return Err(format!(
-                        "regex_options {option:?} is not one of {}",
-                        known.join(", ")
-                    ));
-                }
-            }
-        }
-        let full = if flags.is_empty() {
-            pattern.clone()
-        } else {
-            format!("(?{flags}){pattern}")
-        };
-        regex::bytes::RegexBuilder::new(&full)
-            .size_limit(1 << 20)
-            .build()
-            .map(Some)
-            .map_err(|e| format!("regex {pattern:?}: {e}"))
-    }
-}
-
-/// keepalived's MISC_CHECK: healthy when a script exits 0.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MiscCheck {
-    /// The command line (no shell; quote words with spaces).
-    pub misc_path: String,
-    /// Seconds it may run before it is killed with its process group;
-    /// the service's delay_loop when absent, as keepalived does.
-    pub misc_timeout: Option<Seconds>,
-    /// The exit code sets the weight: 0 healthy, 1 down, 2–255 weight code-2.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub misc_dynamic: bool,
-    /// Retries after a failure before the server is marked down.
-    #[serde(default)]
-    pub retry: u32,
-    /// Seconds between a failure and the next attempt.
-    #[serde(default = "default_delay_before_retry")]
-    pub delay_before_retry: Seconds,
-    /// Longest random delay before the first run (keepalived `warmup`);
-    /// the real server's, else the service's, when absent.
-    pub warmup: Option<Seconds>,
-    /// Seconds between runs; the service's `delay_loop` when absent.
-    pub delay_loop: Option<Seconds>,
-    /// Journal every failed run, not only changes of health.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub log_all_failures: bool,
-}
-
-with_probe_options! {
-    /// keepalived's TCP_CHECK: the server is healthy when a TCP connect succeeds.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct TcpCheck {
-        /// Port to connect to; the real server's port when absent.
-        pub connect_port: Option<Port>,
-    }
-}
+crate::check::kinds::with_kinds!(real_server);
 
 fn is_false(value: &bool) -> bool {
     !*value
@@ -875,46 +484,6 @@ fn default_delay_loop() -> Seconds {
 }
 fn default_weight() -> Weight {
     Weight(1)
-}
-/// A checker with every option at its default, as an empty TOML table
-/// reads: keepalived's 5 s connect timeout, 1 retry, 1 s before a retry.
-pub fn default_check<T: serde::de::DeserializeOwned>() -> T {
-    toml::from_str("").expect("every option of a checker has a default")
-}
-
-impl HttpGet {
-    /// An HTTP_GET of `urls` with every other option at its default.
-    pub fn with_urls(urls: Vec<HttpUrl>) -> HttpGet {
-        let mut check: HttpGet =
-            toml::from_str("url = []").expect("every option but url has a default");
-        check.urls = urls;
-        check
-    }
-}
-
-impl HttpUrl {
-    /// A url check of `path`: any 2xx, no digest, no pattern.
-    pub fn at(path: &str) -> HttpUrl {
-        HttpUrl {
-            path: path.into(),
-            status_code: Vec::new(),
-            digest: None,
-            regex: None,
-            regex_no_match: false,
-            regex_options: Vec::new(),
-            virtualhost: None,
-        }
-    }
-}
-
-fn default_connect_timeout() -> Seconds {
-    Seconds::from_secs(5)
-}
-fn default_retry() -> u32 {
-    1
-}
-fn default_delay_before_retry() -> Seconds {
-    Seconds::from_secs(1)
 }
 
 impl VirtualServer {
@@ -968,89 +537,10 @@ impl RealServer {
         self.checkers().count()
     }
 
-    /// Every checker, each with its kind: the one list of kinds that the
-    /// engine, the validation and the keepalived.conf writer walk. The
-    /// order is the checkers' numbering (kinds in this order, each kind in
-    /// file order).
-    pub fn checkers(&self) -> impl Iterator<Item = Checker<'_>> {
-        let tcp = self.tcp_check.iter().map(Checker::Tcp);
-        let http = self.http_get.iter().map(Checker::Http);
-        let ssl = self.ssl_get.iter().map(Checker::Ssl);
-        let ping = self.ping_check.iter().map(Checker::Ping);
-        let udp = self.udp_check.iter().map(Checker::Udp);
-        let smtp = self.smtp_check.iter().map(Checker::Smtp);
-        let dns = self.dns_check.iter().map(Checker::Dns);
-        let file = self.file_check.iter().map(Checker::File);
-        let misc = self.misc_check.iter().map(Checker::Misc);
-        tcp.chain(http)
-            .chain(ssl)
-            .chain(ping)
-            .chain(udp)
-            .chain(smtp)
-            .chain(dns)
-            .chain(file)
-            .chain(misc)
-    }
-
-    /// A real server with `weight` and no checker or threshold.
-    pub fn new(address: IpAddr, port: ServicePort, weight: Weight) -> RealServer {
-        RealServer {
-            name: None,
-            address,
-            port,
-            weight,
-            inhibit_on_failure: false,
-            forwarding: None,
-            uthreshold: 0,
-            lthreshold: 0,
-            notify_up: None,
-            notify_down: None,
-            warmup: None,
-            rise: None,
-            fall: None,
-            alpha: None,
-            tcp_check: Vec::new(),
-            http_get: Vec::new(),
-            ssl_get: Vec::new(),
-            file_check: Vec::new(),
-            misc_check: Vec::new(),
-            ping_check: Vec::new(),
-            udp_check: Vec::new(),
-            smtp_check: Vec::new(),
-            dns_check: Vec::new(),
-        }
-    }
-
     /// The name shown to operators.
     pub fn display_name(&self) -> String {
         self.name
             .clone()
             .unwrap_or_else(|| crate::ipvs::model::endpoint(self.address, self.port.0))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_checks_carry_keepalived_timing() {
-        let tcp: TcpCheck = default_check();
-        assert_eq!(
-            (tcp.connect_timeout, tcp.retry, tcp.delay_before_retry),
-            (Seconds::from_secs(5), 1, Seconds::from_secs(1))
-        );
-        let _: (PingCheck, UdpCheck, SmtpCheck, DnsCheck) = (
-            default_check(),
-            default_check(),
-            default_check(),
-            default_check(),
-        );
-        let http = HttpGet::with_urls(vec![HttpUrl::at("/health")]);
-        assert_eq!(http.urls[0].path, "/health");
-        assert!(
-            http.verify_certificate,
-            "certificates are verified by default"
-        );
     }
 }

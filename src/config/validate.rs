@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::model::{Checker, Config, Protocol, RealServer, Tracks, VrrpInstance, VrrpVersion};
+use super::model::{Config, Protocol, Tracks, VrrpInstance, VrrpVersion};
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,8 +328,13 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     ),
                 });
             }
+            let around = crate::check::kind::Around {
+                track_files: &config.vrrp_track_files,
+                service,
+                real,
+            };
             for checker in real.checkers() {
-                for message in checker_problems(checker, real, config) {
+                for message in checker.problems(&around) {
                     problems.push(Problem {
                         path: real_at(checker.key()),
                         message,
@@ -353,54 +358,6 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 });
             }
         }
-    }
-    problems
-}
-
-/// What is wrong with one checker of `real`, in words.
-fn checker_problems(checker: Checker<'_>, real: &RealServer, config: &Config) -> Vec<String> {
-    let mut problems = Vec::new();
-    match checker {
-        Checker::Tcp(check) => {
-            if real.port.0 == 0 && check.connect_port.is_none() {
-                problems.push("a real server on port 0 needs connect_port in its check".into());
-            }
-            if check.connect_timeout.0.is_zero() {
-                problems.push("connect_timeout must be greater than 0".into());
-            }
-        }
-        Checker::Http(check) | Checker::Ssl(check) => {
-            for url in &check.urls {
-                problems.extend(url.body_regex().err());
-                if url
-                    .digest
-                    .as_ref()
-                    .is_some_and(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
-                {
-                    problems.push(format!(
-                        "digest of {} must be 32 hex digits (an MD5, as genhash prints it)",
-                        url.path
-                    ));
-                }
-            }
-        }
-        Checker::File(check) => {
-            if !config
-                .vrrp_track_files
-                .iter()
-                .any(|t| t.name == check.track_file)
-            {
-                problems.push(format!(
-                    "FILE_CHECK names track file {:?}, which no vrrp_track_file defines",
-                    check.track_file
-                ));
-            }
-        }
-        Checker::Ping(_)
-        | Checker::Udp(_)
-        | Checker::Smtp(_)
-        | Checker::Dns(_)
-        | Checker::Misc(_) => {}
     }
     problems
 }

@@ -2,13 +2,11 @@
 
 use std::fmt::Write;
 
-use crate::config::{
-    CheckTiming, Checker, Config, Forwarding, HttpGet, MiscCheck, Timed, Tracks, VrrpInstance,
-    VrrpVersion,
-};
+use crate::config::{CheckTiming, Config, Forwarding, Tracks, VrrpInstance, VrrpVersion};
 use crate::ipvs::model::netmask_text;
 
-fn quoted(text: &str) -> String {
+/// `text` in double quotes, its quotes escaped.
+pub(crate) fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\\\""))
 }
 
@@ -285,7 +283,7 @@ pub fn to_keepalived(config: &Config) -> String {
                 let _ = writeln!(out, "        lthreshold {}", real.lthreshold);
             }
             for check in real.checkers() {
-                checker_block(&mut out, check);
+                check.write(&mut out);
             }
             let _ = writeln!(out, "    }}");
         }
@@ -294,56 +292,8 @@ pub fn to_keepalived(config: &Config) -> String {
     out
 }
 
-/// An HTTP_GET's or SSL_GET's urls and options, closing its block.
-fn http_body(out: &mut String, check: &HttpGet) {
-    for url in &check.urls {
-        let _ = writeln!(out, "            url {{\n                path {}", url.path);
-        if !url.status_code.is_empty() {
-            let _ = writeln!(
-                out,
-                "                status_code {}",
-                url.status_code
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-        }
-        if let Some(digest) = &url.digest {
-            let _ = writeln!(out, "                digest {digest}");
-        }
-        if let Some(regex) = &url.regex {
-            let _ = writeln!(out, "                regex {}", quoted(regex));
-        }
-        if url.regex_no_match {
-            let _ = writeln!(out, "                regex_no_match");
-        }
-        if let Some(host) = &url.virtualhost {
-            let _ = writeln!(out, "                virtualhost {host}");
-        }
-        if !url.regex_options.is_empty() {
-            let _ = writeln!(
-                out,
-                "                regex_options {}",
-                url.regex_options.join(" ")
-            );
-        }
-        let _ = writeln!(out, "            }}");
-    }
-    if let Some(host) = &check.virtualhost {
-        let _ = writeln!(out, "            virtualhost {host}");
-    }
-    if check.http_1_1 {
-        let _ = writeln!(out, "            http_protocol 1.1");
-    }
-    if check.enable_sni {
-        let _ = writeln!(out, "            enable_sni");
-    }
-    timing(out, check.timing());
-}
-
 /// The shared options of a network checker, closing its block.
-fn timing(out: &mut String, timing: CheckTiming) {
+pub(crate) fn write_timing(out: &mut String, timing: CheckTiming) {
     if let Some(ip) = timing.connect_ip {
         let _ = writeln!(out, "            connect_ip {ip}");
     }
@@ -369,83 +319,6 @@ fn timing(out: &mut String, timing: CheckTiming) {
         out,
         "            connect_timeout {}\n            retry {}\n            delay_before_retry {}\n        }}",
         timing.connect_timeout, timing.retry, timing.delay_before_retry
-    );
-}
-
-/// One checker's block, opened under its keepalived keyword.
-fn checker_block(out: &mut String, check: Checker<'_>) {
-    if let Checker::Ssl(c) = check {
-        if c.verify_certificate {
-            let _ = writeln!(
-                out,
-                "        ! director verifies this server's certificate; keepalived will not"
-            );
-        }
-    }
-    let _ = writeln!(out, "        {} {{", check.keyword());
-    match check {
-        Checker::Tcp(c) => timing(out, c.timing()),
-        Checker::Ping(c) => timing(out, c.timing()),
-        Checker::Http(c) | Checker::Ssl(c) => http_body(out, c),
-        Checker::Misc(c) => misc_body(out, c),
-        Checker::Udp(c) => {
-            if let Some(payload) = &c.payload {
-                let _ = writeln!(out, "            payload {payload}");
-            }
-            if let Some(reply) = &c.require_reply {
-                let line = format!("            require_reply {reply}");
-                let _ = writeln!(out, "{}", line.trim_end());
-            }
-            timing(out, c.timing());
-        }
-        Checker::Smtp(c) => {
-            if let Some(helo) = &c.helo_name {
-                let _ = writeln!(out, "            helo_name {helo}");
-            }
-            timing(out, c.timing());
-        }
-        Checker::Dns(c) => {
-            if let Some(kind) = &c.record_type {
-                let _ = writeln!(out, "            type {kind}");
-            }
-            if let Some(name) = &c.name {
-                let _ = writeln!(out, "            name {name}");
-            }
-            timing(out, c.timing());
-        }
-        Checker::File(c) => {
-            let _ = writeln!(out, "            track_file {}", c.track_file);
-            if let Some(weight) = c.weight {
-                let reverse = if c.reverse { " reverse" } else { "" };
-                let _ = writeln!(out, "            weight {weight}{reverse}");
-            }
-            let _ = writeln!(out, "        }}");
-        }
-    }
-}
-
-/// A MISC_CHECK's options, closing its block.
-fn misc_body(out: &mut String, check: &MiscCheck) {
-    let _ = writeln!(out, "            misc_path {}", quoted(&check.misc_path));
-    if let Some(timeout) = check.misc_timeout {
-        let _ = writeln!(out, "            misc_timeout {timeout}");
-    }
-    if check.misc_dynamic {
-        let _ = writeln!(out, "            misc_dynamic");
-    }
-    if let Some(warmup) = check.warmup {
-        let _ = writeln!(out, "            warmup {warmup}");
-    }
-    if let Some(delay) = check.delay_loop {
-        let _ = writeln!(out, "            delay_loop {delay}");
-    }
-    if check.log_all_failures {
-        let _ = writeln!(out, "            log_all_failures");
-    }
-    let _ = writeln!(
-        out,
-        "            retry {}\n            delay_before_retry {}\n        }}",
-        check.retry, check.delay_before_retry
     );
 }
 

@@ -18,18 +18,9 @@ pub enum Disposition {
 
 use Disposition::{Deprecated, NotApplicable, NotYet};
 
-/// The checker blocks; a `checker` row applies to each of them.
-const CHECKERS: &[&str] = &[
-    "TCP_CHECK",
-    "HTTP_GET",
-    "SSL_GET",
-    "SMTP_CHECK",
-    "DNS_CHECK",
-    "UDP_CHECK",
-    "PING_CHECK",
-    "MISC_CHECK",
-    "FILE_CHECK",
-];
+/// The checker blocks (the registry's); a `checker` row applies to each
+/// of them.
+use crate::check::kinds::KEYWORDS as CHECKERS;
 
 const ONE_PROCESS: &str = "director is one process; systemd and the kernel's defaults govern it";
 const BUFFERS: &str = "director sizes its own netlink and socket buffers";

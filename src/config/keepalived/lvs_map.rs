@@ -1,17 +1,14 @@
 //! Mapping `virtual_server`, `real_server` and the checkers onto the model.
 
-use crate::config::default_check;
 use std::net::IpAddr;
 
 use super::check_defaults::CheckDefaults;
-use super::checks_map;
 use super::groups::Groups;
 use super::reader::Reader;
 use super::tree::Node;
+use crate::check::kinds;
 use crate::config::values::{Seconds, ServicePort, Weight};
-use crate::config::{
-    Forwarding, Protocol, RealServer, SchedulerName, SorryServer, TcpCheck, VirtualServer,
-};
+use crate::config::{Forwarding, Protocol, RealServer, SchedulerName, SorryServer, VirtualServer};
 
 const SERVICE_KNOWN: &[&str] = &[
     "delay_loop",
@@ -53,15 +50,6 @@ const REAL_KNOWN: &[&str] = &[
     "notify_down",
     "uthreshold",
     "lthreshold",
-    "TCP_CHECK",
-    "HTTP_GET",
-    "SSL_GET",
-    "MISC_CHECK",
-    "SMTP_CHECK",
-    "DNS_CHECK",
-    "UDP_CHECK",
-    "PING_CHECK",
-    "FILE_CHECK",
     "BFD_CHECK",
     "lvs_method",
     "alpha",
@@ -393,8 +381,7 @@ fn real_server(
         match item.keyword.text.as_str() {
             "weight" => real.weight = reader.ranged(item, Weight::new).unwrap_or(real.weight),
             "inhibit_on_failure" => real.inhibit_on_failure = flag(reader, item),
-            "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "PING_CHECK" | "UDP_CHECK"
-            | "SMTP_CHECK" | "DNS_CHECK" | "FILE_CHECK" => checkers.push(item),
+            checker if kinds::KEYWORDS.contains(&checker) => checkers.push(item),
             "uthreshold" => real.uthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "lthreshold" => real.lthreshold = reader.parse(item, "a connection count").unwrap_or(0),
             "alpha" => real.alpha = Some(true),
@@ -404,52 +391,15 @@ fn real_server(
             "lvs_method" => real.forwarding = forwarding(reader, item).or(real.forwarding),
             _ => {
                 if !defaults.take(reader, item) {
-                    reader.unknown(item, "real_server", REAL_KNOWN)
+                    reader.unknown(item, "real_server", &[REAL_KNOWN, kinds::KEYWORDS].concat())
                 }
             }
         }
     }
+    // Every block is a checker of its own, as in keepalived: a second
+    // TCP_CHECK (another port, say) runs beside the first.
     for item in checkers {
-        checker(reader, item, &defaults, &mut real);
+        kinds::read_keepalived(reader, item, &defaults, &mut real);
     }
     Some(real)
-}
-
-/// One checker block of `real`, given what encloses it.
-fn checker(reader: &mut Reader, item: &Node, defaults: &CheckDefaults, real: &mut RealServer) {
-    match item.keyword.text.as_str() {
-        // Every block is a checker of its own, as in keepalived: a second
-        // TCP_CHECK (another port, say) runs beside the first.
-        "TCP_CHECK" => real.tcp_check.push(tcp_check(reader, item, defaults)),
-        "HTTP_GET" => real
-            .http_get
-            .push(checks_map::http_get(reader, item, defaults)),
-        "SSL_GET" => real
-            .ssl_get
-            .push(checks_map::http_get(reader, item, defaults)),
-        "MISC_CHECK" => real
-            .misc_check
-            .extend(checks_map::misc_check(reader, item, defaults)),
-        "PING_CHECK" => real
-            .ping_check
-            .push(checks_map::ping_check(reader, item, defaults)),
-        "UDP_CHECK" => real
-            .udp_check
-            .push(checks_map::udp_check(reader, item, defaults)),
-        "SMTP_CHECK" => real
-            .smtp_check
-            .push(checks_map::smtp_check(reader, item, defaults)),
-        "DNS_CHECK" => real
-            .dns_check
-            .push(checks_map::dns_check(reader, item, defaults)),
-        _ => real.file_check.extend(checks_map::file_check(reader, item)),
-    }
-}
-
-fn tcp_check(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> TcpCheck {
-    let mut check: TcpCheck = default_check();
-    let mut timing = checks_map::timing_of!(check);
-    defaults.seed(&mut timing);
-    checks_map::read_block(reader, node, "TCP_CHECK", &[], timing, |_, _| false);
-    check
 }

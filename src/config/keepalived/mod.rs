@@ -4,9 +4,9 @@
 //! supported, as not applicable (and why), or as deprecated; a keyword close
 //! to a known one is an error with a suggestion.
 
-mod check_defaults;
+pub(crate) mod check_defaults;
 pub(crate) mod checks_map;
-mod export;
+pub(crate) mod export;
 mod groups;
 mod keywords;
 pub mod lexer;

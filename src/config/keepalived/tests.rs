@@ -377,7 +377,7 @@ fn ssl_get_keeps_keepalived_unverified_and_says_so() {
     let text = "virtual_server 192.0.2.100 443 {\n    real_server 192.0.2.11 443 {\n        SSL_GET {\n            url {\n                path /\n            }\n            enable_sni\n            virtualhost www.example.com\n        }\n    }\n}\n";
     let (config, diagnostics) = load_str("ssl.conf", text);
     let ssl = config.unwrap().virtual_servers[0].real_servers[0].ssl_get[0].clone();
-    assert!(!ssl.verify_certificate && ssl.enable_sni);
+    assert!(!ssl.0.verify_certificate && ssl.0.enable_sni);
     assert!(diagnostics
         .iter()
         .any(|d| d.to_string().contains("certificates are not verified")));
@@ -560,8 +560,8 @@ virtual_server 192.0.2.10 80 {
     let misc = reals[2].misc_check.first().unwrap();
     assert_eq!((misc.retry, secs(&misc.delay_before_retry)), (4, 7));
     let ssl = reals[2].ssl_get.first().unwrap();
-    assert_eq!(ssl.virtualhost.as_deref(), Some("tls.example.org"));
-    assert_eq!((ssl.retry, secs(&ssl.connect_timeout)), (0, 2));
+    assert_eq!(ssl.0.virtualhost.as_deref(), Some("tls.example.org"));
+    assert_eq!((ssl.0.retry, secs(&ssl.0.connect_timeout)), (0, 2));
 }
 
 #[test]

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::md5;
-use super::net::{self, Endpoint};
-use super::tls::{self, TlsClient};
+use crate::check::md5;
+use crate::check::net::{self, Endpoint};
+use crate::check::tls::{self, TlsClient};
 
 /// The most of a body a check reads.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
