@@ -56,14 +56,13 @@ mod tests {
 
     fn state() -> (EngineState, Instant) {
         let config = crate::config::parse_str("t.toml", CONFIG).unwrap();
-        let mut state =
-            EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()]);
         let t0 = Instant::now();
-        state.set_clock(Now {
+        let origin = Now {
             at: t0,
             unix_ms: T0_MS,
-        });
-        (state, t0)
+        };
+        let own = [Ipv4Addr::new(192, 0, 2, 11).into()];
+        (EngineState::new(&config, "d1".into(), &own, origin), t0)
     }
 
     fn at(t0: Instant, ms: u64) -> Now {

@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn checks_run_only_while_the_address_is_here() {
         let config = parse_str("t.toml", CONFIG).unwrap();
-        let mut s = EngineState::new(&config, "d1".into(), &[]);
+        let mut s = EngineState::new(&config, "d1".into(), &[], crate::engine::clock::Now::read());
         let vip = Ipv4Addr::new(192, 0, 2, 100).into();
         assert!(s.services[0].checks_suspended, "suspended until seen");
         assert!(!s.services[1].checks_suspended, "no ha_suspend");

@@ -118,7 +118,7 @@ mod tests {
                     [[virtual_server.real_server]]\nname = \"rs1\"\naddress = \"192.0.2.21\"\nport = 80\n\
                     [virtual_server.real_server.tcp_check]\nlog_all_failures = true\n";
         let config = crate::config::parse_str("t.toml", text).unwrap();
-        EngineState::new(&config, "d1".into(), &[])
+        EngineState::new(&config, "d1".into(), &[], crate::engine::clock::Now::read())
     }
 
     fn failure(state: &EngineState, log_failure: bool, changed: Option<Health>) -> CheckReport {
@@ -174,7 +174,8 @@ mod tests {
                     [[virtual_server.real_server]]\nname = \"rs2\"\naddress = \"192.0.2.22\"\nport = 80\n\
                     [virtual_server.real_server.tcp_check]\n";
         let config = crate::config::parse_str("t.toml", text).unwrap();
-        let mut state = EngineState::new(&config, "d1".into(), &[]);
+        let mut state =
+            EngineState::new(&config, "d1".into(), &[], crate::engine::clock::Now::read());
         let from_rs1 = CheckReport {
             changed: Some(Health::Down),
             ..failure(&state, false, None)

@@ -226,7 +226,7 @@ port = 80
 
     fn state() -> EngineState {
         let config = crate::config::parse_str("t.toml", CONFIG).unwrap();
-        EngineState::new(&config, "d1".into(), &[])
+        EngineState::new(&config, "d1".into(), &[], crate::engine::clock::Now::read())
     }
 
     fn apply(state: &mut EngineState, command: Command) {
@@ -305,7 +305,12 @@ port = 80
         );
         let config = crate::config::parse_str("t.toml", &text).unwrap();
         let own = ["192.0.2.1".parse().unwrap()];
-        let mut held = EngineState::new(&config, "d1".into(), &own);
+        let mut held = EngineState::new(
+            &config,
+            "d1".into(),
+            &own,
+            crate::engine::clock::Now::read(),
+        );
         apply(
             &mut held,
             Command::Hold {
@@ -323,7 +328,12 @@ port = 80
             describe(&kept[0]),
             "VI_1 held (no preemption until released)"
         );
-        let mut fresh = EngineState::new(&config, "d1".into(), &own);
+        let mut fresh = EngineState::new(
+            &config,
+            "d1".into(),
+            &own,
+            crate::engine::clock::Now::read(),
+        );
         apply(&mut fresh, kept[0].clone());
         assert!(fresh.instances[0].fsm.held());
     }

@@ -376,8 +376,14 @@ pub struct EngineState {
 }
 
 impl EngineState {
-    /// Build the state for `config`; `own_addresses[i]` is instance i's advert source.
-    pub fn new(config: &Config, node: String, own_addresses: &[IpAddr]) -> EngineState {
+    /// Build the state for `config` at `now`; `own_addresses[i]` is
+    /// instance i's advert source.
+    pub fn new(
+        config: &Config,
+        node: String,
+        own_addresses: &[IpAddr],
+        now: super::clock::Now,
+    ) -> EngineState {
         let instances = config
             .vrrp_instances
             .iter()
@@ -394,7 +400,7 @@ impl EngineState {
             instances,
             services,
             journal: Journal::default(),
-            handled_at: std::time::Instant::now(),
+            handled_at: now.at,
             pending_scripts: Vec::new(),
             dataplane: crate::ipvs::model::PlaneKind::Userspace,
             lvs_timeouts: config.global.lvs_timeouts,
@@ -402,6 +408,7 @@ impl EngineState {
             local_addresses: HashSet::new(),
             positions: HashMap::new(),
         };
+        state.journal.set_clock(now.unix_ms);
         state.reindex();
         state
     }

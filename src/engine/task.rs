@@ -67,7 +67,7 @@ pub async fn start(
     let addresses = Addresses::connect().map_err(|e| e.to_string())?;
     let accept_rules = AcceptRules::install(&config)?;
     let own: Vec<_> = shells.iter().map(|s| s.own_address).collect();
-    let mut state = EngineState::new(&config, node, &own);
+    let mut state = EngineState::new(&config, node, &own, super::clock::Now::read());
     state.plane_timeouts = timeouts;
 
     let (table_tx, table_rx) = watch::channel(Arc::new(state.plane_table()));

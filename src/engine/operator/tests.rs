@@ -29,7 +29,12 @@ port = 80
 
 fn state() -> EngineState {
     let config = parse_str("t.toml", CONFIG).unwrap();
-    EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()])
+    EngineState::new(
+        &config,
+        "d1".into(),
+        &[Ipv4Addr::new(192, 0, 2, 11).into()],
+        crate::engine::clock::Now::read(),
+    )
 }
 
 fn request(command: Command) -> Request {
@@ -291,7 +296,12 @@ fn under_alpha_a_checked_server_starts_out_of_the_table() {
         "weight = 2\nalpha = true\n[virtual_server.real_server.tcp_check]\n",
     );
     let config = parse_str("t.toml", &text).unwrap();
-    let s = EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()]);
+    let s = EngineState::new(
+        &config,
+        "d1".into(),
+        &[Ipv4Addr::new(192, 0, 2, 11).into()],
+        crate::engine::clock::Now::read(),
+    );
     let table = s.plane_table();
     assert_eq!(table.services[0].dests.len(), 1, "rs1 waits for its check");
     assert_eq!(
@@ -307,7 +317,12 @@ fn with_sorry_server(options: &str) -> EngineState {
         &format!("port = 80\n{options}\n[[virtual_server.real_server]]\nname = \"rs1\""),
     );
     let config = parse_str("t.toml", &text).unwrap();
-    EngineState::new(&config, "d1".into(), &[Ipv4Addr::new(192, 0, 2, 11).into()])
+    EngineState::new(
+        &config,
+        "d1".into(),
+        &[Ipv4Addr::new(192, 0, 2, 11).into()],
+        crate::engine::clock::Now::read(),
+    )
 }
 
 #[test]

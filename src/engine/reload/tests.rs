@@ -48,7 +48,12 @@ fn config(text: &str) -> Config {
 fn state(text: &str) -> EngineState {
     let config = config(text);
     let own = vec!["192.0.2.1".parse().unwrap(); config.vrrp_instances.len()];
-    EngineState::new(&config, "d1".into(), &own)
+    EngineState::new(
+        &config,
+        "d1".into(),
+        &own,
+        crate::engine::clock::Now::read(),
+    )
 }
 
 #[test]
