@@ -17,7 +17,7 @@ use super::run_loop::Engine;
 use super::state::{params, sync_group, InstanceRuntime};
 use super::vrrp_shell::{ManagedAddress, VrrpShell};
 use crate::config::Config;
-use crate::ipvs::userspace::Prepared;
+use crate::ipvs::model::Prepared;
 use crate::vrrp::instance::{Input, State};
 
 /// A reload asked for, waiting for its answer.
@@ -159,7 +159,7 @@ impl Engine {
         let mut ready = Ready {
             opened: Vec::new(),
             resolved: Vec::new(),
-            plane: Prepared::default(),
+            plane: Prepared::nothing(),
         };
         for (step, config) in plan.instances.iter().zip(&new.vrrp_instances) {
             let (opened, resolved) = match *step {

@@ -13,7 +13,6 @@ use tokio::time::Instant;
 
 use super::check_specs::server_specs;
 use super::command::{Command, Request};
-use super::dataplane::DataPlane;
 use super::handle::Envelope;
 use super::journal::EventKind;
 use super::notify::Notifier;
@@ -26,6 +25,7 @@ use crate::check::reports::{ReportReceiver, ReportSender};
 use crate::check::runner::{self, CheckReport};
 use crate::config::Config;
 use crate::ids::{CheckerRun, ServerId};
+use crate::ipvs::model::DataPlane;
 use crate::ipvs::table::PlaneTable;
 use crate::netlink::address::Addresses;
 use crate::vrrp::instance::Input;
@@ -70,7 +70,7 @@ pub struct Engine {
     /// The data-plane table.
     pub table: watch::Sender<Arc<PlaneTable>>,
     /// The running data plane.
-    pub plane: DataPlane,
+    pub plane: Box<dyn DataPlane>,
     /// Published snapshots.
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     /// Who watches the snapshots live: counters alone are published only
@@ -207,7 +207,7 @@ impl Engine {
                         self.push_table();
                     }
                     if let Some((service, protocol, dest)) = effects.close {
-                        if let Some(note) = self.plane.close_connections(service, protocol, dest) {
+                        if let Err(note) = self.plane.close_connections(service, protocol, dest) {
                             answer = answer.map(|text| format!("{text} ({note})"));
                         }
                     }
@@ -526,14 +526,11 @@ impl Engine {
             vr.adverts_sent += shell.take_paced_adverts();
         }
         let mut snapshot = self.state.snapshot();
-        if let DataPlane::Kernel(kernel) = &self.plane {
-            for problem in kernel.take_problems() {
-                self.state
-                    .journal
-                    .record(EventKind::Engine, format!("kernel IPVS refused: {problem}"));
-            }
-            snapshot.unmanaged = kernel.unmanaged();
+        for problem in self.plane.take_problems() {
+            let text = format!("{} plane refused: {problem}", self.plane.kind());
+            self.state.journal.record(EventKind::Engine, text);
         }
+        snapshot.unmanaged = self.plane.unmanaged();
         self.log_journal();
         self.snapshots.send_replace(Some(Arc::new(snapshot)));
     }

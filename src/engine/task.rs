@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::accept_mode::AcceptRules;
-use super::dataplane::{Choice, DataPlane, PlaneOptions};
+use super::dataplane::{Choice, PlaneOptions};
 use super::garp_spacing::Spacing;
 use super::handle::EngineHandle;
 use super::notify::Notifier;
@@ -18,6 +18,7 @@ use super::tracking::TrackState;
 use super::vrrp_shell::VrrpShell;
 use crate::config::Config;
 use crate::ipvs::kernel::{plane as kernel_plane, Ipvs};
+use crate::ipvs::model::DataPlane;
 use crate::ipvs::userspace::{self, Timeouts};
 use crate::netlink::address::Addresses;
 
@@ -152,16 +153,16 @@ fn start_plane(
     tables: watch::Receiver<Arc<crate::ipvs::table::PlaneTable>>,
     timeouts: Timeouts,
     kernel_options: kernel_plane::KernelOptions,
-) -> Result<DataPlane, String> {
+) -> Result<Box<dyn DataPlane>, String> {
     let kernel = |tables| {
         crate::host_guard::check(format_args!("program the kernel's IPVS table"));
         kernel_plane::start(tables, kernel_options)
-            .map(DataPlane::Kernel)
+            .map(|plane| Box::new(plane) as Box<dyn DataPlane>)
             .map_err(|e| format!("kernel data plane: {e}"))
     };
     let userspace = |tables| {
         userspace::start(tables, timeouts, options.threads)
-            .map(DataPlane::Userspace)
+            .map(|plane| Box::new(plane) as Box<dyn DataPlane>)
             .map_err(|e| e.to_string())
     };
     match options.choice {

@@ -32,6 +32,71 @@ impl std::fmt::Display for PlaneKind {
     }
 }
 
+/// A reading of the connection table, finished off the engine task (the
+/// kernel's comes from a file).
+pub type ConnectionReading = Box<dyn FnOnce() -> Result<Vec<ConnRow>, String> + Send>;
+
+/// What a plane got ready for a reload (the userspace plane's bound
+/// sockets), for the same plane to adopt once the whole reload is ready.
+pub struct Prepared(Box<dyn std::any::Any + Send>);
+
+impl Prepared {
+    /// Something `T` got ready.
+    pub fn new<T: std::any::Any + Send>(ready: T) -> Prepared {
+        Prepared(Box::new(ready))
+    }
+
+    /// Nothing to adopt.
+    pub fn nothing() -> Prepared {
+        Prepared::new(())
+    }
+
+    /// What was got ready, if it is a `T`.
+    pub fn take<T: std::any::Any>(self) -> Option<T> {
+        self.0.downcast().ok().map(|ready| *ready)
+    }
+}
+
+/// What the engine asks of a running data plane. Each plane follows the
+/// table the engine publishes (`ipvs::table::PlaneTable`, over a watch
+/// channel) on its own; this is the rest, so the engine holds one plane and
+/// never asks which it is.
+pub trait DataPlane: Send {
+    /// Which plane this is.
+    fn kind(&self) -> PlaneKind;
+
+    /// Every connection and persistence template (`ipvsadm -Lnc`), as a
+    /// reading to finish off the engine task.
+    fn connections(&self) -> ConnectionReading;
+
+    /// Close every connection of `service` to `dest` now (a forced
+    /// removal); why not, when the plane cannot.
+    fn close_connections(
+        &self,
+        service: SocketAddr,
+        protocol: crate::config::Protocol,
+        dest: SocketAddr,
+    ) -> Result<(), &'static str>;
+
+    /// Get ready to serve `added` services and stop `removed` ones without
+    /// changing anything yet (a reload's prepare step).
+    fn prepare(
+        &self,
+        added: &[(SocketAddr, crate::config::Protocol)],
+        removed: &[(SocketAddr, crate::config::Protocol)],
+    ) -> Result<Prepared, String>;
+
+    /// Carry out what `prepare` got ready.
+    fn adopt(&mut self, prepared: Prepared);
+
+    /// What the plane was refused since last asked, for the journal.
+    fn take_problems(&self) -> Vec<String>;
+
+    /// Services in the plane that director does not manage (ipvsadm's
+    /// words: "TCP 203.0.113.1:80").
+    fn unmanaged(&self) -> Vec<String>;
+}
+
 /// `address:port`, with IPv6 addresses in brackets, as ipvsadm prints them.
 pub fn endpoint(address: IpAddr, port: u16) -> String {
     SocketAddr::new(address, port).to_string()

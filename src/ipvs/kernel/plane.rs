@@ -22,7 +22,7 @@ use super::proto::{Forward, KDest, KService, ServiceKey, Stats};
 use super::reconcile::{reconcile, Entry};
 use crate::config::values::Seconds;
 use crate::config::{Forwarding, LvsTimeouts, Protocol};
-use crate::ipvs::model::DestStats;
+use crate::ipvs::model::{ConnectionReading, DataPlane, DestStats, PlaneKind, Prepared};
 use crate::ipvs::table::{PlaneService, PlaneTable};
 
 /// How often the kernel's counters are read back.
@@ -53,16 +53,50 @@ pub struct KernelPlane {
     unmanaged: Arc<Mutex<Vec<ServiceKey>>>,
 }
 
-impl KernelPlane {
-    /// Kernel services left alone, as ipvsadm names them ("TCP 203.0.113.1:80").
-    pub fn unmanaged(&self) -> Vec<String> {
-        let keys = self.unmanaged.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter().map(super::client::key_text).collect()
+impl DataPlane for KernelPlane {
+    fn kind(&self) -> PlaneKind {
+        PlaneKind::Kernel
     }
 
+    /// There is no netlink dump of connections: they are read from
+    /// /proc/net/ip_vs_conn when the reading is finished.
+    fn connections(&self) -> ConnectionReading {
+        Box::new(|| {
+            let text = std::fs::read_to_string("/proc/net/ip_vs_conn")
+                .map_err(|e| format!("/proc/net/ip_vs_conn: {e}"))?;
+            Ok(super::conns::parse(&text))
+        })
+    }
+
+    fn close_connections(
+        &self,
+        _: SocketAddr,
+        _: Protocol,
+        _: SocketAddr,
+    ) -> Result<(), &'static str> {
+        Err("the kernel plane cannot close connections: they finish or expire on their own")
+    }
+
+    /// Nothing to get ready: the plane follows the table.
+    fn prepare(
+        &self,
+        _: &[(SocketAddr, Protocol)],
+        _: &[(SocketAddr, Protocol)],
+    ) -> Result<Prepared, String> {
+        Ok(Prepared::nothing())
+    }
+
+    fn adopt(&mut self, _: Prepared) {}
+
     /// What the kernel refused since the last call.
-    pub fn take_problems(&self) -> Vec<String> {
+    fn take_problems(&self) -> Vec<String> {
         std::mem::take(&mut *self.problems.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Kernel services left alone, as ipvsadm names them ("TCP 203.0.113.1:80").
+    fn unmanaged(&self) -> Vec<String> {
+        let keys = self.unmanaged.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter().map(super::client::key_text).collect()
     }
 }
 

@@ -42,7 +42,7 @@ impl BoundSocket {
 
 /// Sockets bound for new services, and services to stop serving.
 #[derive(Debug, Default)]
-pub struct Prepared {
+pub struct Bound {
     pub(super) bound: Vec<(SocketAddr, Protocol, BoundSocket)>,
     pub(super) retired: Vec<(SocketAddr, Protocol)>,
 }
@@ -52,11 +52,11 @@ impl Plane {
     /// go, without changing what is served. Port-0 services (and services
     /// on a port-0 service's address) need a restart: their TPROXY rules
     /// are set up as the plane starts.
-    pub fn prepare(
+    pub fn bind_changes(
         &self,
         added: &[(SocketAddr, Protocol)],
         removed: &[(SocketAddr, Protocol)],
-    ) -> Result<Prepared, String> {
+    ) -> Result<Bound, String> {
         let catch_all: Vec<_> = self
             .serving
             .iter()
@@ -71,9 +71,9 @@ impl Plane {
                 ));
             }
         }
-        let mut prepared = Prepared {
+        let mut prepared = Bound {
             retired: removed.to_vec(),
-            ..Prepared::default()
+            ..Bound::default()
         };
         for &(address, protocol) in added {
             let socket = BoundSocket::bind(address, protocol, &self.workers).map_err(|e| {
@@ -88,7 +88,7 @@ impl Plane {
     }
 
     /// Start serving what `prepared` bound and stop serving what it retires.
-    pub fn adopt(&mut self, prepared: Prepared) {
+    pub fn adopt_bound(&mut self, prepared: Bound) {
         self.serving.retain(|s| {
             let key = (s.runtime.address, s.runtime.protocol);
             let keep = !prepared.retired.contains(&key);

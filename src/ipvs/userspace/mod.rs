@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use changes::{BoundSocket, Prepared};
+pub use changes::{Bound, BoundSocket};
 pub use conns::Timeouts;
 pub use listener::PlaneError;
 pub use threshold::Thresholds;
@@ -152,7 +152,7 @@ pub fn start(
         })?;
         plane.all_ports = Some(installed);
     }
-    plane.adopt(Prepared {
+    plane.adopt_bound(Bound {
         bound,
         retired: Vec::new(),
     });
@@ -179,20 +179,56 @@ fn sweep(
     })
 }
 
-impl Plane {
-    /// Close every connection of `service` to `dest` now (a forced removal).
-    pub fn close_connections(&self, service: SocketAddr, protocol: Protocol, dest: SocketAddr) {
+impl crate::ipvs::model::DataPlane for Plane {
+    fn kind(&self) -> crate::ipvs::model::PlaneKind {
+        crate::ipvs::model::PlaneKind::Userspace
+    }
+
+    /// The rows are taken now, from the plane's own tables.
+    fn connections(&self) -> crate::ipvs::model::ConnectionReading {
+        let rows: Vec<ConnRow> = self.serving.iter().flat_map(|s| s.runtime.rows()).collect();
+        Box::new(move || Ok(rows))
+    }
+
+    fn close_connections(
+        &self,
+        service: SocketAddr,
+        protocol: Protocol,
+        dest: SocketAddr,
+    ) -> Result<(), &'static str> {
         for serving in &self.serving {
             let runtime = &serving.runtime;
             if runtime.address == service && runtime.protocol == protocol {
                 runtime.close_all_to(dest);
             }
         }
+        Ok(())
     }
 
-    /// Every connection and persistence template (`ipvsadm -Lnc`).
-    pub fn connections(&self) -> Vec<ConnRow> {
-        self.serving.iter().flat_map(|s| s.runtime.rows()).collect()
+    fn prepare(
+        &self,
+        added: &[(SocketAddr, Protocol)],
+        removed: &[(SocketAddr, Protocol)],
+    ) -> Result<crate::ipvs::model::Prepared, String> {
+        self.bind_changes(added, removed)
+            .map(crate::ipvs::model::Prepared::new)
+    }
+
+    fn adopt(&mut self, prepared: crate::ipvs::model::Prepared) {
+        // Only this plane's `prepare` made it.
+        if let Some(bound) = prepared.take::<changes::Bound>() {
+            self.adopt_bound(bound);
+        }
+    }
+
+    /// Nothing is refused: the proxy serves what the table says.
+    fn take_problems(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The proxy serves the table alone.
+    fn unmanaged(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
