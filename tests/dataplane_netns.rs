@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::netlab::NetLab;
 use common::{attach_retrying, namespaces_available, prefix, snapshot_blocking};
-use director::engine::{Command, EngineHandle, Request, Snapshot};
+use director::engine::{Answer, Command, EngineHandle, Request, Snapshot};
 use director::lab::netns::in_namespace;
 
 const VIP: &str = "192.0.2.100";
@@ -215,7 +215,7 @@ fn snapshot_until(
     snapshot_blocking(&bench.engine, what, condition)
 }
 
-fn command(bench: &Bench, command: Command) -> Result<String, String> {
+fn request(bench: &Bench, command: Command) -> Result<Answer, String> {
     let request = Request {
         command,
         origin: "dataplane test".into(),
@@ -223,6 +223,18 @@ fn command(bench: &Bench, command: Command) -> Result<String, String> {
     tokio::task::block_in_place(|| {
         tokio::runtime::Handle::current().block_on(bench.engine.request(request))
     })
+}
+
+fn command(bench: &Bench, command: Command) -> Result<String, String> {
+    request(bench, command).map(|answer| answer.to_string())
+}
+
+/// The connection table, as the engine answers it.
+fn connections(bench: &Bench) -> Vec<director::ipvs::model::ConnRow> {
+    match request(bench, Command::Connections) {
+        Ok(Answer::Connections(rows)) => rows,
+        other => panic!("not the connection table: {other:?}"),
+    }
 }
 
 fn server<'a>(
@@ -345,8 +357,7 @@ async fn tcp_and_udp_services_share_traffic_by_weight_with_exact_counts() {
     }
 
     // The connection listing agrees with the counters.
-    let rows = command(&bench, Command::Connections).unwrap();
-    let rows: Vec<director::ipvs::model::ConnRow> = serde_json::from_str(&rows).unwrap();
+    let rows = connections(&bench);
     let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
     assert_eq!(count("ESTABLISHED"), 45);
     assert_eq!(count("TIME_WAIT") + count("FIN_WAIT"), 15);
@@ -379,8 +390,11 @@ async fn persistence_holds_a_client_until_the_timeout() {
         server(s, &service, &first).persistent == 1
     });
     assert_eq!(server(&snap, &service, &other).persistent, 1);
-    let rows = command(&bench, Command::Connections).unwrap();
-    assert!(rows.contains("\"NONE\""), "templates listed: {rows}");
+    let rows = connections(&bench);
+    assert!(
+        rows.iter().any(|r| r.state == "NONE"),
+        "templates listed: {rows:?}"
+    );
 
     // Connections linger 1 s, then the templates 2 s more: then gone.
     let snap = snapshot_until(&bench, "templates expire", |s| {
@@ -628,8 +642,7 @@ async fn ipv6_services_hash_clients_and_list_bracketed_addresses() {
     let mut buffer = [0u8; 64];
     let n = socket.recv(&mut buffer).expect("a UDP answer over IPv6");
     assert!(String::from_utf8_lossy(&buffer[..n]).starts_with("rs"));
-    let rows = command(&bench, Command::Connections).unwrap();
-    let rows: Vec<director::ipvs::model::ConnRow> = serde_json::from_str(&rows).unwrap();
+    let rows = connections(&bench);
     assert!(rows
         .iter()
         .any(|r| r.virtual_address == target && r.state == "TIME_WAIT"));
@@ -717,8 +730,7 @@ async fn a_port_zero_service_catches_every_port_and_keeps_clients_across_ports()
         "rs3",
         "port 80 belongs to its own service"
     );
-    let rows = command(&bench, Command::Connections).unwrap();
-    let rows: Vec<director::ipvs::model::ConnRow> = serde_json::from_str(&rows).unwrap();
+    let rows = connections(&bench);
     let template_vip: SocketAddr = format!("{VIP}:0").parse().unwrap();
     let asked: SocketAddr = format!("{VIP}:8080").parse().unwrap();
     assert!(rows

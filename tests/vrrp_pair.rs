@@ -586,7 +586,9 @@ async fn reload(
             origin: "test".into(),
         })
         .await;
-    reply.unwrap_or_else(|e| panic!("the reload was refused: {e}"))
+    reply
+        .unwrap_or_else(|e| panic!("the reload was refused: {e}"))
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -786,9 +788,9 @@ async fn accept_mode_off_drops_traffic_to_the_vip_but_still_answers_arp() {
         })
         .await;
     assert!(
-        reply
-            .as_ref()
-            .is_ok_and(|r| r.contains("1 VRRP instance(s) changed in place")),
+        reply.as_ref().is_ok_and(|r| r
+            .to_string()
+            .contains("1 VRRP instance(s) changed in place")),
         "{reply:?}"
     );
     assert!(

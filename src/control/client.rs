@@ -60,13 +60,18 @@ pub async fn attach(path: &Path) -> io::Result<EngineHandle> {
                 Ok(ServerMessage::Snapshot { snapshot }) => {
                     snapshot_tx.send_replace(Some(snapshot));
                 }
-                Ok(ServerMessage::Reply { id, ok, message }) => {
+                Ok(ServerMessage::Reply {
+                    id,
+                    ok,
+                    message,
+                    connections,
+                }) => {
                     let waiter = pending
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .remove(&id);
                     if let Some(waiter) = waiter {
-                        let _ = waiter.send(if ok { Ok(message) } else { Err(message) });
+                        let _ = waiter.send(super::protocol::reply_from(ok, message, connections));
                     }
                 }
                 Ok(ServerMessage::Hello { .. } | ServerMessage::Error { .. }) | Err(_) => {}

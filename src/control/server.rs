@@ -197,18 +197,7 @@ async fn client(stream: UnixStream, engine: EngineHandle, peer: Peer) {
                 } else {
                     engine.request(request).await
                 };
-                let reply = match answer {
-                    Ok(message) => ServerMessage::Reply {
-                        id,
-                        ok: true,
-                        message,
-                    },
-                    Err(message) => ServerMessage::Reply {
-                        id,
-                        ok: false,
-                        message,
-                    },
-                };
+                let reply = super::protocol::reply_message(id, answer);
                 let _ = out_tx.send(encode(&reply)).await;
             }
         }

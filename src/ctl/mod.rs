@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::cli::{CtlArgs, CtlCommand, ListArgs};
 use crate::control::client::attach;
 use crate::engine::snapshot::TimeoutsView;
-use crate::engine::{Command, EngineHandle, Request, Snapshot};
+use crate::engine::{Answer, Command, EngineHandle, Request, Snapshot};
 
 pub use format::status;
 pub use ipvsadm::{connections, render, rules, table, Columns};
@@ -105,8 +105,8 @@ pub async fn run(args: CtlArgs) -> i32 {
     let reply = handle.request(Request { command, origin }).await;
     if args.json {
         let (ok, message) = match &reply {
-            Ok(m) => (true, m),
-            Err(m) => (false, m),
+            Ok(answer) => (true, answer.to_string()),
+            Err(why) => (false, why.clone()),
         };
         println!("{}", serde_json::json!({ "ok": ok, "message": message }));
     }
@@ -132,14 +132,12 @@ async fn list_table(handle: &EngineHandle, list: ListArgs, json: bool) -> i32 {
             command: Command::Connections,
             origin: "ctl".into(),
         };
-        let rows: Vec<crate::ipvs::model::ConnRow> = match handle.request(request).await {
-            Ok(text) => match serde_json::from_str(&text) {
-                Ok(rows) => rows,
-                Err(e) => {
-                    eprintln!("director ctl: the daemon's connection list does not parse: {e}");
-                    return EXIT_UNAVAILABLE;
-                }
-            },
+        let rows = match handle.request(request).await {
+            Ok(Answer::Connections(rows)) => rows,
+            Ok(other) => {
+                eprintln!("director ctl: the daemon answered {other:?}, not the connection table");
+                return EXIT_UNAVAILABLE;
+            }
             Err(e) => {
                 eprintln!("director ctl: refused: {e}");
                 return EXIT_REFUSED;

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Forwarding;
+use crate::ipvs::model::ConnRow;
 
 /// An operator action. Servers and services are named by their display name
 /// or by `address:port`.
@@ -131,8 +132,27 @@ pub struct Request {
     pub origin: String,
 }
 
+/// What the engine answers when it carried a command out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Answer {
+    /// Done: what was done, in words (as the journal has it).
+    Done(String),
+    /// The connection table, for `Command::Connections`.
+    Connections(Vec<ConnRow>),
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Done(text) => f.write_str(text),
+            Answer::Connections(rows) => write!(f, "{} connection(s)", rows.len()),
+        }
+    }
+}
+
 /// The engine's answer: what it did, or why it refused.
-pub type Reply = Result<String, String>;
+pub type Reply = Result<Answer, String>;
 
 /// A health check an operator attaches to a real server added at run time,
 /// with keepalived's default timing (3 s connect timeout, 1 retry).

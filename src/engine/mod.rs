@@ -30,6 +30,6 @@ pub mod tracking;
 mod vrrp_events;
 mod vrrp_shell;
 
-pub use command::{Command, Reply, Request};
+pub use command::{Answer, Command, Reply, Request};
 pub use handle::EngineHandle;
 pub use snapshot::Snapshot;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::command::{Command, Reply, Request};
+use super::command::{Answer, Command, Reply, Request};
 use super::journal::EventKind;
 use super::state::{EngineState, ServerRuntime};
 use crate::config::Protocol;
@@ -29,7 +29,7 @@ impl EngineState {
     /// Apply one operator request, recording it in the journal when it changes anything.
     pub fn apply(&mut self, request: &Request, now: Instant) -> (Reply, Effects) {
         let result = match &request.command {
-            Command::Ping => return (Ok("pong".into()), Effects::default()),
+            Command::Ping => return (Ok(Answer::Done("pong".into())), Effects::default()),
             // The run loop answers these: from the data plane, and from the
             // configuration file. The state alone cannot, and must not
             // pretend to.
@@ -139,7 +139,7 @@ impl EngineState {
                     EventKind::Operator,
                     format!("{}: {message}", request.origin),
                 );
-                (Ok(message), effects)
+                (Ok(Answer::Done(message)), effects)
             }
             Err(e) => (Err(e), Effects::default()),
         }

@@ -10,7 +10,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::command::Reply;
+use super::command::{Answer, Reply};
 use super::journal::EventKind;
 use super::reload::{self, InstanceStep, Plan, ServiceStep};
 use super::run_loop::Engine;
@@ -140,7 +140,7 @@ impl Engine {
         // Whoever is answered sees the reloaded engine in its snapshots.
         self.publish();
         for asked in read.waiting {
-            let _ = asked.reply.send(answer.clone());
+            let _ = asked.reply.send(answer.clone().map(Answer::Done));
         }
         self.read_for_reload(reloads);
     }

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::check_specs::server_specs;
-use super::command::{Command, Request};
+use super::command::{Answer, Command, Request};
 use super::handle::Envelope;
 use super::journal::EventKind;
 use super::notify::Notifier;
@@ -195,10 +195,7 @@ impl Engine {
                         // milliseconds the engine does not wait for.
                         let reading = self.plane.connections();
                         tokio::task::spawn_blocking(move || {
-                            let rows = reading().and_then(|rows| {
-                                serde_json::to_string(&rows).map_err(|e| e.to_string())
-                            });
-                            let _ = reply.send(rows);
+                            let _ = reply.send(reading().map(Answer::Connections));
                         });
                         continue;
                     }
@@ -208,7 +205,7 @@ impl Engine {
                     }
                     if let Some((service, protocol, dest)) = effects.close {
                         if let Err(note) = self.plane.close_connections(service, protocol, dest) {
-                            answer = answer.map(|text| format!("{text} ({note})"));
+                            answer = answer.map(|text| Answer::Done(format!("{text} ({note})")));
                         }
                     }
                     self.restart_checks(&effects);

@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::host::HostStats;
 use super::keymap::{Action, Keymap};
 use crate::engine::snapshot::ServerView;
-use crate::engine::{Command, Snapshot};
+use crate::engine::{Answer, Command, Reply, Snapshot};
 use crate::ipvs::model::ConnRow;
 use form::{AddForm, FormStep};
 use history::History;
@@ -258,7 +258,7 @@ impl App {
     }
 
     /// The engine's answer to a command sent to `node`.
-    pub fn on_reply(&mut self, node: usize, reply: Result<String, String>) {
+    pub fn on_reply(&mut self, node: usize, reply: Reply) {
         let prefix = self.node_prefix(node);
         match reply {
             Ok(text) => self.tell(Tone::Ok, format!("{prefix}{text}")),
@@ -267,9 +267,10 @@ impl App {
     }
 
     /// The connection listing asked for the detail view.
-    pub fn on_connections(&mut self, node: usize, reply: Result<String, String>) {
-        let rows = reply.and_then(|json| {
-            serde_json::from_str(&json).map_err(|e| format!("unreadable connection table: {e}"))
+    pub fn on_connections(&mut self, node: usize, reply: Reply) {
+        let rows = reply.and_then(|answer| match answer {
+            Answer::Connections(rows) => Ok(rows),
+            other => Err(format!("not the connection table: {other}")),
         });
         self.connections = Some(Connections { node, rows });
     }

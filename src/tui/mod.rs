@@ -33,9 +33,9 @@ enum Update {
     /// Director `node`'s connection is gone.
     Gone(usize, String),
     /// The answer to an action sent to `node`.
-    Reply(usize, Result<String, String>),
+    Reply(usize, crate::engine::Reply),
     /// The connection table of `node`.
-    Connections(usize, Result<String, String>),
+    Connections(usize, crate::engine::Reply),
 }
 
 /// Forward every snapshot of `engine` as `Update`s for `node`.

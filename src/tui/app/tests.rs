@@ -217,7 +217,10 @@ fn replies_show_on_the_status_line_refusals_as_errors() {
             tone: Tone::Error
         })
     );
-    app.on_reply(0, Ok("web/rs1: drained".into()));
+    app.on_reply(
+        0,
+        Ok(crate::engine::Answer::Done("web/rs1: drained".into())),
+    );
     assert_eq!(app.notice.as_ref().unwrap().tone, Tone::Ok);
 }
 

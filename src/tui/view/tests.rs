@@ -242,8 +242,8 @@ fn detail() {
             press(app, nodes, "2j\n");
             app.on_connections(
                 0,
-                Ok(r#"[{"protocol":"TCP","expires_secs":890,"state":"ESTABLISHED","source":"198.51.100.7:51234","virtual_address":"192.0.2.50:80","destination":"192.0.2.21:80"},
-                      {"protocol":"TCP","expires_secs":100,"state":"TIME_WAIT","source":"198.51.100.8:40000","virtual_address":"192.0.2.50:80","destination":"192.0.2.22:80"}]"#.into()),
+                serde_json::from_str(r#"[{"protocol":"TCP","expires_secs":890,"state":"ESTABLISHED","source":"198.51.100.7:51234","virtual_address":"192.0.2.50:80","destination":"192.0.2.21:80"},
+                      {"protocol":"TCP","expires_secs":100,"state":"TIME_WAIT","source":"198.51.100.8:40000","virtual_address":"192.0.2.50:80","destination":"192.0.2.22:80"}]"#).map(crate::engine::Answer::Connections).map_err(|e| e.to_string()),
             );
         },
         false,
