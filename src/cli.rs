@@ -81,108 +81,15 @@ pub enum CtlCommand {
     Status,
     /// The virtual-server table, as `ipvsadm -Ln` prints it.
     List(ListArgs),
-    /// Add a real server to a virtual service (`ipvsadm -a`).
-    Add {
-        /// Virtual service (name or address:port).
-        service: String,
-        /// The real server, address:port ([v6]:port for IPv6).
-        server: std::net::SocketAddr,
-        /// Its weight.
-        #[arg(long, default_value_t = 1)]
-        weight: u32,
-        /// A name for the console.
-        #[arg(long)]
-        name: Option<String>,
-        /// Forwarding for the kernel plane: nat (-m), dr (-g) or tun (-i).
-        #[arg(long, default_value = "nat", value_parser = parse_forwarding)]
-        forwarding: crate::config::Forwarding,
-        /// A health check: tcp, http or http:/path. The server takes
-        /// traffic once it passes. Unchecked when absent.
-        #[arg(long)]
-        check: Option<crate::engine::command::AddCheck>,
-    },
-    /// Re-read the configuration file and apply what changed (as SIGHUP):
-    /// unchanged VRRP instances and services are left alone, changed ones
-    /// are changed in place (or, for a new VRID or interface, restarted),
-    /// and operator overrides are kept; a file that does not validate is
-    /// refused whole.
-    Reload,
-    /// Stop scheduling new connections to a virtual service; established
-    /// ones finish.
-    Disable {
-        /// Virtual service (name or address:port).
-        service: String,
-    },
-    /// Schedule new connections to a disabled virtual service again.
-    Enable {
-        /// Virtual service (name or address:port).
-        service: String,
-    },
-    /// Remove a real server (`ipvsadm -d`); its connections finish unless --force.
-    Remove {
-        /// Virtual service (name or address:port).
-        service: String,
-        /// Real server (name or address:port).
-        server: String,
-        /// Close its established connections now.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Zero the counters (`ipvsadm -Z`) of one service, or of all.
-    Zero {
-        /// Virtual service (name or address:port); every service when absent.
-        service: Option<String>,
-    },
-    /// Stop new connections to a real server; established ones finish.
-    Drain {
-        /// Virtual service (name or address:port).
-        service: String,
-        /// Real server (name or address:port).
-        server: String,
-    },
-    /// Undo a drain.
-    Undrain {
-        /// Virtual service (name or address:port).
-        service: String,
-        /// Real server (name or address:port).
-        server: String,
-    },
-    /// Set a real server's weight.
-    Weight {
-        /// Virtual service (name or address:port).
-        service: String,
-        /// Real server (name or address:port).
-        server: String,
-        /// New weight, 0..=65535.
-        weight: u32,
-    },
-    /// Hand a VRRP instance's addresses to the peer (hitless) and hold.
-    Failover {
-        /// VRRP instance name.
-        instance: String,
-    },
-    /// Make this node master of a VRRP instance now.
-    Takeover {
-        /// VRRP instance name.
-        instance: String,
-    },
-    /// Keep a backup instance from preempting until released (as a
-    /// failover does).
-    Hold {
-        /// VRRP instance name.
-        instance: String,
-    },
-    /// Lift the hold a failover left.
-    Release {
-        /// VRRP instance name.
-        instance: String,
-    },
     /// The event log.
     Events {
         /// Keep printing new events until interrupted.
         #[arg(long)]
         follow: bool,
     },
+    /// What the engine carries out: its commands are the subcommands.
+    #[command(flatten)]
+    Engine(crate::engine::Command),
 }
 
 /// Which of ipvsadm's listings `list` prints; ipvsadm's own flags.

@@ -588,8 +588,7 @@ async fn an_operator_removal_keeps_connections_unless_forced() {
         &bench,
         Command::AddServer {
             service: "web".into(),
-            address: "192.0.2.12".parse().unwrap(),
-            port: 80,
+            server: "192.0.2.12:80".parse().unwrap(),
             weight: 2,
             name: None,
             forwarding: Default::default(),

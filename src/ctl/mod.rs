@@ -48,57 +48,8 @@ pub async fn run(args: CtlArgs) -> i32 {
             return 0;
         }
         CtlCommand::List(list) => return list_table(&handle, list, args.json).await,
-        CtlCommand::Zero { service } => Command::Zero { service },
-        CtlCommand::Add {
-            service,
-            server,
-            weight,
-            name,
-            forwarding,
-            check,
-        } => Command::AddServer {
-            service,
-            address: server.ip(),
-            port: server.port(),
-            weight,
-            name,
-            forwarding,
-            check,
-        },
-        CtlCommand::Reload => Command::Reload,
-        CtlCommand::Disable { service } => Command::SetServiceEnabled {
-            service,
-            enabled: false,
-        },
-        CtlCommand::Enable { service } => Command::SetServiceEnabled {
-            service,
-            enabled: true,
-        },
-        CtlCommand::Remove {
-            service,
-            server,
-            force,
-        } => Command::RemoveServer {
-            service,
-            server,
-            force,
-        },
         CtlCommand::Events { follow } => return events(&handle, follow, args.json).await,
-        CtlCommand::Drain { service, server } => Command::Drain { service, server },
-        CtlCommand::Undrain { service, server } => Command::Undrain { service, server },
-        CtlCommand::Weight {
-            service,
-            server,
-            weight,
-        } => Command::SetWeight {
-            service,
-            server,
-            weight,
-        },
-        CtlCommand::Failover { instance } => Command::Failover { instance },
-        CtlCommand::Takeover { instance } => Command::Takeover { instance },
-        CtlCommand::Release { instance } => Command::Release { instance },
-        CtlCommand::Hold { instance } => Command::Hold { instance },
+        CtlCommand::Engine(command) => command,
     };
     // SAFETY: getuid has no preconditions.
     let origin = format!("ctl (uid {})", unsafe { libc::getuid() });

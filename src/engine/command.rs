@@ -8,40 +8,46 @@ use serde::{Deserialize, Serialize};
 use crate::config::Forwarding;
 use crate::ipvs::model::ConnRow;
 
-/// An operator action. Servers and services are named by their display name
-/// or by `address:port`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An operator action: the one definition that the engine carries out,
+/// the control socket carries (JSON, `action` naming it) and `director ctl`
+/// takes on its command line (its subcommands are these, by the names
+/// below). Servers and services are named by their display name or by
+/// `address:port`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Subcommand)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
-    /// Weight 0: no new connections; established ones finish.
+    /// Stop new connections to a real server (weight 0); established ones
+    /// finish.
     Drain {
-        /// Virtual service.
+        /// Virtual service (name or address:port).
         service: String,
-        /// Real server.
+        /// Real server (name or address:port).
         server: String,
     },
-    /// Restore the weight a drain took away.
+    /// Undo a drain: restore the weight it took away.
     Undrain {
-        /// Virtual service.
+        /// Virtual service (name or address:port).
         service: String,
-        /// Real server.
+        /// Real server (name or address:port).
         server: String,
     },
     /// Set a real server's weight.
+    #[command(name = "weight")]
     SetWeight {
-        /// Virtual service.
+        /// Virtual service (name or address:port).
         service: String,
-        /// Real server.
+        /// Real server (name or address:port).
         server: String,
         /// New weight, 0..=65535.
         weight: u32,
     },
-    /// Give up mastership of a VRRP instance; the peer takes the addresses.
+    /// Hand a VRRP instance's addresses to the peer (hitless) and hold
+    /// this node in backup.
     Failover {
         /// VRRP instance name.
         instance: String,
     },
-    /// Take mastership of a VRRP instance now.
+    /// Make this node master of a VRRP instance now.
     Takeover {
         /// VRRP instance name.
         instance: String,
@@ -57,59 +63,72 @@ pub enum Command {
         /// VRRP instance name.
         instance: String,
     },
-    /// Add a real server to a virtual service at run time, optionally
-    /// with a health check of its own.
+    /// Add a real server to a virtual service (`ipvsadm -a`), optionally
+    /// with a health check of its own; a configured server an operator
+    /// removed comes back as configured.
+    #[command(name = "add")]
     AddServer {
-        /// Virtual service.
+        /// Virtual service (name or address:port).
         service: String,
-        /// The real server's address.
-        address: std::net::IpAddr,
-        /// Its port.
-        port: u16,
+        /// The real server, address:port ([v6]:port for IPv6).
+        server: std::net::SocketAddr,
         /// Its weight, 0..=65535.
+        #[arg(long, default_value_t = 1)]
         weight: u32,
         /// A name for the console; `address:port` when absent.
+        #[arg(long)]
         #[serde(default)]
         name: Option<String>,
-        /// How the kernel plane forwards to it (the userspace plane proxies).
+        /// Forwarding for the kernel plane: nat (-m), dr (-g) or tun (-i);
+        /// the userspace plane proxies.
+        #[arg(long, default_value = "nat", value_parser = crate::cli::parse_forwarding)]
         #[serde(default)]
         forwarding: Forwarding,
-        /// A health check to run on it; unchecked when absent.
+        /// A health check: tcp, http or http:/path. The server takes
+        /// traffic once it passes. Unchecked when absent.
+        #[arg(long)]
         #[serde(default)]
         check: Option<AddCheck>,
     },
-    /// Take a virtual service out of service (no new connections;
-    /// established ones finish), or put it back.
-    SetServiceEnabled {
-        /// Virtual service.
+    /// Stop scheduling new connections to a virtual service; established
+    /// ones finish.
+    Disable {
+        /// Virtual service (name or address:port).
         service: String,
-        /// Whether it takes new connections.
-        enabled: bool,
     },
-    /// Take a real server out of the table. Its established connections
-    /// finish unless `force`, which closes them at once.
-    RemoveServer {
-        /// Virtual service.
+    /// Schedule new connections to a disabled virtual service again.
+    Enable {
+        /// Virtual service (name or address:port).
         service: String,
-        /// Real server.
+    },
+    /// Remove a real server (`ipvsadm -d`); its connections finish unless
+    /// --force closes them at once.
+    #[command(name = "remove")]
+    RemoveServer {
+        /// Virtual service (name or address:port).
+        service: String,
+        /// Real server (name or address:port).
         server: String,
-        /// Close its connections now.
+        /// Close its established connections now.
+        #[arg(long)]
         #[serde(default)]
         force: bool,
     },
-    /// Zero the cumulative counters (`ipvsadm -Z`) of one service, or of
-    /// every service when none is named.
+    /// Zero the counters (`ipvsadm -Z`) of one service, or of all.
     Zero {
-        /// Virtual service; all when absent.
+        /// Virtual service (name or address:port); every service when absent.
         #[serde(default)]
         service: Option<String>,
     },
-    /// The connection table (`ipvsadm -Lnc`), as a JSON array of rows in
-    /// the reply. Changes nothing; not journaled.
+    /// The connection table (`ipvsadm -Lnc`; `director ctl list -c`),
+    /// answered as rows. Changes nothing; not journaled.
+    #[command(skip)]
     Connections,
-    /// Re-read the configuration file and apply what changed (SIGHUP does
-    /// the same). A file that does not validate, or changes that need a
-    /// restart, are refused whole and nothing changes.
+    /// Re-read the configuration file and apply what changed (as SIGHUP):
+    /// unchanged VRRP instances and services are left alone, changed ones
+    /// are changed in place (or, for a new VRID or interface, restarted),
+    /// and operator overrides are kept; a file that does not validate, or
+    /// changes that need a restart, are refused whole and nothing changes.
     Reload,
     /// Answer at once, changing nothing: proves the engine loop is alive
     /// (the systemd watchdog uses it). Not journaled.

@@ -48,8 +48,7 @@ impl EngineState {
             Command::Zero { service } => self.zero(service.as_deref()),
             Command::AddServer {
                 service,
-                address,
-                port,
+                server,
                 weight,
                 name,
                 forwarding,
@@ -57,17 +56,16 @@ impl EngineState {
             } => self.add_server(
                 service,
                 NewServer {
-                    address: *address,
-                    port: *port,
+                    address: server.ip(),
+                    port: server.port(),
                     weight: *weight,
                     name: name.clone(),
                     forwarding: *forwarding,
                     check: check.clone(),
                 },
             ),
-            Command::SetServiceEnabled { service, enabled } => {
-                self.set_service_enabled(service, *enabled)
-            }
+            Command::Disable { service } => self.set_service_enabled(service, false),
+            Command::Enable { service } => self.set_service_enabled(service, true),
             Command::RemoveServer {
                 service,
                 server,

@@ -13,8 +13,62 @@ use super::command::{AddCheck, Command};
 use super::state::EngineState;
 use crate::config::Forwarding;
 
-/// The state file's format version.
-const VERSION: u32 = 1;
+/// The state file's format version. Version 1 named a service's disabling
+/// `set_service_enabled` and an added server by `address` and `port`; it
+/// is read and rewritten as version 2.
+const VERSION: u32 = 2;
+
+/// A version 1 override as version 2 writes it.
+fn from_version_1(mut command: serde_json::Value) -> serde_json::Value {
+    let Some(fields) = command.as_object_mut() else {
+        return command;
+    };
+    match fields.get("action").and_then(|a| a.as_str()) {
+        Some("set_service_enabled") => {
+            let enabled = fields.remove("enabled").and_then(|e| e.as_bool());
+            let action = if enabled == Some(true) {
+                "enable"
+            } else {
+                "disable"
+            };
+            fields.insert("action".into(), action.into());
+        }
+        Some("add_server") => {
+            let address = fields.remove("address");
+            let port = fields.remove("port");
+            let address = address.as_ref().and_then(|a| a.as_str());
+            let port = port.as_ref().and_then(|p| p.as_u64());
+            let server = address
+                .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+                .zip(port.and_then(|p| u16::try_from(p).ok()))
+                .map(|(ip, port)| std::net::SocketAddr::new(ip, port).to_string());
+            if let Some(server) = server {
+                fields.insert("server".into(), server.into());
+            }
+        }
+        _ => {}
+    }
+    command
+}
+
+/// The overrides of a state file's text, of either version.
+fn parse(text: &str) -> Result<Vec<Command>, String> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: u32,
+        overrides: Vec<serde_json::Value>,
+    }
+    let file: Versioned = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let migrate = match file.version {
+        1 => from_version_1,
+        VERSION => std::convert::identity,
+        other => return Err(format!("unknown version {other}")),
+    };
+    file.overrides
+        .into_iter()
+        .map(|command| serde_json::from_value(migrate(command)).map_err(|e| e.to_string()))
+        .collect()
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct File {
@@ -34,8 +88,7 @@ fn added(service: &str, server: &crate::engine::state::ServerRuntime) -> Command
     };
     Command::AddServer {
         service: service.to_string(),
-        address: server.config.address,
-        port: server.config.port.0,
+        server: server.address(),
         weight: server.weight,
         name: server.config.name.clone(),
         forwarding: server.config.forwarding.unwrap_or(Forwarding::Nat),
@@ -93,10 +146,7 @@ pub fn overrides(state: &EngineState) -> Vec<Command> {
             }
         }
         if !service.enabled {
-            commands.push(Command::SetServiceEnabled {
-                service: name,
-                enabled: false,
-            });
+            commands.push(Command::Disable { service: name });
         }
     }
     commands
@@ -116,15 +166,11 @@ pub fn describe(command: &Command) -> String {
         } => format!("{service}/{server} removed"),
         Command::AddServer {
             service,
-            address,
-            port,
+            server,
             weight,
             ..
-        } => format!(
-            "{service}: {} added (weight {weight})",
-            std::net::SocketAddr::new(*address, *port)
-        ),
-        Command::SetServiceEnabled { service, .. } => format!("{service} disabled"),
+        } => format!("{service}: {server} added (weight {weight})"),
+        Command::Disable { service } => format!("{service} disabled"),
         Command::Hold { instance } => format!("{instance} held (no preemption until released)"),
         other => format!("{other:?}"),
     }
@@ -178,13 +224,9 @@ impl StateFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(format!("{}: {e}", self.path.display())),
         };
-        match serde_json::from_str::<File>(&text) {
-            Ok(file) if file.version == VERSION => Ok(file.overrides),
-            parsed => {
-                let why = match parsed {
-                    Ok(file) => format!("unknown version {}", file.version),
-                    Err(e) => e.to_string(),
-                };
+        match parse(&text) {
+            Ok(overrides) => Ok(overrides),
+            Err(why) => {
                 let aside = self.path.with_extension("json.corrupt");
                 let moved = std::fs::rename(&self.path, &aside)
                     .map(|()| format!("moved to {}", aside.display()))
@@ -267,8 +309,7 @@ port = 80
             &mut changed,
             Command::AddServer {
                 service: "web".into(),
-                address: "192.0.2.24".parse().unwrap(),
-                port: 80,
+                server: "192.0.2.24:80".parse().unwrap(),
                 weight: 2,
                 name: Some("rs4".into()),
                 forwarding: Forwarding::Dr,
@@ -277,9 +318,8 @@ port = 80
         );
         apply(
             &mut changed,
-            Command::SetServiceEnabled {
+            Command::Disable {
                 service: "web".into(),
-                enabled: false,
             },
         );
         let kept = overrides(&changed);
@@ -359,5 +399,36 @@ port = 80
         assert!(dir.join("state.json.corrupt").exists());
         assert!(!file.path().exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_as_version_2() {
+        let v1 = r#"{"version":1,"overrides":[
+            {"action":"set_service_enabled","service":"web","enabled":false},
+            {"action":"add_server","service":"web","address":"2001:db8::24","port":80,
+             "weight":2,"name":"rs4","forwarding":"dr","check":{"kind":"tcp"}},
+            {"action":"drain","service":"web","server":"rs1"}]}"#;
+        assert_eq!(
+            parse(v1).unwrap(),
+            [
+                Command::Disable {
+                    service: "web".into()
+                },
+                Command::AddServer {
+                    service: "web".into(),
+                    server: "[2001:db8::24]:80".parse().unwrap(),
+                    weight: 2,
+                    name: Some("rs4".into()),
+                    forwarding: Forwarding::Dr,
+                    check: Some(AddCheck::Tcp),
+                },
+                Command::Drain {
+                    service: "web".into(),
+                    server: "rs1".into()
+                },
+            ]
+        );
+        let future = r#"{"version":3,"overrides":[]}"#;
+        assert_eq!(parse(future).unwrap_err(), "unknown version 3");
     }
 }

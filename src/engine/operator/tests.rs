@@ -167,8 +167,7 @@ fn add(address: &str, weight: u32) -> Request {
 fn add_checked(address: &str, weight: u32, check: Option<AddCheck>) -> Request {
     request(Command::AddServer {
         service: "web".into(),
-        address: address.parse().unwrap(),
-        port: 80,
+        server: std::net::SocketAddr::new(address.parse().unwrap(), 80),
         weight,
         name: None,
         forwarding: Forwarding::Nat,
@@ -245,9 +244,8 @@ fn a_server_added_with_a_check_starts_down_until_the_check_passes() {
 #[test]
 fn a_disabled_service_schedules_nothing_and_says_so() {
     let mut s = state();
-    let disable = request(Command::SetServiceEnabled {
+    let disable = request(Command::Disable {
         service: "web".into(),
-        enabled: false,
     });
     let (reply, effects) = s.apply(&disable, Instant::now());
     assert!(reply.unwrap().to_string().contains("web: disabled"));
@@ -259,18 +257,16 @@ fn a_disabled_service_schedules_nothing_and_says_so() {
     assert!(!s.snapshot().services[0].enabled);
     let again = s.apply(&disable, Instant::now()).0;
     assert_eq!(again.unwrap_err(), "web is already disabled");
-    let enable = request(Command::SetServiceEnabled {
+    let enable = request(Command::Enable {
         service: "web".into(),
-        enabled: true,
     });
     assert!(s.apply(&enable, Instant::now()).0.is_ok());
     assert!(s.plane_table().services[0]
         .dests
         .iter()
         .all(|d| d.weight > 0));
-    let unknown = request(Command::SetServiceEnabled {
+    let unknown = request(Command::Enable {
         service: "nope".into(),
-        enabled: true,
     });
     assert_eq!(
         s.apply(&unknown, Instant::now()).0.unwrap_err(),

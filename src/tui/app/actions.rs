@@ -152,9 +152,14 @@ impl App {
             )
         };
         Ok(Some((
-            Command::SetServiceEnabled {
-                service: service.name.clone(),
-                enabled: !service.enabled,
+            if service.enabled {
+                Command::Disable {
+                    service: service.name.clone(),
+                }
+            } else {
+                Command::Enable {
+                    service: service.name.clone(),
+                }
             },
             what,
         )))

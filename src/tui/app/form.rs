@@ -169,8 +169,7 @@ impl AddForm {
         Ok((
             Command::AddServer {
                 service: self.service.clone(),
-                address,
-                port,
+                server: std::net::SocketAddr::new(address, port),
                 weight,
                 name,
                 forwarding: self.forwarding,
@@ -215,8 +214,7 @@ mod tests {
             command,
             Command::AddServer {
                 service: "web".into(),
-                address: "192.0.2.24".parse().unwrap(),
-                port: 80,
+                server: "192.0.2.24:80".parse().unwrap(),
                 weight: 3,
                 name: None,
                 forwarding: Forwarding::Dr,

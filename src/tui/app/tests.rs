@@ -146,9 +146,8 @@ fn add_remove_disable_and_zero_name_their_target() {
     keys(&mut app, &nodes, "e");
     assert_eq!(
         pending(&app).command,
-        Command::SetServiceEnabled {
+        Command::Disable {
             service: "web".into(),
-            enabled: false
         }
     );
     assert!(pending(&app)
