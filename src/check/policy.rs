@@ -36,6 +36,29 @@ pub struct Verdict {
     pub changed: Option<Health>,
     /// How long to wait before the next probe.
     pub next_in: Duration,
+    /// A retry after a failure (`delay_before_retry`), not a regular check.
+    pub retrying: bool,
+}
+
+/// The least time between the end of one probe and the start of the next.
+pub const MIN_GAP: Duration = Duration::from_millis(10);
+
+/// When the next probe is due, given when this one was `due`, when it
+/// `finished`, and its verdict. A regular check keeps its cadence, one
+/// `delay_loop` after the last was due, so neither the probe's own time nor
+/// a late wake-up accumulates into its interval. A retry, and a probe that
+/// overran its interval, count from the probe's end, as keepalived counts
+/// every wait (a slow server still gets its rest).
+pub fn next_due<T>(due: T, finished: T, verdict: Verdict) -> T
+where
+    T: Copy + Ord + std::ops::Add<Duration, Output = T>,
+{
+    let cadence = due + verdict.next_in;
+    if !verdict.retrying && cadence >= finished + MIN_GAP {
+        cadence
+    } else {
+        finished + verdict.next_in.max(MIN_GAP)
+    }
 }
 
 /// The checker's memory between probes: keepalived's rise and fall
@@ -71,14 +94,16 @@ impl Policy {
     pub fn observe(&mut self, success: bool) -> Verdict {
         let changed = self.verdict.observe(success);
         // A failure not yet enough to go down is retried sooner.
-        let next_in = if success || self.health() == Health::Down {
-            self.params.delay_loop
-        } else {
+        let retrying = !success && self.health() != Health::Down;
+        let next_in = if retrying {
             self.params.delay_before_retry
+        } else {
+            self.params.delay_loop
         };
         Verdict {
             changed: changed.map(|_| self.health()),
             next_in,
+            retrying,
         }
     }
 }
@@ -143,7 +168,8 @@ mod tests {
             p.observe(true),
             Verdict {
                 changed: Some(Health::Up),
-                next_in: Duration::from_secs(6)
+                next_in: Duration::from_secs(6),
+                retrying: false,
             }
         );
         assert_eq!(p.observe(true).changed, None);
@@ -158,7 +184,8 @@ mod tests {
                 p.observe(false),
                 Verdict {
                     changed: None,
-                    next_in: Duration::from_secs(1)
+                    next_in: Duration::from_secs(1),
+                    retrying: true,
                 }
             );
         }
@@ -166,7 +193,8 @@ mod tests {
             p.observe(false),
             Verdict {
                 changed: Some(Health::Down),
-                next_in: Duration::from_secs(6)
+                next_in: Duration::from_secs(6),
+                retrying: false,
             }
         );
         assert_eq!(p.observe(false).changed, None, "already down");
@@ -181,5 +209,26 @@ mod tests {
         assert_eq!(p.observe(false).changed, None);
         assert_eq!(p.observe(false).changed, Some(Health::Down));
         assert_eq!(p.observe(true).changed, Some(Health::Up));
+    }
+
+    #[test]
+    fn a_regular_check_keeps_its_cadence_and_a_retry_or_an_overrun_counts_from_the_end() {
+        let ms = Duration::from_millis;
+        let regular = Verdict {
+            changed: None,
+            next_in: ms(1000),
+            retrying: false,
+        };
+        // Due at 0, woke late and finished at 40: the next is still due at 1000.
+        assert_eq!(next_due(ms(0), ms(40), regular), ms(1000));
+        // A probe that overran its interval gets the whole wait from its end.
+        assert_eq!(next_due(ms(0), ms(1500), regular), ms(2500));
+        // Ending right at the next due time still leaves the least gap.
+        assert_eq!(next_due(ms(0), ms(995), regular), ms(1995));
+        let retry = Verdict {
+            retrying: true,
+            ..regular
+        };
+        assert_eq!(next_due(ms(0), ms(40), retry), ms(1040));
     }
 }

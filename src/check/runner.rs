@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::kind::{Outcome, Target};
 use super::kinds::Probe;
 use super::net::Endpoint;
-use super::policy::{Policy, PolicyParams};
+use super::policy::{next_due, Policy, PolicyParams};
 use super::reports::ReportSender;
 use crate::ids::CheckerId;
 use crate::ipvs::model::Health;
@@ -62,6 +62,7 @@ pub async fn probe_loop(spec: CheckSpec, reports: ReportSender) {
         let delay = Random::from_entropy().below(warmup + 1);
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
+    let mut due = tokio::time::Instant::now();
     loop {
         // Boxed: the probe's state (buffers included) exists only while
         // it runs, so ten thousand idle checkers stay small.
@@ -91,6 +92,7 @@ pub async fn probe_loop(spec: CheckSpec, reports: ReportSender) {
         if !reports.send(report) {
             return;
         }
-        tokio::time::sleep(verdict.next_in.max(Duration::from_millis(10))).await;
+        due = next_due(due, tokio::time::Instant::now(), verdict);
+        tokio::time::sleep_until(due).await;
     }
 }
