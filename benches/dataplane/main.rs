@@ -20,7 +20,8 @@
 //! skips it) while wrk drives traffic, reporting RSS per connection and
 //! whether every idle connection still answers from the server it started
 //! on. Where this host's descriptor limit cannot hold 10,000 proxied
-//! connections, the soak runs in a qemu guest (`vm_soak`).
+//! connections, the soak runs in a qemu guest (`vm_soak`). `DIRECTOR=path`
+//! measures another build of director in this one's place.
 
 mod backend;
 mod measure;
@@ -95,11 +96,10 @@ fn start_proxies(dir: &std::path::Path) -> Proxies {
         .stderr(Stdio::null())
         .spawn()
         .expect("haproxy starts");
-    let director = start_director(
-        std::path::Path::new(env!("CARGO_BIN_EXE_director")),
-        dir,
-        threads.as_deref(),
-    );
+    // DIRECTOR=path measures another build (to compare with an older one).
+    let binary =
+        std::env::var("DIRECTOR").unwrap_or_else(|_| env!("CARGO_BIN_EXE_director").into());
+    let director = start_director(std::path::Path::new(&binary), dir, threads.as_deref());
     Proxies(vec![haproxy, director])
 }
 

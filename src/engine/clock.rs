@@ -146,4 +146,22 @@ mod tests {
             "gone once it lingered its time"
         );
     }
+
+    #[test]
+    fn rates_are_per_second_of_the_injected_clock() {
+        let (mut state, t0) = state();
+        state.sample_rates(t0);
+        let stats = state.services[0].servers[0].stats.clone();
+        stats
+            .conns
+            .fetch_add(800, std::sync::atomic::Ordering::Relaxed);
+        // 800 connections over two seconds of the fake clock: 400 a second,
+        // of which the smoothed estimate takes a quarter at its first step.
+        let later = t0 + Duration::from_secs(2);
+        state.set_clock(at(t0, 2_000));
+        state.sample_rates(later);
+        let snapshot = state.snapshot();
+        let server = snapshot.server("web", "rs1").unwrap();
+        assert_eq!(server.cps, 100.0);
+    }
 }
