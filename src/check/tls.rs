@@ -34,28 +34,36 @@ pub struct TlsOptions {
     pub ca_file: Option<String>,
 }
 
-/// One SSL_GET checker's TLS client: its options and the client
-/// configuration built from them once, when the checker is made (the CA
-/// bundle is read then, as keepalived reads it at start), not per probe.
+/// One SSL_GET checker's TLS client: its options, and the client
+/// configuration built from them once, by the checker's first probe (the
+/// CA bundle is read then, on a blocking thread), not per probe. Making
+/// the client reads nothing, so the engine can build and compare checker
+/// specs (at start, at a reload) without touching the disk.
 #[derive(Clone)]
 pub struct TlsClient {
     /// What the checker asked for.
     options: TlsOptions,
     /// The configuration, or why it could not be built (reported by every
-    /// probe, as a failed check).
-    config: Result<Arc<ClientConfig>, String>,
+    /// probe, as a failed check); shared by the clones of this client.
+    config: Arc<std::sync::OnceLock<Result<Arc<ClientConfig>, String>>>,
 }
 
 impl TlsClient {
-    /// Build the client for `options`.
+    /// The client for `options`, built when first used.
     pub fn new(options: TlsOptions) -> TlsClient {
-        let config = client_config(&options);
-        TlsClient { options, config }
+        TlsClient {
+            options,
+            config: Arc::default(),
+        }
     }
 
-    /// The configuration every probe of this checker shares.
+    /// The configuration every probe of this checker shares, built (the
+    /// CA bundle read) the first time. It may block: call it off the
+    /// async threads.
     pub fn config(&self) -> Result<Arc<ClientConfig>, String> {
-        self.config.clone()
+        self.config
+            .get_or_init(|| client_config(&self.options))
+            .clone()
     }
 }
 
@@ -63,7 +71,7 @@ impl std::fmt::Debug for TlsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsClient")
             .field("options", &self.options)
-            .field("ready", &self.config.is_ok())
+            .field("built", &self.config.get().map(Result::is_ok))
             .finish()
     }
 }
@@ -195,5 +203,25 @@ pub fn fetch_blocking(
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(response),
             Err(e) => return Err(format!("tls {to}: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn making_a_client_reads_nothing_and_its_first_use_says_what_is_wrong() {
+        let options = TlsOptions {
+            sni: true,
+            verify: true,
+            ca_file: Some("/nonexistent/director-ca.pem".into()),
+        };
+        let client = TlsClient::new(options);
+        let clone = client.clone();
+        assert!(client.config.get().is_none(), "nothing read yet");
+        let error = clone.config().unwrap_err();
+        assert!(error.contains("/nonexistent/director-ca.pem"), "{error}");
+        assert!(client.config.get().is_some(), "built once, for every clone");
     }
 }

@@ -126,9 +126,10 @@ async fn exchange(
             .await
             .map_err(|_| format!("{to}: no complete answer within {timeout:?}"))?;
     };
-    let config = client.config()?;
+    let client = client.clone();
     let server_name = server_name.cloned();
     tokio::task::spawn_blocking(move || {
+        let config = client.config()?;
         tls::fetch_blocking(to, &request, config, server_name, timeout)
     })
     .await
