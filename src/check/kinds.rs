@@ -62,13 +62,6 @@ macro_rules! registry {
                 }
             }
 
-            /// Its keyword in keepalived.conf.
-            pub fn keyword(&self) -> &'static str {
-                match self {
-                    $(Checker::$variant(_) => <$kind as Kind>::KEYWORD,)*
-                }
-            }
-
             /// Write its keepalived.conf block.
             pub fn write(&self, out: &mut String) {
                 match self {

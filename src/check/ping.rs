@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::kind::{open_block, Around, Kind, Outcome, Run, Target};
 use crate::checksum::checksum;
-use crate::config::checker_options::{default_check, with_probe_options, CheckTiming, Timed};
+use crate::config::checker_options::{timed, with_probe_options, CheckTiming, Timed};
 use crate::config::keepalived::check_defaults::CheckDefaults;
-use crate::config::keepalived::checks_map::{read_block, ProbeSource, Timing};
+use crate::config::keepalived::checks_map::read_network;
 use crate::config::keepalived::export::write_timing;
 use crate::config::keepalived::reader::Reader;
 use crate::config::keepalived::tree::Node;
@@ -102,22 +102,7 @@ with_probe_options! {
     }
 }
 
-impl Timed for PingCheck {
-    fn timing(&self) -> CheckTiming {
-        CheckTiming {
-            connect_port: None,
-            connect_timeout: self.connect_timeout,
-            retry: self.retry,
-            delay_before_retry: self.delay_before_retry,
-            connect_ip: self.connect_ip,
-            bindto: self.bindto,
-            bind_port: self.bind_port,
-            warmup: self.warmup,
-            delay_loop: self.delay_loop,
-            log_all_failures: self.log_all_failures,
-        }
-    }
-}
+timed!(PingCheck, without connect_port);
 
 /// A PING_CHECK's probe: an echo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,26 +113,7 @@ impl Kind for PingCheck {
     const KEYWORD: &'static str = "PING_CHECK";
 
     fn read(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> Option<PingCheck> {
-        let mut check: PingCheck = default_check();
-        // connect_port is accepted, and means nothing to an echo.
-        let mut port = None;
-        let mut timing = Timing {
-            connect_port: &mut port,
-            connect_timeout: &mut check.connect_timeout,
-            retry: &mut check.retry,
-            delay_before_retry: &mut check.delay_before_retry,
-            source: ProbeSource {
-                connect_ip: &mut check.connect_ip,
-                bindto: &mut check.bindto,
-                bind_port: &mut check.bind_port,
-                warmup: &mut check.warmup,
-                delay_loop: &mut check.delay_loop,
-                log_all_failures: &mut check.log_all_failures,
-            },
-        };
-        defaults.seed(&mut timing);
-        read_block(reader, node, Self::KEYWORD, &[], timing, |_, _| false);
-        Some(check)
+        Some(read_network(reader, node, defaults, &[], |_, _| false))
     }
 
     fn write(&self, out: &mut String) {

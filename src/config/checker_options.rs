@@ -57,23 +57,35 @@ pub trait Timed {
     fn timing(&self) -> CheckTiming;
 }
 
-/// Implement [`Timed`], and reading in place from keepalived.conf, for
-/// checkers made with `with_probe_options!` and a `connect_port`.
+/// Implement [`Timed`], and reading in place from keepalived.conf, for a
+/// checker made with `with_probe_options!`: `timed!(T)` for one with a
+/// `connect_port`, `timed!(T, without connect_port)` for one without.
 macro_rules! timed {
-    ($($check:ty),*) => {
-        $(impl $crate::config::checker_options::Timed for $check {
+    ($check:ty) => {
+        $crate::config::checker_options::timed!(@impl $check, port);
+    };
+    ($check:ty, without connect_port) => {
+        $crate::config::checker_options::timed!(@impl $check, none);
+    };
+    (@port port, $check:ident) => { $check.connect_port };
+    (@port none, $check:ident) => { None };
+    (@port_slot port, $check:ident) => { Some(&mut $check.connect_port) };
+    (@port_slot none, $check:ident) => { None };
+    (@impl $check:ty, $port:ident) => {
+        impl $crate::config::checker_options::Timed for $check {
             fn timing(&self) -> $crate::config::checker_options::CheckTiming {
+                let check = self;
                 $crate::config::checker_options::CheckTiming {
-                    connect_port: self.connect_port,
-                    connect_timeout: self.connect_timeout,
-                    retry: self.retry,
-                    delay_before_retry: self.delay_before_retry,
-                    connect_ip: self.connect_ip,
-                    bindto: self.bindto,
-                    bind_port: self.bind_port,
-                    warmup: self.warmup,
-                    delay_loop: self.delay_loop,
-                    log_all_failures: self.log_all_failures,
+                    connect_port: $crate::config::checker_options::timed!(@port $port, check),
+                    connect_timeout: check.connect_timeout,
+                    retry: check.retry,
+                    delay_before_retry: check.delay_before_retry,
+                    connect_ip: check.connect_ip,
+                    bindto: check.bindto,
+                    bind_port: check.bind_port,
+                    warmup: check.warmup,
+                    delay_loop: check.delay_loop,
+                    log_all_failures: check.log_all_failures,
                 }
             }
         }
@@ -81,9 +93,20 @@ macro_rules! timed {
         impl $crate::config::keepalived::checks_map::Readable for $check {
             fn options(&mut self) -> $crate::config::keepalived::checks_map::Timing<'_> {
                 let check = self;
-                $crate::config::keepalived::checks_map::timing_of!(check)
+                $crate::config::keepalived::checks_map::Timing {
+                    connect_port: $crate::config::checker_options::timed!(@port_slot $port, check),
+                    connect_timeout: &mut check.connect_timeout,
+                    retry: &mut check.retry,
+                    delay_before_retry: &mut check.delay_before_retry,
+                    connect_ip: &mut check.connect_ip,
+                    bindto: &mut check.bindto,
+                    bind_port: &mut check.bind_port,
+                    warmup: &mut check.warmup,
+                    delay_loop: &mut check.delay_loop,
+                    log_all_failures: &mut check.log_all_failures,
+                }
             }
-        })*
+        }
     };
 }
 pub(crate) use timed;

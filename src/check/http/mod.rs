@@ -15,7 +15,7 @@ use super::kind::{open_block, Around, Kind, Outcome, Run, Target};
 use super::tls::{TlsClient, TlsOptions};
 use crate::config::checker_options::{is_false, timed, with_probe_options, CheckTiming, Timed};
 use crate::config::keepalived::check_defaults::CheckDefaults;
-use crate::config::keepalived::checks_map::{timing_of, NETWORK_KNOWN};
+use crate::config::keepalived::checks_map::{Readable, NETWORK_KNOWN};
 use crate::config::keepalived::export::write_timing;
 use crate::config::keepalived::reader::Reader;
 use crate::config::keepalived::tree::Node;
@@ -76,11 +76,10 @@ const HTTP_ONLY: &[&str] = &[
 /// Read an `HTTP_GET { url { … } … }` or `SSL_GET { … }` block.
 pub fn read(reader: &mut Reader, node: &Node, defaults: &CheckDefaults) -> HttpGet {
     let mut check = HttpGet::with_urls(Vec::new());
-    defaults.seed(&mut timing_of!(check));
+    defaults.seed(&mut check.options());
     check.virtualhost = defaults.virtualhost.clone();
     for item in reader.block(node) {
-        let mut timing = timing_of!(check);
-        if timing.take(reader, item) {
+        if check.options().take(reader, item) {
             continue;
         }
         match item.keyword.text.as_str() {

@@ -53,7 +53,7 @@ impl CheckDefaults {
         }
         self.seed_retries(timing.retry, timing.delay_before_retry);
         if let Some(delay) = self.delay_loop {
-            *timing.source.delay_loop = Some(delay);
+            *timing.delay_loop = Some(delay);
         }
     }
 
