@@ -151,9 +151,9 @@ pub struct Request {
     pub origin: String,
 }
 
-/// What the engine answers when it carried a command out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+/// What the engine answers when it carried a command out. On the control
+/// socket it travels as `message` and `connections` (`control::protocol`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
     /// Done: what was done, in words (as the journal has it).
     Done(String),
